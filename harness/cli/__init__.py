@@ -1,0 +1,38 @@
+"""The `harness` command. Each sub-command lives in its own module; this one wires them up and turns
+bad input into exit code 2 with the problems listed, and anything else into a redacted message."""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from harness.cli import prompts, results, run
+from harness.problems import InputError
+from harness.redact import redact
+from harness.store import StoreError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Run prompt suites against model providers, score the replies, compare providers.")
+app.command("run")(run.run)
+app.command("compare")(results.compare)
+app.command("runs")(results.runs)
+app.command("export")(results.export)
+app.add_typer(prompts.app, name="prompts")
+
+
+def main() -> None:
+    try:
+        app()
+    except InputError as err:
+        for problem in err.problems:
+            typer.echo(f"error: {redact(str(problem))}", err=True)
+        sys.exit(2)
+    except StoreError as err:
+        typer.echo(f"error: {redact(str(err))}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as err:  # keep secrets out of tracebacks: print a redacted summary only
+        typer.echo(f"internal error: {type(err).__name__}: {redact(str(err))}", err=True)
+        typer.echo("please report this with the command you ran", err=True)
+        sys.exit(1)

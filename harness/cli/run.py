@@ -1,0 +1,82 @@
+"""`harness run`: plan (validate everything), write the planned samples, execute, print the table."""
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from harness.cli.common import ResultsOption, open_store, table_console
+from harness.problems import InputError
+from harness.providers.base import ProviderConfig
+from harness.providers.registry import create_provider
+from harness.report.summary import summarise
+from harness.report.table import header_lines, rich_table
+from harness.runner import execute_run, plan_run
+
+
+def run(
+    eval_file: Optional[Path] = typer.Argument(None, help="The eval file (evals/*.yaml)."),
+    provider: Optional[list[str]] = typer.Option(None, "--provider", "-p",
+                                                 help="Only these providers (label, provider/model or kind). Repeatable."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Only the first N prompts."),
+    results_dir: Path = ResultsOption,
+    resume: Optional[str] = typer.Option(None, "--resume", help="Continue run RUN: send only samples with no reply."),
+    retry_errors: bool = typer.Option(False, "--retry-errors", help="With --resume, also re-send samples that ended in error."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Live progress bars on stderr."),
+) -> None:
+    """Run an eval: every prompt x provider x repeat, each reply stored and scored as it arrives."""
+    out = table_console()
+    if resume:
+        store = open_store(results_dir, must_exist=True)
+        run_row = store.run(resume)
+        run_id = run_row["id"]
+        scorers = json.loads(run_row["scorers_json"])
+        providers = []
+        for p in store.run_providers(run_id):
+            if provider and p["label"] not in provider:
+                continue
+            providers.append(create_provider(ProviderConfig.model_validate_json(p["config_json"])))
+    else:
+        if eval_file is None:
+            raise InputError.single("harness run", "give an eval file, or --resume RUN")
+        planned = plan_run(eval_file, only_providers=provider, limit=limit)
+        store = open_store(results_dir)
+        run_id = store.create_run(
+            eval_name=planned.spec.name, eval_path=str(eval_file), spec=planned.spec.model_dump(mode="json"),
+            scorers=planned.spec.scorers, repeats=planned.spec.repeats,
+            suites=[{"name": s.name, "version": s.version, "content_hash": s.content_hash, "path": s.path,
+                     "prompt_count": len(s.prompts)} for s in planned.suites],
+            providers=[{"label": p.config.display, "model": p.config.model, "config": p.config.model_dump(mode="json")}
+                       for p in planned.providers],
+            samples=planned.samples)
+        scorers, providers = planned.spec.scorers, planned.providers
+        typer.echo(f"run {run_id}: {len(planned.samples)} samples "
+                   f"({len(planned.providers)} providers) -> {store.path}", err=True)
+    try:
+        summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
+                                          show_progress=progress, cost_fn=_cost_fn()))
+    except KeyboardInterrupt:
+        store.finish_run(run_id, "interrupted")
+        typer.echo(f"\ninterrupted; replies received so far are saved. Resume with:\n"
+                   f"  harness run --resume {run_id} --results {results_dir}", err=True)
+        raise typer.Exit(130)
+    report = summarise(store, run_id)
+    for line in header_lines(report):
+        out.print(line, markup=False, highlight=False)
+    out.print(rich_table(report))
+    if not summary.complete:
+        pending = sum(p.pending for p in summary.providers)
+        typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
+
+
+def _cost_fn():
+    """The price table when the providers extra that ships it is present; otherwise cost stays unknown."""
+    try:
+        from harness.providers.pricing import reply_cost
+    except ImportError:
+        return lambda provider, reply: None
+    return reply_cost

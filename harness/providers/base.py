@@ -1,0 +1,185 @@
+"""The one small interface every provider implements.
+
+A provider turns a list of chat messages plus generation parameters into a normalised `Reply`.
+Adapters implement `_generate` and raise `ProviderError` for anything that went wrong; the shared
+`complete` wraps it with the harness's single retry policy and turns a final failure into a
+`Reply(outcome=ERROR)`, so a provider failure is recorded as an error and never as model behaviour.
+"""
+from __future__ import annotations
+
+import os
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.problems import Problem
+from harness.providers.errors import ProviderError
+from harness.providers.retry import RetryPolicy, call_with_retry
+from harness.redact import redact
+from harness.types import ErrorKind, Message, Outcome, Reply
+
+
+class GenerationParams(BaseModel):
+    """What the eval asks of every call. None means "the provider's default", recorded as such."""
+
+    model_config = ConfigDict(extra="forbid")
+    temperature: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    stop: list[str] | None = None
+    system_prompt: str | None = None
+
+
+class ProviderConfig(BaseModel):
+    """One `providers:` entry of an eval file, after validation."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: str = Field(description="provider/model, e.g. openai/gpt-4o-mini or llama/path/to/model.gguf")
+    label: str | None = None
+    params: GenerationParams = Field(default_factory=GenerationParams)
+    base_url: str | None = None
+    api_key_env: str | None = None
+    concurrency: int = Field(default=4, ge=1, le=256)
+    rpm: float | None = Field(default=None, gt=0)
+    tpm: float | None = Field(default=None, gt=0)
+    timeout_s: float = Field(default=120.0, gt=0)
+    stream: bool = True
+    # Provider-specific knobs (n_ctx, chat_format, safety_settings, ...), checked by the adapter.
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return self.model.split("/", 1)[0]
+
+    @property
+    def model_name(self) -> str:
+        return self.model.split("/", 1)[1] if "/" in self.model else ""
+
+    @property
+    def display(self) -> str:
+        return self.label or self.model
+
+
+WaitCallback = Callable[[str, float], None]
+
+
+class Provider(ABC):
+    """Base class for every adapter. Subclasses set `kind` and implement `_generate`."""
+
+    kind: str = ""
+    #: Whether the SDK can stream, so that time to first token is measured.
+    supports_streaming: bool = False
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+        self.retry_policy = RetryPolicy()
+
+    # -- for adapters -------------------------------------------------------------------------
+    @abstractmethod
+    async def _generate(self, messages: list[Message], params: GenerationParams) -> Reply:
+        """One attempt. Return a Reply, or raise ProviderError."""
+
+    def preflight(self) -> list[Problem]:
+        """Problems with the configuration found before anything is written (a missing model file)."""
+        return []
+
+    async def start(self) -> None:
+        """Load models / open clients. Raises ProviderError(AUTH) when no credentials exist."""
+
+    async def aclose(self) -> None:
+        """Release clients and models."""
+
+    def identity(self) -> dict[str, Any]:
+        """What identifies the model exactly (recorded with the run): hashes, versions, templates."""
+        return {"provider": self.kind, "model": self.config.model_name}
+
+    # -- for the runner -----------------------------------------------------------------------
+    async def complete(
+        self,
+        messages: list[Message],
+        params: GenerationParams | None = None,
+        on_wait: WaitCallback | None = None,
+    ) -> Reply:
+        """Send one sample, retrying per the harness policy. Never raises for provider failures."""
+        params = params or self.config.params
+        started = time.perf_counter()
+        attempts = 0
+
+        async def attempt() -> Reply:
+            nonlocal attempts
+            attempts += 1
+            return await self._generate(messages, params)
+
+        try:
+            reply = await call_with_retry(attempt, self.retry_policy, on_wait=on_wait)
+        except ProviderError as err:
+            return Reply(
+                outcome=Outcome.ERROR,
+                error_kind=err.kind,
+                reason=redact(err.message),
+                latency_s=time.perf_counter() - started,
+                attempts=attempts,
+                raw={"status": err.status} if err.status else {},
+            )
+        except Exception as err:  # an adapter bug must not kill the run or look like model output
+            return Reply(
+                outcome=Outcome.ERROR,
+                error_kind=ErrorKind.OTHER,
+                reason=redact(f"{type(err).__name__}: {err}"),
+                latency_s=time.perf_counter() - started,
+                attempts=attempts,
+            )
+        reply.attempts = attempts
+        return reply
+
+
+def system_and_turns(messages: list[Message], system_prompt: str | None) -> tuple[str | None, list[Message]]:
+    """Split messages into one system text and the remaining turns.
+
+    The eval's system prompt comes first, then any system messages of the prompt itself, joined by a
+    blank line: providers such as Anthropic and Gemini take a single system field.
+    """
+    systems = [system_prompt] if system_prompt else []
+    systems += [m.content for m in messages if m.role == "system"]
+    turns = [m for m in messages if m.role != "system"]
+    return ("\n\n".join(systems) if systems else None), turns
+
+
+def with_system(messages: list[Message], system_prompt: str | None) -> list[Message]:
+    """Messages with the eval's system prompt put first, for OpenAI-shaped chat APIs."""
+    if not system_prompt:
+        return list(messages)
+    return [Message(role="system", content=system_prompt), *messages]
+
+
+def resolve_api_key(config: ProviderConfig, default_envs: tuple[str, ...]) -> tuple[str | None, str, bool]:
+    """(key, env name to mention in messages, whether the eval file named it).
+
+    The eval's `api_key_env` wins and is the only variable read when given (falling back to a
+    default variable could silently bill another account); otherwise the SDK's standard variables
+    are tried in the SDK's own order. The key itself is never put into messages or records."""
+    if config.api_key_env:
+        return (os.environ.get(config.api_key_env) or None), config.api_key_env, True
+    for name in default_envs:
+        value = os.environ.get(name)
+        if value:
+            return value, name, False
+    return None, (default_envs[0] if default_envs else "an API key variable"), False
+
+
+def safe_url(url: object) -> str | None:
+    """scheme://host[:port]/path of a base URL: no userinfo, no query (either could hold a secret)."""
+    if url is None:
+        return None
+    parts = urlsplit(str(url))
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}".rstrip("/") or None
+
+
+Timed = Callable[[], Awaitable[Reply]]

@@ -1,0 +1,201 @@
+"""The local Llama, in process, on llama-cpp-python.
+
+The model is `llama/PATH.gguf` (a local file) or `llama/OWNER/REPO/FILE.gguf` (a file in a Hugging Face
+repo, downloaded once with huggingface_hub and cached). The run records the GGUF's sha256, its
+quantisation and the chat template actually used, so that two runs of "the same" local model are
+provably the same model.
+
+llama.cpp's `Llama` has no internal lock, so one instance serves all samples, one at a time.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.problems import Problem
+from harness.providers.base import GenerationParams, Provider, ProviderConfig
+from harness.providers.errors import ProviderError
+from harness.types import ErrorKind, Message, Outcome, Reply, Usage
+
+GGUF_MAGIC = b"GGUF"
+# general.file_type values (llama.cpp's LLAMA_FTYPE) for the common quantisations.
+FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
+              11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
+              17: "Q5_K_M", 18: "Q6_K", 32: "BF16"}
+OPTIONS = {"n_ctx", "n_threads", "n_gpu_layers", "chat_format", "revision", "model_path", "price"}
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_gguf(path: Path) -> str | None:
+    """A reason the file cannot be a GGUF model, or None."""
+    if not path.exists():
+        return "GGUF file not found"
+    if path.is_dir():
+        return "is a directory, expected a .gguf file"
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head != GGUF_MAGIC:
+        return "is not a GGUF file (bad magic bytes); re-download it or check the path"
+    return None
+
+
+def _hub_parts(name: str) -> tuple[str, str] | None:
+    """`owner/repo/file.gguf` -> ("owner/repo", "file.gguf")."""
+    parts = name.split("/")
+    if len(parts) >= 3 and name.endswith(".gguf") and not Path(name).exists():
+        return "/".join(parts[:2]), "/".join(parts[2:])
+    return None
+
+
+def download_gguf(repo_id: str, filename: str, revision: str | None = None) -> Path:
+    """Fetch a GGUF from the hub once; later calls (and offline runs) use the local cache."""
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError as err:
+        raise ProviderError(ErrorKind.OTHER, "downloading a GGUF needs huggingface_hub: "
+                            "pip install 'chatbot-eval-harness[llama]'", retryable=False) from err
+    try:
+        return Path(hf_hub_download(repo_id=repo_id, filename=filename, revision=revision))
+    except Exception as err:  # offline, unknown repo, gated model: all end the same way for the user
+        raise ProviderError(
+            ErrorKind.CONNECTION,
+            f"could not fetch {filename} from {repo_id} ({type(err).__name__}); with no network, download the "
+            f"file elsewhere and give its local path instead: model: llama/path/to/{Path(filename).name}",
+            retryable=False) from None
+
+
+class LlamaLocalProvider(Provider):
+    kind = "llama"
+
+    def __init__(self, config: ProviderConfig) -> None:
+        super().__init__(config)
+        unknown = set(config.options) - OPTIONS
+        if unknown:
+            raise ValueError(f"unknown llama option(s) {sorted(unknown)}; known: {sorted(OPTIONS)}")
+        self._llm: Any = None
+        self._lock = asyncio.Lock()
+        self._identity: dict[str, Any] = {"provider": "llama", "model": config.model_name}
+        self.path: Path | None = None
+
+    # -- before the run ------------------------------------------------------------------------
+    def local_path(self) -> Path | None:
+        """The GGUF on disk, if the model names a local file (set by the eval loader or as given)."""
+        given = self.config.options.get("model_path") or self.config.model_name
+        return None if _hub_parts(str(given)) and not Path(given).exists() else Path(given)
+
+    def preflight(self) -> list[Problem]:
+        path = self.local_path()
+        if path is None:
+            return []
+        reason = check_gguf(path)
+        return [Problem(file=str(path), field=f"providers: {self.config.model}", message=reason)] if reason else []
+
+    async def start(self) -> None:
+        path = self.local_path()
+        if path is None:
+            repo, filename = _hub_parts(self.config.model_name)  # type: ignore[misc]
+            path = await asyncio.to_thread(download_gguf, repo, filename, self.config.options.get("revision"))
+        reason = check_gguf(path)
+        if reason:
+            raise ProviderError(ErrorKind.BAD_REQUEST, f"{path}: {reason}", retryable=False)
+        self.path = path
+        self._llm, self._identity = await asyncio.to_thread(self._load, path)
+
+    def _load(self, path: Path) -> tuple[Any, dict[str, Any]]:
+        try:
+            from llama_cpp import Llama
+        except ImportError as err:
+            raise ProviderError(ErrorKind.OTHER, "the local Llama needs llama-cpp-python: "
+                                "pip install 'chatbot-eval-harness[llama]'", retryable=False) from err
+        opts = self.config.options
+        digest = sha256_file(path)
+        try:
+            llm = Llama(model_path=str(path), n_ctx=int(opts.get("n_ctx", 2048)), n_threads=opts.get("n_threads"),
+                        n_gpu_layers=int(opts.get("n_gpu_layers", 0)), chat_format=opts.get("chat_format"),
+                        seed=self.config.params.seed if self.config.params.seed is not None else 0xFFFFFFFF,
+                        verbose=False)
+        except (ValueError, RuntimeError) as err:
+            raise ProviderError(ErrorKind.BAD_REQUEST, f"llama.cpp could not load {path}: {err}",
+                                retryable=False) from None
+        meta = dict(llm.metadata)
+        file_type = meta.get("general.file_type")
+        identity = {
+            "provider": "llama",
+            "model": self.config.model_name,
+            "gguf_path": str(path),
+            "gguf_sha256": digest,
+            "gguf_size_bytes": path.stat().st_size,
+            "gguf_name": meta.get("general.name"),
+            "architecture": meta.get("general.architecture"),
+            "quantisation": FILE_TYPES.get(int(file_type), f"file_type {file_type}") if file_type is not None else None,
+            "chat_format": llm.chat_format,
+            "chat_template_source": "eval file" if opts.get("chat_format") else "gguf",
+            "chat_template": meta.get("tokenizer.chat_template"),
+            "n_ctx": llm.n_ctx(),
+            "llama_cpp_python": _version("llama_cpp_python"),
+        }
+        return llm, identity
+
+    def identity(self) -> dict[str, Any]:
+        return self._identity
+
+    async def aclose(self) -> None:
+        if self._llm is not None:
+            await asyncio.to_thread(self._llm.close)
+            self._llm = None
+
+    # -- one sample ----------------------------------------------------------------------------
+    async def _generate(self, messages: list[Message], params: GenerationParams) -> Reply:
+        if self._llm is None:
+            raise ProviderError(ErrorKind.OTHER, "the model is not loaded (start() was not called)", retryable=False)
+        chat = ([{"role": "system", "content": params.system_prompt}] if params.system_prompt else [])
+        chat += [{"role": m.role, "content": m.content} for m in messages]
+        kwargs: dict[str, Any] = {"messages": chat, "stream": False}
+        if params.temperature is not None:
+            kwargs["temperature"] = params.temperature
+        if params.max_tokens is not None:
+            kwargs["max_tokens"] = params.max_tokens
+        if params.seed is not None:
+            kwargs["seed"] = params.seed
+        if params.stop:
+            kwargs["stop"] = params.stop
+        async with self._lock:
+            started = time.perf_counter()
+            try:
+                out = await asyncio.to_thread(self._llm.create_chat_completion, **kwargs)
+            except ValueError as err:
+                kind = ErrorKind.CONTEXT if "context window" in str(err) else ErrorKind.BAD_REQUEST
+                raise ProviderError(kind, str(err), retryable=False) from None
+            latency = time.perf_counter() - started
+        choice = out["choices"][0]
+        finish = choice.get("finish_reason")
+        usage = out.get("usage") or {}
+        return Reply(
+            text=choice["message"].get("content") or "",
+            outcome=Outcome.TRUNCATED if finish == "length" else Outcome.ANSWERED,
+            reason="stopped at max_tokens" if finish == "length" else None,
+            finish_reason=finish,
+            usage=Usage(input_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens")),
+            latency_s=latency,
+            model_reported=self._identity.get("gguf_name") or self.config.model_name,
+            raw={"id": out.get("id"), "sent": {k: v for k, v in kwargs.items() if k not in ("messages", "stream")}},
+        )
+
+
+def _version(dist: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None

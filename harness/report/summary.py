@@ -1,0 +1,133 @@
+"""Per provider and category figures for a run, computed from the store (never from memory)."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from harness.report.stats import median, percentile, wilson
+from harness.store import Store
+
+ALL = "(all)"
+
+
+@dataclass
+class Group:
+    provider: str
+    category: str
+    planned: int = 0
+    answered: int = 0
+    blocked: int = 0
+    truncated: int = 0
+    errors: int = 0
+    scored: int = 0      # replies the primary scorer could judge (pass or fail)
+    passed: int = 0
+    latencies: list[float] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    tokens_unknown: int = 0
+    cost_usd: float = 0.0
+    cost_unknown: int = 0
+
+    @property
+    def replied(self) -> int:
+        return self.answered + self.blocked + self.truncated + self.errors
+
+    @property
+    def pending(self) -> int:
+        return self.planned - self.replied
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.passed / self.scored if self.scored else None
+
+    @property
+    def ci(self) -> tuple[float, float] | None:
+        return wilson(self.passed, self.scored)
+
+    @property
+    def latency_p50(self) -> float | None:
+        return median(self.latencies)
+
+    @property
+    def latency_p95(self) -> float | None:
+        return percentile(self.latencies, 95)
+
+    def as_dict(self) -> dict:
+        ci = self.ci
+        return {
+            "provider": self.provider, "category": self.category, "planned": self.planned,
+            "answered": self.answered, "provider_blocked": self.blocked, "truncated": self.truncated,
+            "errors": self.errors, "pending": self.pending, "scored": self.scored, "passed": self.passed,
+            "accuracy": self.accuracy, "ci95_low": ci[0] if ci else None, "ci95_high": ci[1] if ci else None,
+            "latency_p50_s": self.latency_p50, "latency_p95_s": self.latency_p95,
+            "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+            "replies_without_token_counts": self.tokens_unknown,
+            "cost_usd": self.cost_usd if not self.cost_unknown else None,
+            "replies_without_cost": self.cost_unknown,
+        }
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    eval_name: str
+    status: str
+    primary_scorer: str | None
+    groups: list[Group]
+    providers: list[dict]
+    suites: list[dict]
+
+
+def summarise(store: Store, run_id: str | None = None) -> RunReport:
+    run = store.run(run_id)
+    scorers = json.loads(run["scorers_json"])
+    primary = scorers[0] if scorers else None
+    verdicts: dict[int, int | None] = {}
+    if primary:
+        for s in store.scores(run["id"]):
+            if s["scorer"] == primary:
+                verdicts[s["sample_id"]] = s["passed"]
+    groups: dict[tuple[str, str], Group] = {}
+    order: list[str] = [p["label"] for p in store.run_providers(run["id"])]
+
+    def group(provider: str, category: str) -> Group:
+        key = (provider, category)
+        if key not in groups:
+            groups[key] = Group(provider, category)
+        return groups[key]
+
+    for row in store.results(run["id"]):
+        for g in (group(row["provider"], ALL), group(row["provider"], row["category"])):
+            g.planned += 1
+            outcome = row["outcome"]
+            if outcome is None:
+                continue
+            if outcome == "error":
+                g.errors += 1
+                continue  # an error is not model behaviour: no latency, tokens or score from it
+            g.answered += outcome == "answered"
+            g.blocked += outcome == "provider_blocked"
+            g.truncated += outcome == "truncated"
+            if row["latency_s"] is not None:
+                g.latencies.append(row["latency_s"])
+            if row["input_tokens"] is None or row["output_tokens"] is None:
+                g.tokens_unknown += 1
+            g.input_tokens += row["input_tokens"] or 0
+            g.output_tokens += row["output_tokens"] or 0
+            if row["cost_usd"] is None:
+                g.cost_unknown += 1
+            else:
+                g.cost_usd += row["cost_usd"]
+            verdict = verdicts.get(row["sample_id"])
+            if verdict is not None:
+                g.scored += 1
+                g.passed += verdict
+    rank = {p: i for i, p in enumerate(order)}
+    ordered = sorted(groups.values(), key=lambda g: (g.category != ALL, g.category, rank.get(g.provider, 1e9)))
+    return RunReport(
+        run_id=run["id"], eval_name=run["eval_name"], status=run["status"], primary_scorer=primary,
+        groups=ordered,
+        providers=[dict(p) for p in store.run_providers(run["id"])],
+        suites=[dict(s) for s in store.run_suites(run["id"])],
+    )

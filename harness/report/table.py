@@ -1,0 +1,103 @@
+"""Rendering a run's comparison table for a terminal, Markdown, CSV or JSON.
+
+Everything that came from a user file or a provider (labels, categories, notes) is treated as
+untrusted text: no Rich markup interpretation, Markdown table cells escaped, CSV via the csv module.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from rich.table import Table
+from rich.text import Text
+
+from harness.report.summary import ALL, Group, RunReport
+
+COLUMNS = ["category", "provider", "n", "accuracy [95% CI]", "ans/blk/trunc", "errors", "pending",
+           "p50/p95 s", "tokens in/out", "cost $"]
+
+
+def _fmt_float(x: float | None, digits: int = 2) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def _accuracy(g: Group) -> str:
+    if g.accuracy is None:
+        return "n/a"
+    lo, hi = g.ci
+    return f"{g.accuracy:.1%} [{lo:.0%}-{hi:.0%}] ({g.passed}/{g.scored})"
+
+
+def _tokens(g: Group) -> str:
+    text = f"{g.input_tokens}/{g.output_tokens}"
+    return text + (f" ({g.tokens_unknown} unknown)" if g.tokens_unknown else "")
+
+
+def _cost(g: Group) -> str:
+    if g.cost_unknown:
+        return "unknown" if g.cost_unknown == g.replied - g.errors else f"≥{g.cost_usd:.4f} ({g.cost_unknown} unpriced)"
+    return f"{g.cost_usd:.4f}"
+
+
+def _cells(g: Group) -> list[str]:
+    return [g.category, g.provider, str(g.planned), _accuracy(g), f"{g.answered}/{g.blocked}/{g.truncated}",
+            str(g.errors), str(g.pending), f"{_fmt_float(g.latency_p50)}/{_fmt_float(g.latency_p95)}",
+            _tokens(g), _cost(g)]
+
+
+def header_lines(report: RunReport) -> list[str]:
+    lines = [f"run {report.run_id}  eval {report.eval_name}  status {report.status}"]
+    lines.append(f"accuracy = scorer '{report.primary_scorer}', over replies it could judge; errors and pending "
+                 "samples are excluded and counted separately" if report.primary_scorer else "no scorers")
+    for s in report.suites:
+        lines.append(f"suite {s['name']} v{s['version']} ({s['prompt_count']} prompts) {s['content_hash'][:19]}")
+    for p in report.providers:
+        if p["status"] not in ("finished", "running"):
+            lines.append(f"provider {p['label']}: {p['status']}" + (f" - {p['note']}" if p["note"] else ""))
+    return lines
+
+
+def rich_table(report: RunReport) -> Table:
+    table = Table(title=Text(f"{report.eval_name} - {report.run_id}"), show_lines=False)
+    for col in COLUMNS:
+        table.add_column(col, justify="left" if col in ("category", "provider") else "right", overflow="fold")
+    previous = None
+    for g in report.groups:
+        if previous is not None and g.category != previous:
+            table.add_section()
+        previous = g.category
+        table.add_row(*(Text(c) for c in _cells(g)), style="bold" if g.category == ALL else None)
+    return table
+
+
+def _md_escape(text: str) -> str:
+    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+            .replace(">", "&gt;").replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
+            .replace("[", "\\[").replace("]", "\\]"))
+
+
+def markdown(report: RunReport) -> str:
+    out = [f"- {_md_escape(line)}" for line in header_lines(report)] + [""]
+    out.append("| " + " | ".join(COLUMNS) + " |")
+    out.append("|" + "|".join("---" for _ in COLUMNS) + "|")
+    out += ["| " + " | ".join(_md_escape(c) for c in _cells(g)) + " |" for g in report.groups]
+    return "\n".join(out) + "\n"
+
+
+def csv_text(report: RunReport) -> str:
+    buf = io.StringIO()
+    rows = [g.as_dict() for g in report.groups]
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["provider"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def json_text(report: RunReport) -> str:
+    return json.dumps({
+        "run_id": report.run_id, "eval": report.eval_name, "status": report.status,
+        "primary_scorer": report.primary_scorer, "suites": report.suites,
+        "providers": [{k: v for k, v in p.items() if k != "config_json"} for p in report.providers],
+        "groups": [g.as_dict() for g in report.groups],
+    }, indent=2, default=str)

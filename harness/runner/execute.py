@@ -1,0 +1,104 @@
+"""Executing a planned run against the store.
+
+Each provider runs as its own task with its own concurrency limit; each reply is scored and
+committed to the store the moment it arrives. A provider that cannot start (no key) is skipped with
+one line; a provider whose key is rejected stops after that first failure. Samples never sent stay
+pending in the store, visible in `harness compare`, and are sent by a resumed run.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from harness.providers.base import Provider
+from harness.providers.errors import ProviderError
+from harness.redact import redact
+from harness.runner.progress import RunProgress
+from harness.scoring import score_reply
+from harness.store import Store
+from harness.store.db import PlannedSample
+from harness.types import ErrorKind, Outcome, Reply
+
+STOP_KINDS = (ErrorKind.AUTH, ErrorKind.QUOTA)
+
+
+@dataclass
+class ProviderResult:
+    label: str
+    status: str = "pending"
+    note: str | None = None
+    sent: int = 0
+    errors: int = 0
+    pending: int = 0
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    providers: list[ProviderResult] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return all(p.pending == 0 for p in self.providers)
+
+
+async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: list[str],
+                        progress: RunProgress, retry_errors: bool, cost_fn) -> ProviderResult:
+    label = provider.config.display
+    result = ProviderResult(label)
+    samples = store.pending_samples(run_id, label, include_errors=retry_errors)
+    progress.add(label, len(samples))
+    if not samples:
+        result.status = "finished"
+        store.set_provider(run_id, label, status="finished")
+        return result
+    try:
+        await provider.start()
+    except ProviderError as err:
+        result.status, result.note, result.pending = "skipped", redact(err.message), len(samples)
+        store.set_provider(run_id, label, status="skipped", note=result.note)
+        progress.line(f"{label}: skipped, {result.note}")
+        return result
+    store.set_provider(run_id, label, status="running", identity=provider.identity())
+    limit = asyncio.Semaphore(provider.config.concurrency)
+    stop = asyncio.Event()
+
+    async def one(sample: PlannedSample) -> None:
+        async with limit:
+            if stop.is_set():
+                return
+            reply = await provider.complete(
+                sample.prompt.messages, provider.config.params,
+                on_wait=lambda kind, delay: progress.status(label, f"{kind}: retry in {delay:.1f}s"))
+            if reply.outcome is Outcome.ERROR and reply.error_kind in STOP_KINDS and not stop.is_set():
+                stop.set()
+                result.note = f"stopped after {reply.error_kind.value} error: {reply.reason}"
+                progress.line(f"{label}: {result.note}")
+            store.record_reply(sample.id, reply, score_reply(scorers, sample.prompt, reply), cost_fn(provider, reply))
+            result.sent += 1
+            result.errors += reply.outcome is Outcome.ERROR
+            progress.advance(label, error=reply.outcome is Outcome.ERROR)
+
+    try:
+        await asyncio.gather(*(one(s) for s in samples))
+    finally:
+        await provider.aclose()
+    result.pending = len(store.pending_samples(run_id, label))
+    result.status = "stopped" if stop.is_set() else "finished"
+    store.set_provider(run_id, label, status=result.status, note=result.note)
+    return result
+
+
+def _no_cost(provider: Provider, reply: Reply) -> float | None:
+    return None
+
+
+async def execute_run(store: Store, run_id: str, providers: list[Provider], scorers: list[str], *,
+                      retry_errors: bool = False, show_progress: bool = True, cost_fn=_no_cost) -> RunSummary:
+    summary = RunSummary(run_id)
+    with RunProgress(enabled=show_progress) as progress:
+        results = await asyncio.gather(*(
+            _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn) for p in providers))
+    summary.providers = list(results)
+    store.finish_run(run_id, "finished" if summary.complete else "incomplete")
+    return summary

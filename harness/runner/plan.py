@@ -1,0 +1,67 @@
+"""Turning an eval file into a run: everything that can be wrong with the input is found here, before
+anything is written to the store."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.evalfile import EvalSpec, load_eval, resolve_path
+from harness.problems import InputError, Problem
+from harness.providers.base import Provider, ProviderConfig
+from harness.providers.registry import create_provider
+from harness.suites import Suite, load_suites
+from harness.suites.hub import load_hub_suite
+from harness.types import Prompt
+
+
+@dataclass
+class PlannedRun:
+    eval_path: Path
+    spec: EvalSpec
+    suites: list[Suite]
+    providers: list[Provider]
+    samples: list[tuple[str, Prompt, str, int]]  # (suite, prompt, provider label, repeat)
+
+
+def _select_providers(spec: EvalSpec, eval_path: Path, only: list[str] | None) -> list[ProviderConfig]:
+    configs = spec.provider_configs()
+    if only:
+        known = {c.display for c in configs} | {c.model for c in configs} | {c.kind for c in configs}
+        missing = [o for o in only if o not in known]
+        if missing:
+            raise InputError.single(eval_path, f"--provider {missing[0]!r} is not in this eval; it has: "
+                                    + ", ".join(c.display for c in configs))
+        configs = [c for c in configs if {c.display, c.model, c.kind} & set(only)]
+    resolved = []
+    for c in configs:
+        if c.kind == "llama" and "model_path" not in c.options:
+            local = resolve_path(eval_path, c.model_name)
+            if local is not None:
+                c = c.model_copy(update={"options": {**c.options, "model_path": str(local)}})
+        resolved.append(c)
+    return resolved
+
+
+def plan_run(eval_path: str | Path, *, only_providers: list[str] | None = None, limit: int | None = None) -> PlannedRun:
+    eval_path = Path(eval_path)
+    spec = load_eval(eval_path)
+    suites = load_suites([r.path for r in spec.suites if r.path is not None])
+    suites += [load_hub_suite(r, eval_path) for r in spec.suites if r.hub is not None]
+    configs = _select_providers(spec, eval_path, only_providers)
+    providers, problems = [], []
+    for i, c in enumerate(configs):
+        try:
+            provider = create_provider(c)
+        except (ImportError, ValueError) as err:
+            problems.append(Problem(str(eval_path), str(err), field=f"providers: {c.display}"))
+            continue
+        problems += provider.preflight()
+        providers.append(provider)
+    if problems:
+        raise InputError(problems)
+    prompts = [(s.name, p) for s in suites for p in s.prompts]
+    if limit is not None:
+        prompts = prompts[:limit]
+    samples = [(suite, prompt, provider.config.display, repeat)
+               for provider in providers for repeat in range(spec.repeats) for suite, prompt in prompts]
+    return PlannedRun(eval_path, spec, suites, providers, samples)

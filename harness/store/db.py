@@ -1,0 +1,202 @@
+"""SQLite access for runs. The planned samples are written before any request is sent and every
+reply is committed the moment it arrives, so nothing about a run lives only in memory and a crash
+loses at most the requests in flight (WAL journal, one transaction per reply)."""
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.problems import InputError
+from harness.store.migrations import MIGRATIONS
+from harness.types import Prompt, Reply, Score
+
+DEFAULT_DB = Path("results") / "harness.db"
+
+
+class StoreError(Exception):
+    pass
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+@dataclass(frozen=True)
+class PlannedSample:
+    id: int
+    suite: str
+    prompt: Prompt
+    provider: str
+    repeat: int
+
+
+class Store:
+    def __init__(self, path: str | Path = DEFAULT_DB) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, isolation_level=None)
+        except (OSError, sqlite3.OperationalError) as err:
+            raise InputError.single(self.path, f"cannot open the results store ({err}); "
+                                    "choose a writable place with --results") from None
+        self.conn.row_factory = sqlite3.Row
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA busy_timeout=5000")
+            self._migrate()
+        except sqlite3.DatabaseError as err:
+            self.conn.close()
+            raise InputError.single(self.path, f"is not a usable results store ({err})") from None
+
+    # -- schema ----------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path} has schema version {version}, newer than this harness knows "
+                             f"({len(MIGRATIONS)}); upgrade the harness")
+        for number in range(version + 1, len(MIGRATIONS) + 1):
+            with self.transaction():
+                for statement in MIGRATIONS[number - 1].split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number}")
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def transaction(self):
+        return _Transaction(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- writing a run ---------------------------------------------------------------------------
+    def create_run(self, *, eval_name: str, eval_path: str | None, spec: dict[str, Any], scorers: list[str],
+                   repeats: int, suites: list[dict[str, Any]], providers: list[dict[str, Any]],
+                   samples: list[tuple[str, Prompt, str, int]]) -> str:
+        """Write the run and every planned sample (suite, prompt, provider label, repeat) at once."""
+        run_id = new_run_id()
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO runs (id, eval_name, eval_path, spec_json, scorers_json, repeats, harness_version,"
+                " created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')",
+                (run_id, eval_name, eval_path, json.dumps(spec), json.dumps(scorers), repeats, __version__, _now()))
+            self.conn.executemany(
+                "INSERT INTO run_suites (run_id, name, version, content_hash, path, prompt_count) VALUES (?,?,?,?,?,?)",
+                [(run_id, s["name"], s["version"], s["content_hash"], s["path"], s["prompt_count"]) for s in suites])
+            self.conn.executemany(
+                "INSERT INTO run_providers (run_id, label, model, config_json) VALUES (?,?,?,?)",
+                [(run_id, p["label"], p["model"], json.dumps(p["config"])) for p in providers])
+            self.conn.executemany(
+                "INSERT INTO samples (run_id, suite, prompt_id, category, provider, repeat, prompt_json)"
+                " VALUES (?,?,?,?,?,?,?)",
+                [(run_id, suite, p.id, p.category, prov, rep, p.model_dump_json()) for suite, p, prov, rep in samples])
+        return run_id
+
+    def set_provider(self, run_id: str, label: str, *, status: str, identity: dict[str, Any] | None = None,
+                     note: str | None = None) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE run_providers SET status = ?, note = COALESCE(?, note),"
+                " identity_json = COALESCE(?, identity_json) WHERE run_id = ? AND label = ?",
+                (status, note, json.dumps(identity) if identity is not None else None, run_id, label))
+
+    def record_reply(self, sample_id: int, reply: Reply, scores: list[Score], cost_usd: float | None) -> None:
+        """Store one reply and its scores in one transaction, replacing an earlier attempt's."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM scores WHERE sample_id = ?", (sample_id,))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO replies (sample_id, outcome, text, reason, error_kind, finish_reason,"
+                " input_tokens, output_tokens, latency_s, ttft_s, model_reported, attempts, cost_usd, raw_json,"
+                " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sample_id, reply.outcome.value, reply.text, reply.reason,
+                 reply.error_kind.value if reply.error_kind else None, reply.finish_reason,
+                 reply.usage.input_tokens, reply.usage.output_tokens, reply.latency_s, reply.ttft_s,
+                 reply.model_reported, reply.attempts, cost_usd, json.dumps(reply.raw, default=str), _now()))
+            self.conn.executemany(
+                "INSERT INTO scores (sample_id, scorer, passed, value, label, explanation, evidence, severity)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                [(sample_id, s.scorer, None if s.passed is None else int(s.passed), s.value, s.label,
+                  s.explanation, s.evidence, s.severity) for s in scores])
+
+    def finish_run(self, run_id: str, status: str) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
+                              (status, _now() if status == "finished" else None, run_id))
+
+    # -- reading ---------------------------------------------------------------------------------
+    def run(self, run_id: str | None = None) -> sqlite3.Row:
+        """A run by id or unique id prefix; the latest run when None."""
+        if run_id is None:
+            row = self.conn.execute("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT 1").fetchone()
+            if row is None:
+                raise StoreError(f"no runs in {self.path}; start one with: harness run EVAL.yaml")
+            return row
+        rows = self.conn.execute("SELECT * FROM runs WHERE id LIKE ? || '%'", (run_id,)).fetchall()
+        if len(rows) != 1:
+            raise StoreError(f"{'no run' if not rows else 'several runs'} match {run_id!r} in {self.path}; "
+                             "list them with: harness runs")
+        return rows[0]
+
+    def runs(self) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT r.*, (SELECT COUNT(*) FROM samples s WHERE s.run_id = r.id) AS n_samples,"
+            " (SELECT COUNT(*) FROM samples s JOIN replies p ON p.sample_id = s.id WHERE s.run_id = r.id) AS n_replies,"
+            " (SELECT group_concat(label, ', ') FROM run_providers rp WHERE rp.run_id = r.id) AS providers"
+            " FROM runs r ORDER BY created_at DESC, rowid DESC").fetchall()
+
+    def run_suites(self, run_id: str) -> list[sqlite3.Row]:
+        return self.conn.execute("SELECT * FROM run_suites WHERE run_id = ? ORDER BY name", (run_id,)).fetchall()
+
+    def run_providers(self, run_id: str) -> list[sqlite3.Row]:
+        return self.conn.execute("SELECT * FROM run_providers WHERE run_id = ? ORDER BY rowid", (run_id,)).fetchall()
+
+    def pending_samples(self, run_id: str, provider: str, *, include_errors: bool = False) -> list[PlannedSample]:
+        """Samples of a provider with no stored reply (and, if asked, those whose reply was an error)."""
+        cond = "p.sample_id IS NULL" + (" OR p.outcome = 'error'" if include_errors else "")
+        rows = self.conn.execute(
+            "SELECT s.* FROM samples s LEFT JOIN replies p ON p.sample_id = s.id"
+            f" WHERE s.run_id = ? AND s.provider = ? AND ({cond}) ORDER BY s.id", (run_id, provider)).fetchall()
+        return [PlannedSample(r["id"], r["suite"], Prompt.model_validate_json(r["prompt_json"]), r["provider"],
+                              r["repeat"]) for r in rows]
+
+    def results(self, run_id: str) -> Iterator[sqlite3.Row]:
+        """One row per sample, with its reply (NULL columns if none yet)."""
+        return self.conn.execute(
+            "SELECT s.id AS sample_id, s.suite, s.prompt_id, s.category, s.provider, s.repeat, s.prompt_json,"
+            " p.outcome, p.text, p.reason, p.error_kind, p.finish_reason, p.input_tokens, p.output_tokens,"
+            " p.latency_s, p.ttft_s, p.model_reported, p.attempts, p.cost_usd, p.raw_json, p.created_at"
+            " FROM samples s LEFT JOIN replies p ON p.sample_id = s.id WHERE s.run_id = ? ORDER BY s.id",
+            (run_id,))
+
+    def scores(self, run_id: str) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT sc.* FROM scores sc JOIN samples s ON s.id = sc.sample_id WHERE s.run_id = ?"
+            " ORDER BY sc.sample_id, sc.scorer", (run_id,)).fetchall()
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,82 @@
+"""Schema migrations, applied in order. The schema version is SQLite's `user_version`.
+
+Never edit a migration that has shipped: add a new one. Each runs in its own transaction.
+"""
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        eval_name TEXT NOT NULL,
+        eval_path TEXT,
+        spec_json TEXT NOT NULL,
+        scorers_json TEXT NOT NULL,
+        repeats INTEGER NOT NULL,
+        harness_version TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'incomplete', 'interrupted'))
+    );
+    CREATE TABLE run_suites (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        path TEXT NOT NULL,
+        prompt_count INTEGER NOT NULL,
+        PRIMARY KEY (run_id, name)
+    );
+    CREATE TABLE run_providers (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        label TEXT NOT NULL,
+        model TEXT NOT NULL,
+        config_json TEXT NOT NULL,
+        identity_json TEXT,
+        status TEXT NOT NULL DEFAULT 'pending',
+        note TEXT,
+        PRIMARY KEY (run_id, label)
+    );
+    CREATE TABLE samples (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        suite TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        category TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        repeat INTEGER NOT NULL,
+        prompt_json TEXT NOT NULL,
+        UNIQUE (run_id, suite, prompt_id, provider, repeat)
+    );
+    CREATE INDEX samples_run_provider ON samples (run_id, provider);
+    CREATE TABLE replies (
+        sample_id INTEGER PRIMARY KEY REFERENCES samples(id) ON DELETE CASCADE,
+        outcome TEXT NOT NULL CHECK (outcome IN ('answered', 'provider_blocked', 'truncated', 'error')),
+        text TEXT NOT NULL,
+        reason TEXT,
+        error_kind TEXT,
+        finish_reason TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        latency_s REAL,
+        ttft_s REAL,
+        model_reported TEXT,
+        attempts INTEGER NOT NULL,
+        cost_usd REAL,
+        raw_json TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE scores (
+        sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+        scorer TEXT NOT NULL,
+        passed INTEGER,
+        value REAL,
+        label TEXT,
+        explanation TEXT NOT NULL,
+        evidence TEXT,
+        severity TEXT,
+        PRIMARY KEY (sample_id, scorer)
+    );
+    """,
+]
