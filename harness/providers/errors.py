@@ -30,6 +30,9 @@ class ProviderError(Exception):
             )
         self.retryable = retryable
 
+    def __str__(self) -> str:
+        return self.message
+
     @property
     def stop_provider(self) -> bool:
         """A rejected key or an exhausted quota will fail every later sample the same way."""
