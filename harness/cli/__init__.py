@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from harness.cli import prompts, results, run
+from harness.cli import cache, prompts, results, run
 from harness.problems import InputError
 from harness.redact import redact
 from harness.store import StoreError
@@ -18,6 +18,7 @@ app.command("compare")(results.compare)
 app.command("runs")(results.runs)
 app.command("export")(results.export)
 app.add_typer(prompts.app, name="prompts")
+app.add_typer(cache.app, name="cache")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from harness.cache import ResponseCache
 from harness.cli.common import ResultsOption, open_store, table_console
 from harness.problems import InputError
 from harness.providers.base import ProviderConfig
@@ -27,6 +28,9 @@ def run(
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue run RUN: send only samples with no reply."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="With --resume, also re-send samples that ended in error."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Live progress bars on stderr."),
+    use_cache: bool = typer.Option(True, "--cache/--no-cache",
+                                   help="Reuse stored replies for identical requests (errors are never cached)."),
+    cache_ttl_days: float = typer.Option(30.0, "--cache-ttl-days", min=0, help="Cached replies older than this are re-requested."),
 ) -> None:
     """Run an eval: every prompt x provider x repeat, each reply stored and scored as it arrives."""
     out = table_console()
@@ -56,14 +60,17 @@ def run(
         scorers, providers = planned.spec.scorers, planned.providers
         typer.echo(f"run {run_id}: {len(planned.samples)} samples "
                    f"({len(planned.providers)} providers) -> {store.path}", err=True)
+    cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
     try:
         summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
-                                          show_progress=progress, cost_fn=_cost_fn()))
+                                          show_progress=progress, cost_fn=_cost_fn(), cache=cache))
     except KeyboardInterrupt:
         store.finish_run(run_id, "interrupted")
         typer.echo(f"\ninterrupted; replies received so far are saved. Resume with:\n"
                    f"  harness run --resume {run_id} --results {results_dir}", err=True)
         raise typer.Exit(130)
+    sent = sum(p.sent for p in summary.providers)
+    typer.echo(f"{sent} requests sent" + (f", {cache.hits} replies from the cache" if cache else ""), err=True)
     report = summarise(store, run_id)
     for line in header_lines(report):
         out.print(line, markup=False, highlight=False)

@@ -43,7 +43,10 @@ class ProviderConfig(BaseModel):
     params: GenerationParams = Field(default_factory=GenerationParams)
     base_url: str | None = None
     api_key_env: str | None = None
+    # Requests in flight start at `concurrency`, halve on a 429 and grow by one after a run of
+    # successes, up to `max_concurrency` (default: twice the start).
     concurrency: int = Field(default=4, ge=1, le=256)
+    max_concurrency: int | None = Field(default=None, ge=1, le=512)
     rpm: float | None = Field(default=None, gt=0)
     tpm: float | None = Field(default=None, gt=0)
     timeout_s: float = Field(default=120.0, gt=0)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from harness.cache import ResponseCache, cache_key
 from harness.providers.base import Provider
 from harness.providers.errors import ProviderError
 from harness.redact import redact
+from harness.runner.limits import AdaptiveLimiter, RateLimiter
 from harness.runner.progress import RunProgress
 from harness.scoring import score_reply
 from harness.store import Store
@@ -27,7 +29,7 @@ class ProviderResult:
     label: str
     status: str = "pending"
     note: str | None = None
-    sent: int = 0
+    sent: int = 0        # requests actually sent to the provider (cache hits excluded)
     errors: int = 0
     pending: int = 0
 
@@ -43,7 +45,8 @@ class RunSummary:
 
 
 async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: list[str],
-                        progress: RunProgress, retry_errors: bool, cost_fn) -> ProviderResult:
+                        progress: RunProgress, retry_errors: bool, cost_fn,
+                        cache: ResponseCache | None) -> ProviderResult:
     label = provider.config.display
     result = ProviderResult(label)
     samples = store.pending_samples(run_id, label, include_errors=retry_errors)
@@ -60,24 +63,50 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
         progress.line(f"{label}: skipped, {result.note}")
         return result
     store.set_provider(run_id, label, status="running", identity=provider.identity())
-    limit = asyncio.Semaphore(provider.config.concurrency)
+    config = provider.config
+    limiter = AdaptiveLimiter(config.concurrency, maximum=max(config.concurrency,
+                                                              config.max_concurrency or 2 * config.concurrency))
+    rate = RateLimiter(rpm=config.rpm, tpm=config.tpm) if (config.rpm or config.tpm) else None
     stop = asyncio.Event()
 
+    def on_wait(kind: str, delay: float) -> None:
+        if kind == ErrorKind.RATE_LIMIT.value:
+            limiter.on_rate_limited()
+        progress.status(label, f"{kind}: retry in {delay:.1f}s (concurrency {limiter.limit})")
+
+    identity = provider.identity()
+    params = config.params.model_dump()
+
     async def one(sample: PlannedSample) -> None:
-        async with limit:
+        key = cache_key(identity, sample.prompt.messages, params, sample.repeat) if cache else None
+        cached = cache.get(key) if cache else None
+        if cached is not None:
+            finish(sample, cached)
+            return
+        async with limiter.slot():
             if stop.is_set():
                 return
-            reply = await provider.complete(
-                sample.prompt.messages, provider.config.params,
-                on_wait=lambda kind, delay: progress.status(label, f"{kind}: retry in {delay:.1f}s"))
+            estimate = _estimate_tokens(sample, config.params.max_tokens)
+            if rate is not None and (waited := await rate.acquire(estimate)) > 0:
+                progress.status(label, f"rpm/tpm budget: waited {waited:.1f}s")
+            reply = await provider.complete(sample.prompt.messages, config.params, on_wait=on_wait)
+            if rate is not None and reply.usage.input_tokens is not None:
+                rate.record_usage(reply.usage.input_tokens + (reply.usage.output_tokens or 0), estimate)
+            if reply.outcome is not Outcome.ERROR:
+                limiter.on_success()
             if reply.outcome is Outcome.ERROR and reply.error_kind in STOP_KINDS and not stop.is_set():
                 stop.set()
                 result.note = f"stopped after {reply.error_kind.value} error: {reply.reason}"
                 progress.line(f"{label}: {result.note}")
-            store.record_reply(sample.id, reply, score_reply(scorers, sample.prompt, reply), cost_fn(provider, reply))
+            if cache:
+                cache.put(key, label, reply)
             result.sent += 1
-            result.errors += reply.outcome is Outcome.ERROR
-            progress.advance(label, error=reply.outcome is Outcome.ERROR)
+            finish(sample, reply)
+
+    def finish(sample: PlannedSample, reply: Reply) -> None:
+        store.record_reply(sample.id, reply, score_reply(scorers, sample.prompt, reply), cost_fn(provider, reply))
+        result.errors += reply.outcome is Outcome.ERROR
+        progress.advance(label, error=reply.outcome is Outcome.ERROR)
 
     try:
         await asyncio.gather(*(one(s) for s in samples))
@@ -89,16 +118,23 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
     return result
 
 
+def _estimate_tokens(sample: PlannedSample, max_tokens: int | None) -> int:
+    """A budget estimate for the tpm limiter: about four characters a token, plus the reply's cap."""
+    chars = sum(len(m.content) for m in sample.prompt.messages)
+    return chars // 4 + 1 + (max_tokens or 256)
+
+
 def _no_cost(provider: Provider, reply: Reply) -> float | None:
     return None
 
 
 async def execute_run(store: Store, run_id: str, providers: list[Provider], scorers: list[str], *,
-                      retry_errors: bool = False, show_progress: bool = True, cost_fn=_no_cost) -> RunSummary:
+                      retry_errors: bool = False, show_progress: bool = True, cost_fn=_no_cost,
+                      cache: ResponseCache | None = None) -> RunSummary:
     summary = RunSummary(run_id)
     with RunProgress(enabled=show_progress) as progress:
         results = await asyncio.gather(*(
-            _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn) for p in providers))
+            _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache) for p in providers))
     summary.providers = list(results)
     store.finish_run(run_id, "finished" if summary.complete else "incomplete")
     return summary

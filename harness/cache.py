@@ -1,0 +1,81 @@
+"""The response cache: a reply already paid for is never requested again.
+
+The key covers everything that changes the answer: the provider's identity (kind, model, base URL;
+for a local GGUF its sha256 and chat template), the messages, every generation parameter, and the
+repeat index (so that repeats at temperature > 0 stay independent samples). Errors are never cached.
+Entries expire after `ttl_s` (default 30 days): providers change models behind a fixed name.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.types import Message, Outcome, Reply
+
+DEFAULT_TTL_S = 30 * 24 * 3600
+# Identity fields that change the answer; run-specific ones (a local path) are left out.
+_IDENTITY_KEYS = ("provider", "model", "base_url", "api_version", "gguf_sha256", "chat_format", "chat_template",
+                  "safety_settings", "n_ctx")
+
+
+def cache_key(identity: dict[str, Any], messages: list[Message], params: dict[str, Any], repeat: int) -> str:
+    payload = {
+        "identity": {k: identity.get(k) for k in _IDENTITY_KEYS if identity.get(k) is not None},
+        "messages": [m.model_dump() for m in messages],
+        "params": params,
+        "repeat": repeat,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class ResponseCache:
+    def __init__(self, path: str | Path, ttl_s: float = DEFAULT_TTL_S) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.ttl_s = ttl_s
+        self.conn = sqlite3.connect(self.path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA busy_timeout=5000")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, provider TEXT NOT NULL,"
+                          " reply_json TEXT NOT NULL, created_at REAL NOT NULL)")
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> Reply | None:
+        row = self.conn.execute("SELECT reply_json, created_at FROM responses WHERE key = ?", (key,)).fetchone()
+        if row is None or time.time() - row[1] > self.ttl_s:
+            self.misses += 1
+            return None
+        self.hits += 1
+        reply = Reply.model_validate_json(row[0])
+        reply.raw = {**reply.raw, "cache": "hit"}
+        return reply
+
+    def put(self, key: str, provider: str, reply: Reply) -> None:
+        if reply.outcome is Outcome.ERROR:
+            return  # an error is a fact about that moment, not an answer worth keeping
+        self.conn.execute("INSERT OR REPLACE INTO responses (key, provider, reply_json, created_at) VALUES (?,?,?,?)",
+                          (key, provider, reply.model_dump_json(), time.time()))
+
+    def stats(self) -> dict[str, Any]:
+        total, oldest, newest = self.conn.execute(
+            "SELECT COUNT(*), MIN(created_at), MAX(created_at) FROM responses").fetchone()
+        expired = self.conn.execute("SELECT COUNT(*) FROM responses WHERE created_at < ?",
+                                    (time.time() - self.ttl_s,)).fetchone()[0]
+        by_provider = dict(self.conn.execute("SELECT provider, COUNT(*) FROM responses GROUP BY provider").fetchall())
+        return {"path": str(self.path), "entries": total, "expired": expired, "by_provider": by_provider,
+                "oldest": oldest, "newest": newest, "bytes": self.path.stat().st_size if self.path.exists() else 0}
+
+    def clear(self, older_than_s: float | None = None) -> int:
+        if older_than_s is None:
+            cur = self.conn.execute("DELETE FROM responses")
+        else:
+            cur = self.conn.execute("DELETE FROM responses WHERE created_at < ?", (time.time() - older_than_s,))
+        return cur.rowcount
+
+    def close(self) -> None:
+        self.conn.close()

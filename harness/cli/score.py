@@ -1,0 +1,273 @@
+"""`harness score FILE`: score recorded transcripts (prompt + reply) without calling any model.
+
+Input: JSONL (one object a line) or CSV, chosen by the file suffix, with
+
+    prompt   (required) the user message; in JSONL also a list of {role, content} messages
+    reply    (required) the model's reply text, treated as an answered reply (an empty reply is
+             scored as given: the refusal detector calls it a full refusal)
+    id, provider, model, category, target, choices, rules, expect, metadata   (optional)
+
+`target`, `choices`, `rules`, `expect` and `metadata` are read exactly as in a suite file (the same
+validation, via `harness.suites.load.validate_record`); in CSV, other columns go to metadata (e.g. a
+`tolerance` column for numeric checks). A row without an id gets `row-N` (N counts rows from 1).
+
+Output: one row per input row, in input order, JSONL (default) or CSV, to stdout or `--output`:
+id, provider, model, category, the refusal label with its evidence and explanation, the accuracy
+scores and the teen-safety rule verdicts (when `harness.scoring.rules` is installed).
+
+Scorers: with `--scorer` (repeatable) exactly those run on every row (a score that does not apply has
+passed = null). Without it each row gets the scorers that apply to it: `expect` when the row has
+expect checks, and `choice` when it has a target and choices, otherwise `match` when it has a target.
+
+Bad input (a missing column, a malformed JSON line, a bad cell, a non-UTF-8 or empty file) is
+reported with its file and line, exit code 2, and nothing is written: every row is scored before
+the output is opened, and a file output is written to a temporary file that is renamed at the end.
+
+CSV output guards against spreadsheet formula injection: model text is untrusted, so a cell that
+starts with =, +, -, @, a tab or a carriage return gets a leading single quote (Excel, LibreOffice
+and Google Sheets then show it as text). JSONL needs no such guard.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import os
+import sys
+import tempfile
+from enum import Enum
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from harness.problems import InputError, Problem, read_text
+from harness.scoring import SCORERS
+from harness.scoring.refusal import refusal_for_reply
+from harness.suites.load import _records_csv, _records_jsonl, validate_record
+from harness.types import Outcome, Prompt, Reply, Score
+
+REQUIRED = ("prompt", "reply")
+PASSTHROUGH = ("provider", "model")  # carried to the output, not part of the prompt
+SCORE_FIELDS = ("passed", "value", "label", "evidence", "explanation")
+RULE_FIELDS = ("id", "passed", "label", "severity", "evidence")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Format(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def _rename_input(problem: Problem) -> Problem:
+    """Problems about the suite's `input` field are about this file's `prompt` column."""
+    if problem.field and problem.field.startswith("input"):
+        return dataclasses.replace(problem, field="prompt" + problem.field[len("input"):],
+                                   message=problem.message.replace("an 'input'", "a 'prompt'"))
+    return problem
+
+
+def _raw_records(path: Path, problems: list[Problem]) -> list[tuple[int, Any]]:
+    text = read_text(path)
+    if not text.strip():
+        raise InputError.single(path, "is empty; expected rows with 'prompt' and 'reply'")
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return _records_jsonl(path, text, problems)
+    if suffix == ".csv":
+        header = next(csv.reader(io.StringIO(text)), [])
+        missing = [c for c in REQUIRED if c not in header and not (c == "prompt" and "input" in header)]
+        if missing:
+            raise InputError.single(path, f"has no {' or '.join(repr(c) for c in missing)} column; "
+                                    f"the header has: {', '.join(header) or 'nothing'}", line=1)
+        return _records_csv(path, text, problems)
+    raise InputError.single(path, f"unsupported format {path.suffix!r}; use .jsonl or .csv")
+
+
+def _split_row(raw: Any, is_csv: bool) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """(the prompt part, {reply, provider, model}, problems) of one record."""
+    record = dict(raw)
+    extra = record.pop("metadata", {}) if is_csv else {}  # the CSV reader puts unknown columns there
+    side: dict[str, Any] = {}
+    for key in ("reply", *PASSTHROUGH):
+        if key in record:
+            side[key] = record.pop(key)
+        elif isinstance(extra, dict) and key in extra:
+            side[key] = extra.pop(key)
+    if extra:
+        record["metadata"] = extra
+    if "prompt" in record:
+        if "input" in record:
+            return record, side, ["give either 'prompt' or 'input', not both"]
+        record["input"] = record.pop("prompt")
+    problems = []
+    if "reply" not in side:
+        side["reply"] = "" if is_csv else None  # an empty CSV cell is an empty reply
+    if not isinstance(side["reply"], str):
+        problems.append("reply: is missing: every row needs the model's 'reply' text"
+                        if side["reply"] is None else "reply: must be a text")
+    return record, side, problems
+
+
+def read_transcripts(path: Path) -> list[tuple[Prompt, dict[str, Any]]]:
+    """Validated (prompt, {reply, provider, model}) pairs in file order. Raises InputError."""
+    problems: list[Problem] = []
+    records = _raw_records(path, problems)
+    rows: list[tuple[Prompt, dict[str, Any]]] = []
+    for n, (line, raw) in enumerate(records, start=1):
+        where = {"file": str(path), "line": line}
+        if not isinstance(raw, dict):
+            problems.append(Problem(**where, message=f"a row must be an object of fields, got {type(raw).__name__}"))
+            continue
+        record, side, own = _split_row(raw, path.suffix.lower() == ".csv")
+        for message in own:
+            field, _, message = message.partition(": ") if ": " in message else ("", "", message)
+            problems.append(Problem(**where, field=field or None, message=message))
+        record.setdefault("id", f"row-{n}")
+        found: list[Problem] = []
+        prompt = validate_record(record, where, {}, found)
+        problems += [_rename_input(p) for p in found]
+        if prompt is not None and not own:
+            problems += _check_regexes(prompt, where)
+            rows.append((prompt, {k: (None if v is None else str(v)) if k != "reply" else v for k, v in side.items()}))
+    if not records and not problems:
+        problems.append(Problem(str(path), "has no rows; expected rows with 'prompt' and 'reply'"))
+    if problems:
+        raise InputError(problems)
+    return rows
+
+
+def _check_regexes(prompt: Prompt, where: dict[str, Any]) -> list[Problem]:
+    """A regex that does not compile is the author's mistake: report it now, not as a failed check."""
+    import re
+
+    problems = []
+    for item in prompt.expect:
+        for kind in ("regex", "not-regex"):
+            if kind in item:
+                try:
+                    re.compile(str(item[kind]))
+                except re.error as err:
+                    problems.append(Problem(**where, field="expect", message=f"invalid {kind} {item[kind]!r}: {err}"))
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+
+
+def default_scorers(prompt: Prompt) -> list[str]:
+    names = ["expect"] if prompt.expect else []
+    if prompt.target is not None:
+        names.append("choice" if prompt.choices else "match")
+    return names
+
+
+def _rule_verdicts(prompt: Prompt, reply: Reply) -> list[dict[str, Any]] | None:
+    """The teen-safety rule verdicts, or None when the rules module is not installed."""
+    try:
+        from harness.scoring.rules import rule_scores
+    except ImportError:
+        return None
+    result = rule_scores(prompt, reply)
+    pairs = result.items() if isinstance(result, dict) else ((s.scorer, s) for s in result)
+    return [{"id": rid, "passed": s.passed, "label": s.label, "severity": s.severity, "evidence": s.evidence}
+            for rid, s in pairs]
+
+
+def score_row(prompt: Prompt, side: dict[str, Any], scorers: list[str] | None) -> dict[str, Any]:
+    reply = Reply(text=side["reply"], outcome=Outcome.ANSWERED)
+    verdict = refusal_for_reply(reply)
+    names = scorers if scorers is not None else default_scorers(prompt)
+    scores: dict[str, Score] = {name: SCORERS[name](prompt, reply) for name in names}
+    return {
+        "id": prompt.id, "provider": side.get("provider"), "model": side.get("model"), "category": prompt.category,
+        "refusal": verdict.label.value if verdict else None,
+        "refusal_evidence": verdict.evidence if verdict else None,
+        "refusal_explanation": verdict.explanation if verdict else None,
+        "scores": {name: {k: getattr(s, k) for k in SCORE_FIELDS} for name, s in scores.items()},
+        "rules": _rule_verdicts(prompt, reply),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def safe_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return "" if value is None else value
+
+
+def csv_text(rows: list[dict[str, Any]]) -> str:
+    names = list(dict.fromkeys(n for r in rows for n in r["scores"]))
+    has_rules = any(r["rules"] is not None for r in rows)
+    header = ["id", "provider", "model", "category", "refusal", "refusal_evidence", "refusal_explanation"]
+    header += [f"{n}.{f}" for n in names for f in SCORE_FIELDS]
+    header += ["rules_failed", "rules"] if has_rules else []
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for r in rows:
+        cells = [r[k] for k in header[:7]]
+        cells += [r["scores"].get(n, {}).get(f) for n in names for f in SCORE_FIELDS]
+        if has_rules:
+            rules = r["rules"] or []
+            cells += [" ".join(str(v["id"]) for v in rules if v["passed"] is False),
+                      json.dumps(rules, ensure_ascii=False)]
+        writer.writerow([safe_cell(c) for c in cells])
+    return buf.getvalue()
+
+
+def jsonl_text(rows: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file next to `path`, then rename: readers never see half a file."""
+    if not path.parent.is_dir():
+        raise InputError.single(path, f"cannot write: the directory {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def score(
+    file: Path = typer.Argument(..., help="Transcripts: .jsonl or .csv with 'prompt' and 'reply' columns."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+    fmt: Optional[Format] = typer.Option(None, "--format", "-f",
+                                         help="jsonl or csv; default: from the --output suffix, else jsonl."),
+    scorer: Optional[list[str]] = typer.Option(
+        None, "--scorer", "-s",
+        help="Scorer to run on every row (repeatable). Default: expect and match/choice where they apply."),
+) -> None:
+    """Score recorded replies without calling any model: refusal label, accuracy scores, rule verdicts."""
+    unknown = [s for s in scorer or [] if s not in SCORERS]
+    if unknown:
+        raise typer.BadParameter(f"unknown scorer {unknown[0]!r}; known: {', '.join(sorted(SCORERS))}",
+                                 param_hint="--scorer")
+    if output is not None and output.resolve() == file.resolve():
+        raise InputError.single(output, "is the input file; choose another --output")
+    rows = [score_row(prompt, side, scorer or None) for prompt, side in read_transcripts(file)]
+    if fmt is None:
+        fmt = Format.csv if output is not None and output.suffix.lower() == ".csv" else Format.jsonl
+    text = csv_text(rows) if fmt is Format.csv else jsonl_text(rows)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)
+        typer.echo(f"scored {len(rows)} rows -> {output}", err=True)
