@@ -6,7 +6,8 @@ import sys
 
 import typer
 
-from harness.cli import cache, prompts, results, run
+from harness.cli import cache, prompts, providers, results, run
+from harness.cli import score
 from harness.problems import InputError
 from harness.redact import redact
 from harness.store import StoreError
@@ -17,6 +18,8 @@ app.command("run")(run.run)
 app.command("compare")(results.compare)
 app.command("runs")(results.runs)
 app.command("export")(results.export)
+app.command("providers")(providers.providers)
+app.command("score")(score.score)
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(cache.app, name="cache")
 

@@ -89,8 +89,8 @@ def _raw_records(path: Path, problems: list[Problem]) -> list[tuple[int, Any]]:
     raise InputError.single(path, f"unsupported format {path.suffix!r}; use .jsonl or .csv")
 
 
-def _split_row(raw: Any, is_csv: bool) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    """(the prompt part, {reply, provider, model}, problems) of one record."""
+def _split_row(raw: dict[str, Any], is_csv: bool) -> tuple[dict[str, Any], dict[str, Any], list[tuple[str, str]]]:
+    """(the prompt part, {reply, provider, model}, [(field, problem)]) of one record."""
     record = dict(raw)
     extra = record.pop("metadata", {}) if is_csv else {}  # the CSV reader puts unknown columns there
     side: dict[str, Any] = {}
@@ -103,14 +103,14 @@ def _split_row(raw: Any, is_csv: bool) -> tuple[dict[str, Any], dict[str, Any], 
         record["metadata"] = extra
     if "prompt" in record:
         if "input" in record:
-            return record, side, ["give either 'prompt' or 'input', not both"]
+            return record, side, [("prompt", "give either 'prompt' or 'input', not both")]
         record["input"] = record.pop("prompt")
     problems = []
     if "reply" not in side:
         side["reply"] = "" if is_csv else None  # an empty CSV cell is an empty reply
     if not isinstance(side["reply"], str):
-        problems.append("reply: is missing: every row needs the model's 'reply' text"
-                        if side["reply"] is None else "reply: must be a text")
+        problems.append(("reply", "is missing: every row needs the model's 'reply' text"
+                         if side["reply"] is None else "must be a text"))
     return record, side, problems
 
 
@@ -125,16 +125,15 @@ def read_transcripts(path: Path) -> list[tuple[Prompt, dict[str, Any]]]:
             problems.append(Problem(**where, message=f"a row must be an object of fields, got {type(raw).__name__}"))
             continue
         record, side, own = _split_row(raw, path.suffix.lower() == ".csv")
-        for message in own:
-            field, _, message = message.partition(": ") if ": " in message else ("", "", message)
-            problems.append(Problem(**where, field=field or None, message=message))
+        problems += [Problem(**where, field=field, message=message) for field, message in own]
         record.setdefault("id", f"row-{n}")
         found: list[Problem] = []
         prompt = validate_record(record, where, {}, found)
         problems += [_rename_input(p) for p in found]
         if prompt is not None and not own:
             problems += _check_regexes(prompt, where)
-            rows.append((prompt, {k: (None if v is None else str(v)) if k != "reply" else v for k, v in side.items()}))
+            side.update({k: None if side.get(k) is None else str(side[k]) for k in PASSTHROUGH})
+            rows.append((prompt, side))
     if not records and not problems:
         problems.append(Problem(str(path), "has no rows; expected rows with 'prompt' and 'reply'"))
     if problems:
@@ -240,6 +239,9 @@ def write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

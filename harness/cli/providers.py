@@ -1,0 +1,79 @@
+"""`harness providers`: which providers exist, which are usable here, and (--check) whether they answer."""
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from harness.cli.common import table_console
+from harness.providers.base import GenerationParams, Provider
+from harness.providers.errors import ProviderError
+from harness.providers.registry import PROVIDERS
+from harness.redact import redact
+from harness.types import Message, Outcome
+
+SDK_MODULES = {"llama": "llama_cpp", "openai": "openai", "anthropic": "anthropic", "gemini": "google.genai",
+               "gemini-legacy": "google.generativeai", "openai-compatible": "openai"}
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+async def _check(provider: Provider) -> tuple[str, str]:
+    """One tiny request; (status, detail) with the latency or the exact error."""
+    try:
+        await provider.start()
+    except ProviderError as err:
+        return "not configured", redact(err.message)
+    try:
+        params = GenerationParams(temperature=0, max_tokens=8)
+        reply = await provider.complete([Message(role="user", content="Say OK.")], params)
+    finally:
+        await provider.aclose()
+    if reply.outcome is Outcome.ERROR:
+        return "error", f"{reply.error_kind.value}: {reply.reason}"
+    return "ok", f"{reply.latency_s:.2f}s, {reply.outcome.value}, model {reply.model_reported or '?'}"
+
+
+def providers(
+    eval_file: Optional[Path] = typer.Argument(None, help="Also list (and check) the providers of this eval file."),
+    check: bool = typer.Option(False, "--check", help="Send one tiny request to each configured provider of the eval."),
+) -> None:
+    """List the known providers and which are configured; --check sends one tiny request to each."""
+    table = Table(title="provider kinds")
+    for col in ("kind", "SDK installed", "key", "description"):
+        table.add_column(col)
+    for info in PROVIDERS.values():
+        keys = [k for k in info.key_envs if os.environ.get(k)]
+        key = f"set ({keys[0]})" if keys else ("not needed" if not info.key_envs or info.kind == "openai-compatible"
+                                              else f"missing ({' or '.join(info.key_envs)})")
+        table.add_row(*(Text(v) for v in (info.kind, "yes" if _installed(SDK_MODULES[info.kind]) else
+                                          f"no: pip install 'chatbot-eval-harness[{info.extra}]'", key,
+                                          info.description)))
+    console = table_console()
+    console.print(table)
+    if eval_file is None:
+        if check:
+            typer.echo("--check needs an eval file naming the models to check", err=True)
+            raise typer.Exit(2)
+        return
+    from harness.runner.plan import plan_run
+
+    planned = plan_run(eval_file)
+    rows = Table(title=f"providers in {eval_file}")
+    for col in ("label", "model", "status", "detail"):
+        rows.add_column(col)
+    for provider in planned.providers:
+        status, detail = asyncio.run(_check(provider)) if check else ("listed", "use --check to send a request")
+        rows.add_row(*(Text(v) for v in (provider.config.display, provider.config.model, status, detail)))
+    console.print(rows)
