@@ -8,6 +8,7 @@ Adapters implement `_generate` and raise `ProviderError` for anything that went 
 from __future__ import annotations
 
 import os
+import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,17 @@ class GenerationParams(BaseModel):
     system_prompt: str | None = None
 
 
+class RetrySettings(BaseModel):
+    """The harness's retry policy for one provider (defaults in harness.providers.retry.RetryPolicy)."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_attempts: int = Field(default=6, ge=1, le=20)
+    base_delay_s: float = Field(default=1.0, gt=0)
+    max_delay_s: float = Field(default=30.0, gt=0)
+    max_total_wait_s: float = Field(default=120.0, ge=0)
+    max_retry_after_s: float = Field(default=120.0, ge=0)
+
+
 class ProviderConfig(BaseModel):
     """One `providers:` entry of an eval file, after validation."""
 
@@ -50,6 +62,7 @@ class ProviderConfig(BaseModel):
     rpm: float | None = Field(default=None, gt=0)
     tpm: float | None = Field(default=None, gt=0)
     timeout_s: float = Field(default=120.0, gt=0)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
     stream: bool = True
     # Provider-specific knobs (n_ctx, chat_format, safety_settings, ...), checked by the adapter.
     options: dict[str, Any] = Field(default_factory=dict)
@@ -69,6 +82,9 @@ class ProviderConfig(BaseModel):
 
 WaitCallback = Callable[[str, float], None]
 
+#: Attempts (first try included) for a MALFORMED reply: retried, but at most twice.
+MALFORMED_MAX_ATTEMPTS = 3
+
 
 class Provider(ABC):
     """Base class for every adapter. Subclasses set `kind` and implement `_generate`."""
@@ -79,7 +95,7 @@ class Provider(ABC):
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
-        self.retry_policy = RetryPolicy()
+        self.retry_policy = RetryPolicy(**config.retry.model_dump())
 
     # -- for adapters -------------------------------------------------------------------------
     @abstractmethod
@@ -115,7 +131,14 @@ class Provider(ABC):
         async def attempt() -> Reply:
             nonlocal attempts
             attempts += 1
-            return await self._generate(messages, params)
+            try:
+                return await self._generate(messages, params)
+            except ProviderError as err:
+                # A 200 we cannot use (non-JSON, no choices, a stream cut short) is often a proxy
+                # or server hiccup worth one or two more tries, but not the policy's full budget.
+                if err.kind is ErrorKind.MALFORMED and attempts >= MALFORMED_MAX_ATTEMPTS:
+                    err.retryable = False
+                raise
 
         try:
             reply = await call_with_retry(attempt, self.retry_policy, on_wait=on_wait)
@@ -137,7 +160,19 @@ class Provider(ABC):
                 attempts=attempts,
             )
         reply.attempts = attempts
-        return reply
+        return _redacted(reply)
+
+
+def _redacted(reply: Reply) -> Reply:
+    """Model output is untrusted and may echo a key (from a prompt, or a provider error body): scrub
+    it here, the one place every reply passes, before it can reach the store, the cache or a report."""
+    reply.text = redact(reply.text)
+    reply.reason = redact(reply.reason) if reply.reason else reply.reason
+    raw = json.dumps(reply.raw, default=str)
+    clean = redact(raw)
+    if clean != raw:
+        reply.raw = json.loads(clean)
+    return reply
 
 
 def system_and_turns(messages: list[Message], system_prompt: str | None) -> tuple[str | None, list[Message]]:
