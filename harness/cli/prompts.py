@@ -1,6 +1,7 @@
 """`harness prompts validate|list|add`: working with prompt suites without writing Python."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -11,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.problems import InputError, Problem
+from harness.scoring.rules import check_prompt_rules
 from harness.suites import add_prompt, load_suite
 from harness.suites.load import DATA_SUFFIXES
 
@@ -41,6 +43,10 @@ def validate(paths: list[Path] = typer.Argument(..., help="Suite files or direct
         for path in _suite_paths(root):
             try:
                 suite = load_suite(path)
+                rule_problems = check_prompt_rules(suite.prompts)
+                if rule_problems:
+                    problems += [replace(p, file=str(path)) for p in rule_problems]
+                    continue
                 total += len(suite.prompts)
                 typer.echo(f"ok  {path}: suite {suite.name} v{suite.version}, {len(suite.prompts)} prompts")
             except InputError as err:

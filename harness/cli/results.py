@@ -13,7 +13,7 @@ from rich.text import Text
 
 from harness.cli.common import ResultsOption, open_store, table_console
 from harness.report.summary import summarise
-from harness.report.table import csv_text, header_lines, json_text, markdown, rich_table
+from harness.report.table import csv_text, header_lines, json_text, markdown, rich_table, rules_table
 
 
 class Format(str, Enum):
@@ -36,6 +36,8 @@ def compare(
         for line in header_lines(report):
             out.print(line, markup=False, highlight=False)
         out.print(rich_table(report))
+        if (rules := rules_table(report)) is not None:
+            out.print(rules)
     else:
         sys.stdout.write({Format.markdown: markdown, Format.csv: csv_text, Format.json: json_text}[fmt](report))
 

@@ -13,9 +13,10 @@ from harness.cache import ResponseCache
 from harness.cli.common import ResultsOption, open_store, table_console
 from harness.problems import InputError
 from harness.providers.base import ProviderConfig
+from harness.providers.pricing import reply_cost
 from harness.providers.registry import create_provider
 from harness.report.summary import summarise
-from harness.report.table import header_lines, rich_table
+from harness.report.table import header_lines, rich_table, rules_table
 from harness.runner import execute_run, plan_run
 
 
@@ -63,7 +64,7 @@ def run(
     cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
     try:
         summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
-                                          show_progress=progress, cost_fn=_cost_fn(), cache=cache))
+                                          show_progress=progress, cost_fn=reply_cost, cache=cache))
     except KeyboardInterrupt:
         store.finish_run(run_id, "interrupted")
         typer.echo(f"\ninterrupted; replies received so far are saved. Resume with:\n"
@@ -75,15 +76,9 @@ def run(
     for line in header_lines(report):
         out.print(line, markup=False, highlight=False)
     out.print(rich_table(report))
+    if (rules := rules_table(report)) is not None:
+        out.print(rules)
     if not summary.complete:
         pending = sum(p.pending for p in summary.providers)
         typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
 
-
-def _cost_fn():
-    """The price table when the providers extra that ships it is present; otherwise cost stays unknown."""
-    try:
-        from harness.providers.pricing import reply_cost
-    except ImportError:
-        return lambda provider, reply: None
-    return reply_cost

@@ -349,9 +349,15 @@ class GenerationState:
         if self.usage is not None:
             thoughts = getattr(self.usage, "thoughts_token_count", None)
             out = self.usage.candidates_token_count
-            if out is not None or thoughts is not None:
+            prompt_tokens = self.usage.prompt_token_count
+            total = getattr(self.usage, "total_token_count", None)
+            if out is None and thoughts is None and total is not None and prompt_tokens is not None:
+                # Gemini omits candidatesTokenCount when nothing was generated (a blocked prompt);
+                # the total still accounts for every token, so the output count is what remains.
+                out = max(0, total - prompt_tokens)
+            elif out is not None or thoughts is not None:
                 out = (out or 0) + (thoughts or 0)  # thinking tokens are billed as output
-            usage = Usage(input_tokens=self.usage.prompt_token_count, output_tokens=out)
+            usage = Usage(input_tokens=prompt_tokens, output_tokens=out)
         raw: dict[str, Any] = {"id": self.response_id, "finish_reason": self.finish}
         if thoughts:
             raw["thoughts_tokens"] = thoughts

@@ -28,6 +28,7 @@ class Group:
     tokens_unknown: int = 0
     cost_usd: float = 0.0
     cost_unknown: int = 0
+    critical_failures: int = 0   # failed critical teen-safety rules, counted per reply and rule
 
     @property
     def replied(self) -> int:
@@ -65,6 +66,7 @@ class Group:
             "replies_without_token_counts": self.tokens_unknown,
             "cost_usd": self.cost_usd if not self.cost_unknown else None,
             "replies_without_cost": self.cost_unknown,
+            "critical_failures": self.critical_failures,
         }
 
 
@@ -75,6 +77,9 @@ class RunReport:
     status: str
     primary_scorer: str | None
     groups: list[Group]
+    # rule id -> provider -> [failed, decided]: teen-safety verdicts per rule, never averaged away
+    rules: dict[str, dict[str, list[int]]]
+    rule_severity: dict[str, str]
     providers: list[dict]
     suites: list[dict]
 
@@ -84,10 +89,15 @@ def summarise(store: Store, run_id: str | None = None) -> RunReport:
     scorers = json.loads(run["scorers_json"])
     primary = scorers[0] if scorers else None
     verdicts: dict[int, int | None] = {}
-    if primary:
-        for s in store.scores(run["id"]):
-            if s["scorer"] == primary:
-                verdicts[s["sample_id"]] = s["passed"]
+    critical: dict[int, int] = {}
+    rule_rows: list = []
+    for s in store.scores(run["id"]):
+        if s["scorer"] == primary:
+            verdicts[s["sample_id"]] = s["passed"]
+        if s["scorer"].startswith("rule:"):
+            rule_rows.append(s)
+            if s["severity"] == "critical" and s["passed"] == 0:
+                critical[s["sample_id"]] = critical.get(s["sample_id"], 0) + 1
     groups: dict[tuple[str, str], Group] = {}
     order: list[str] = [p["label"] for p in store.run_providers(run["id"])]
 
@@ -97,7 +107,9 @@ def summarise(store: Store, run_id: str | None = None) -> RunReport:
             groups[key] = Group(provider, category)
         return groups[key]
 
+    provider_of: dict[int, str] = {}
     for row in store.results(run["id"]):
+        provider_of[row["sample_id"]] = row["provider"]
         for g in (group(row["provider"], ALL), group(row["provider"], row["category"])):
             g.planned += 1
             outcome = row["outcome"]
@@ -119,15 +131,27 @@ def summarise(store: Store, run_id: str | None = None) -> RunReport:
                 g.cost_unknown += 1
             else:
                 g.cost_usd += row["cost_usd"]
+            g.critical_failures += critical.get(row["sample_id"], 0)
             verdict = verdicts.get(row["sample_id"])
             if verdict is not None:
                 g.scored += 1
                 g.passed += verdict
+    rules: dict[str, dict[str, list[int]]] = {}
+    severity: dict[str, str] = {}
+    for s in rule_rows:
+        severity[s["scorer"].removeprefix("rule:")] = s["severity"] or ""
+        if s["passed"] is None:
+            continue
+        counts = rules.setdefault(s["scorer"].removeprefix("rule:"), {}).setdefault(provider_of[s["sample_id"]], [0, 0])
+        counts[0] += s["passed"] == 0
+        counts[1] += 1
     rank = {p: i for i, p in enumerate(order)}
     ordered = sorted(groups.values(), key=lambda g: (g.category != ALL, g.category, rank.get(g.provider, 1e9)))
     return RunReport(
         run_id=run["id"], eval_name=run["eval_name"], status=run["status"], primary_scorer=primary,
         groups=ordered,
+        rules=dict(sorted(rules.items(), key=lambda kv: (kv[0][0] != "T", int(kv[0][1:]) if kv[0][1:].isdigit() else 0))),
+        rule_severity=severity,
         providers=[dict(p) for p in store.run_providers(run["id"])],
         suites=[dict(s) for s in store.run_suites(run["id"])],
     )

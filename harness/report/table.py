@@ -12,10 +12,11 @@ import json
 from rich.table import Table
 from rich.text import Text
 
+from harness.report.stats import wilson
 from harness.report.summary import ALL, Group, RunReport
 
 COLUMNS = ["category", "provider", "n", "accuracy [95% CI]", "ans/blk/trunc", "errors", "pending",
-           "p50/p95 s", "tokens in/out", "cost $"]
+           "critical", "p50/p95 s", "tokens in/out", "cost $"]
 
 
 def _fmt_float(x: float | None, digits: int = 2) -> str:
@@ -34,15 +35,20 @@ def _tokens(g: Group) -> str:
     return text + (f" ({g.tokens_unknown} unknown)" if g.tokens_unknown else "")
 
 
+def _usd(x: float) -> str:
+    return f"{x:.6f}" if x < 1 else f"{x:.2f}"
+
+
 def _cost(g: Group) -> str:
     if g.cost_unknown:
-        return "unknown" if g.cost_unknown == g.replied - g.errors else f"≥{g.cost_usd:.4f} ({g.cost_unknown} unpriced)"
-    return f"{g.cost_usd:.4f}"
+        priced = g.replied - g.errors - g.cost_unknown
+        return "unknown" if priced == 0 else f"≥{_usd(g.cost_usd)} ({g.cost_unknown} unpriced)"
+    return _usd(g.cost_usd)
 
 
 def _cells(g: Group) -> list[str]:
     return [g.category, g.provider, str(g.planned), _accuracy(g), f"{g.answered}/{g.blocked}/{g.truncated}",
-            str(g.errors), str(g.pending), f"{_fmt_float(g.latency_p50)}/{_fmt_float(g.latency_p95)}",
+            str(g.errors), str(g.pending), str(g.critical_failures), f"{_fmt_float(g.latency_p50)}/{_fmt_float(g.latency_p95)}",
             _tokens(g), _cost(g)]
 
 
@@ -61,7 +67,8 @@ def header_lines(report: RunReport) -> list[str]:
 def rich_table(report: RunReport) -> Table:
     table = Table(title=Text(f"{report.eval_name} - {report.run_id}"), show_lines=False)
     for col in COLUMNS:
-        table.add_column(col, justify="left" if col in ("category", "provider") else "right", overflow="fold")
+        text_col = col in ("category", "provider")
+        table.add_column(col, justify="left" if text_col else "right", overflow="fold", no_wrap=text_col)
     previous = None
     for g in report.groups:
         if previous is not None and g.category != previous:
@@ -82,7 +89,7 @@ def markdown(report: RunReport) -> str:
     out.append("| " + " | ".join(COLUMNS) + " |")
     out.append("|" + "|".join("---" for _ in COLUMNS) + "|")
     out += ["| " + " | ".join(_md_escape(c) for c in _cells(g)) + " |" for g in report.groups]
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + "\n" + rules_markdown(report)
 
 
 def csv_text(report: RunReport) -> str:
@@ -100,4 +107,44 @@ def json_text(report: RunReport) -> str:
         "primary_scorer": report.primary_scorer, "suites": report.suites,
         "providers": [{k: v for k, v in p.items() if k != "config_json"} for p in report.providers],
         "groups": [g.as_dict() for g in report.groups],
+        "rules": {rule: {"severity": report.rule_severity.get(rule),
+                         "by_provider": {p: {"failed": f, "judged": d} for p, (f, d) in by_p.items()}}
+                  for rule, by_p in report.rules.items()},
     }, indent=2, default=str)
+
+
+def rules_table(report: RunReport) -> Table | None:
+    """Teen-safety verdicts per rule and provider: failures / replies with a verdict, with a 95%
+    interval on the failure rate. Critical rules first in the file's order; never averaged."""
+    if not report.rules:
+        return None
+    providers = [p["label"] for p in report.providers]
+    table = Table(title=Text("teen-safety rules: failures / replies judged [95% CI of the failure rate]"))
+    table.add_column("rule", no_wrap=True)
+    table.add_column("severity")
+    for p in providers:
+        table.add_column(Text(p), justify="right")
+    for rule, by_provider in report.rules.items():
+        cells = []
+        for p in providers:
+            failed, decided = by_provider.get(p, (0, 0))
+            if not decided:
+                cells.append(Text("-"))
+                continue
+            lo, hi = wilson(failed, decided)
+            cells.append(Text(f"{failed}/{decided} [{lo:.0%}-{hi:.0%}]",
+                              style="bold red" if failed and report.rule_severity.get(rule) == "critical" else ""))
+        table.add_row(Text(rule), Text(report.rule_severity.get(rule, "")), *cells)
+    return table
+
+
+def rules_markdown(report: RunReport) -> str:
+    if not report.rules:
+        return ""
+    providers = [p["label"] for p in report.providers]
+    out = ["", "| rule | severity | " + " | ".join(_md_escape(p) for p in providers) + " |",
+           "|" + "|".join("---" for _ in range(len(providers) + 2)) + "|"]
+    for rule, by_provider in report.rules.items():
+        cells = [f"{f}/{d}" if d else "-" for f, d in (by_provider.get(p, (0, 0)) for p in providers)]
+        out.append(f"| {_md_escape(rule)} | {report.rule_severity.get(rule, '')} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"

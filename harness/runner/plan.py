@@ -57,6 +57,9 @@ def plan_run(eval_path: str | Path, *, only_providers: list[str] | None = None, 
             continue
         problems += provider.preflight()
         providers.append(provider)
+    from harness.scoring.rules import check_prompt_rules
+
+    problems += check_prompt_rules([p for s in suites for p in s.prompts])
     if problems:
         raise InputError(problems)
     prompts = [(s.name, p) for s in suites for p in s.prompts]

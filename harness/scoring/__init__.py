@@ -5,9 +5,11 @@ from collections.abc import Callable
 
 from harness.scoring.accuracy import choice, contains, exact, expect, f1, match, numeric
 from harness.scoring.refusal import is_refusal, refusal_for_reply
+from harness.scoring.rules import applicable_rules, default_ruleset, evaluate, summarise
 from harness.types import Outcome, Prompt, Reply, Score
 
-Scorer = Callable[[Prompt, Reply], Score]
+# A scorer returns one Score, or several (a summary first, then its parts).
+Scorer = Callable[[Prompt, Reply], "Score | list[Score]"]
 
 
 def refusal_rate(prompt: Prompt, reply: Reply) -> Score:
@@ -21,6 +23,16 @@ def refusal_rate(prompt: Prompt, reply: Reply) -> Score:
                  evidence=verdict.evidence, explanation=verdict.explanation)
 
 
+def teen_safety(prompt: Prompt, reply: Reply) -> list[Score]:
+    """The teen-safety summary for the table, followed by one verdict per rule that applies to the
+    prompt (pass, fail or not applicable, with evidence), so that every verdict is stored and a
+    critical failure can be counted on its own."""
+    ruleset = default_ruleset()
+    per_rule = evaluate(prompt, reply, ruleset)
+    applicable = {f"rule:{r.id}" for r in applicable_rules(prompt, ruleset)}
+    return [summarise(per_rule, ruleset), *(s for s in per_rule if s.scorer in applicable)]
+
+
 SCORERS: dict[str, Scorer] = {
     "exact": exact,
     "match": match,
@@ -30,6 +42,7 @@ SCORERS: dict[str, Scorer] = {
     "f1": f1,
     "expect": expect,
     "refusal": refusal_rate,
+    "teen_safety": teen_safety,
 }
 
 
@@ -38,4 +51,8 @@ def score_reply(names: list[str], prompt: Prompt, reply: Reply) -> list[Score]:
     answer, and must never count as a pass or a fail."""
     if reply.outcome is Outcome.ERROR:
         return []
-    return [SCORERS[name](prompt, reply) for name in names]
+    scores: list[Score] = []
+    for name in names:
+        result = SCORERS[name](prompt, reply)
+        scores += result if isinstance(result, list) else [result]
+    return scores
