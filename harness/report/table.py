@@ -31,6 +31,8 @@ def _accuracy(g: Group) -> str:
 
 
 def _tokens(g: Group) -> str:
+    if g.replied == g.errors:
+        return "-"
     text = f"{g.input_tokens}/{g.output_tokens}"
     return text + (f" ({g.tokens_unknown} unknown)" if g.tokens_unknown else "")
 
@@ -40,6 +42,8 @@ def _usd(x: float) -> str:
 
 
 def _cost(g: Group) -> str:
+    if g.replied == g.errors:
+        return "-"  # nothing answered: there is no cost to state, not a cost of zero
     if g.cost_unknown:
         priced = g.replied - g.errors - g.cost_unknown
         return "unknown" if priced == 0 else f"≥{_usd(g.cost_usd)} ({g.cost_unknown} unpriced)"

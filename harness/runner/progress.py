@@ -37,4 +37,4 @@ class RunProgress:
 
     def line(self, text: str) -> None:
         """A message that stays (skips, stops), printed above the live bars."""
-        self.console.print(text, highlight=False, markup=False)
+        self.console.print(text, highlight=False, markup=False, soft_wrap=True)
