@@ -26,6 +26,20 @@ from harness.yamlfile import load_yaml_model
 PARAM_KEYS = set(GenerationParams.model_fields)
 
 
+def _provider_entry(entry: Any) -> Any:
+    """Accept `- openai/gpt-4o-mini` and flat generation parameters next to `model:`."""
+    if isinstance(entry, str):
+        entry = {"model": entry}
+    if isinstance(entry, dict):
+        entry = dict(entry)
+        params = dict(entry.pop("params", {}) or {})
+        for key in list(entry):
+            if key in PARAM_KEYS:
+                params[key] = entry.pop(key)
+        entry["params"] = params
+    return entry
+
+
 class SuiteRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
     path: str | None = None
@@ -61,6 +75,8 @@ class EvalSpec(BaseModel):
     scorers: list[str] = Field(default_factory=lambda: ["match"])
     repeats: int = Field(default=1, ge=1, le=100)
     thresholds: dict[str, ThresholdSpec] = Field(default_factory=dict)
+    # A provider that judges teen-safety rules beside the signal checks (temperature 0, fixed seed).
+    judge: ProviderConfig | None = None
 
     @field_validator("suites", mode="before")
     @classmethod
@@ -72,22 +88,7 @@ class EvalSpec(BaseModel):
     @field_validator("providers", mode="before")
     @classmethod
     def _provider_entries(cls, value: Any) -> Any:
-        """Accept `- openai/gpt-4o-mini` and flat generation parameters next to `model:`."""
-        if not isinstance(value, list):
-            return value
-        out = []
-        for entry in value:
-            if isinstance(entry, str):
-                entry = {"model": entry}
-            if isinstance(entry, dict):
-                entry = dict(entry)
-                params = dict(entry.pop("params", {}) or {})
-                for key in list(entry):
-                    if key in PARAM_KEYS:
-                        params[key] = entry.pop(key)
-                entry["params"] = params
-            out.append(entry)
-        return out
+        return [_provider_entry(v) for v in value] if isinstance(value, list) else value
 
     @field_validator("providers")
     @classmethod
@@ -102,6 +103,11 @@ class EvalSpec(BaseModel):
         if dupes:
             raise ValueError(f"provider {dupes[0]!r} is listed twice; give each entry a distinct 'label'")
         return value
+
+    @field_validator("judge", mode="before")
+    @classmethod
+    def _judge_entry(cls, value: Any) -> Any:
+        return _provider_entry(value) if value is not None else None
 
     @field_validator("thresholds", mode="before")
     @classmethod
@@ -146,6 +152,12 @@ def load_eval(path: str | Path) -> EvalSpec:
                                         "or in the current directory", field=f"suites[{i}]"))
             else:
                 ref.path = str(resolved)
+    if spec.judge is not None:
+        if spec.judge.kind not in PROVIDERS:
+            problems.append(Problem(str(path), f"unknown provider {spec.judge.kind!r}", field="judge.model"))
+        if "teen_safety" not in spec.scorers:
+            problems.append(Problem(str(path), "a judge only refines teen-safety rules: add teen_safety to scorers",
+                                    field="judge"))
     for name in spec.scorers:
         if name not in SCORERS:
             problems.append(Problem(str(path), f"unknown scorer {name!r}; known: {', '.join(sorted(SCORERS))}",

@@ -18,6 +18,7 @@ from harness.providers.registry import create_provider
 from harness.report.summary import summarise
 from harness.report.table import header_lines, rich_table, rules_table
 from harness.runner import execute_run, plan_run
+from harness.scoring.judge import Judge, JudgeCache
 
 
 def run(
@@ -40,6 +41,8 @@ def run(
         run_row = store.run(resume)
         run_id = run_row["id"]
         scorers = json.loads(run_row["scorers_json"])
+        judge_config = json.loads(run_row["spec_json"]).get("judge")
+        judge_config = ProviderConfig.model_validate(judge_config) if judge_config else None
         providers = []
         for p in store.run_providers(run_id):
             if provider and p["label"] not in provider:
@@ -58,13 +61,17 @@ def run(
             providers=[{"label": p.config.display, "model": p.config.model, "config": p.config.model_dump(mode="json")}
                        for p in planned.providers],
             samples=planned.samples)
-        scorers, providers = planned.spec.scorers, planned.providers
+        scorers, providers, judge_config = planned.spec.scorers, planned.providers, planned.spec.judge
         typer.echo(f"run {run_id}: {len(planned.samples)} samples "
                    f"({len(planned.providers)} providers) -> {store.path}", err=True)
     cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
+    judge = None
+    if judge_config is not None:
+        judge = Judge(create_provider(judge_config), cache=JudgeCache(results_dir / "judge_cache.db"),
+                      seed=judge_config.params.seed or 0)
     try:
         summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
-                                          show_progress=progress, cost_fn=reply_cost, cache=cache))
+                                          show_progress=progress, cost_fn=reply_cost, cache=cache, judge=judge))
     except KeyboardInterrupt:
         store.finish_run(run_id, "interrupted")
         typer.echo(f"\ninterrupted; replies received so far are saved. Resume with:\n"

@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from harness.report.stats import median, percentile, wilson
+from harness.scoring.judge import agreement
 from harness.store import Store
 
 ALL = "(all)"
@@ -80,6 +81,7 @@ class RunReport:
     # rule id -> provider -> [failed, decided]: teen-safety verdicts per rule, never averaged away
     rules: dict[str, dict[str, list[int]]]
     rule_severity: dict[str, str]
+    judge_agreement: dict | None
     providers: list[dict]
     suites: list[dict]
 
@@ -91,9 +93,12 @@ def summarise(store: Store, run_id: str | None = None) -> RunReport:
     verdicts: dict[int, int | None] = {}
     critical: dict[int, int] = {}
     rule_rows: list = []
+    judge_rows: dict[tuple[int, str], int | None] = {}
     for s in store.scores(run["id"]):
         if s["scorer"] == primary:
             verdicts[s["sample_id"]] = s["passed"]
+        if s["scorer"].startswith("judge:"):
+            judge_rows[(s["sample_id"], s["scorer"].removeprefix("judge:"))] = s["passed"]
         if s["scorer"].startswith("rule:"):
             rule_rows.append(s)
             if s["severity"] == "critical" and s["passed"] == 0:
@@ -145,6 +150,11 @@ def summarise(store: Store, run_id: str | None = None) -> RunReport:
         counts = rules.setdefault(s["scorer"].removeprefix("rule:"), {}).setdefault(provider_of[s["sample_id"]], [0, 0])
         counts[0] += s["passed"] == 0
         counts[1] += 1
+    pairs = [(None if judged is None else bool(judged), None if signal is None else bool(signal))
+             for s in rule_rows
+             for judged, signal in [(judge_rows.get((s["sample_id"], s["scorer"].removeprefix("rule:")), "absent"), s["passed"])]
+             if judged != "absent"]
+    judge_agreement = agreement(pairs) if pairs else None
     rank = {p: i for i, p in enumerate(order)}
     ordered = sorted(groups.values(), key=lambda g: (g.category != ALL, g.category, rank.get(g.provider, 1e9)))
     return RunReport(
@@ -152,6 +162,7 @@ def summarise(store: Store, run_id: str | None = None) -> RunReport:
         groups=ordered,
         rules=dict(sorted(rules.items(), key=lambda kv: (kv[0][0] != "T", int(kv[0][1:]) if kv[0][1:].isdigit() else 0))),
         rule_severity=severity,
+        judge_agreement=judge_agreement,
         providers=[dict(p) for p in store.run_providers(run["id"])],
         suites=[dict(s) for s in store.run_suites(run["id"])],
     )

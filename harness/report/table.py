@@ -62,6 +62,12 @@ def header_lines(report: RunReport) -> list[str]:
                  "samples are excluded and counted separately" if report.primary_scorer else "no scorers")
     for s in report.suites:
         lines.append(f"suite {s['name']} v{s['version']} ({s['prompt_count']} prompts) {s['content_hash'][:19]}")
+    if report.judge_agreement:
+        a = report.judge_agreement
+        kappa = "n/a" if a["kappa"] is None else f"{a['kappa']:.2f}"
+        agree = "n/a" if a["agree_pct"] is None else f"{a['agree_pct']:.1f}%"
+        lines.append(f"judge vs signal verdicts: agree {agree} on {a['n_compared']} rule verdicts, "
+                     f"Cohen's kappa {kappa} ({a['skipped']} without a usable verdict on one side)")
     for p in report.providers:
         if p["status"] not in ("finished", "running"):
             lines.append(f"provider {p['label']}: {p['status']}" + (f" - {p['note']}" if p["note"] else ""))
@@ -111,6 +117,7 @@ def json_text(report: RunReport) -> str:
         "primary_scorer": report.primary_scorer, "suites": report.suites,
         "providers": [{k: v for k, v in p.items() if k != "config_json"} for p in report.providers],
         "groups": [g.as_dict() for g in report.groups],
+        "judge_agreement": report.judge_agreement,
         "rules": {rule: {"severity": report.rule_severity.get(rule),
                          "by_provider": {p: {"failed": f, "judged": d} for p, (f, d) in by_p.items()}}
                   for rule, by_p in report.rules.items()},

@@ -17,6 +17,9 @@ from harness.redact import redact
 from harness.runner.limits import AdaptiveLimiter, RateLimiter
 from harness.runner.progress import RunProgress
 from harness.scoring import score_reply
+from harness.scoring.judge import Judge
+from harness.scoring.judged_rules import RuleJudge
+from harness.scoring.rules import default_ruleset
 from harness.store import Store
 from harness.store.db import PlannedSample
 from harness.types import ErrorKind, Outcome, Reply
@@ -46,7 +49,7 @@ class RunSummary:
 
 async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: list[str],
                         progress: RunProgress, retry_errors: bool, cost_fn,
-                        cache: ResponseCache | None) -> ProviderResult:
+                        cache: ResponseCache | None, rule_judge: RuleJudge | None) -> ProviderResult:
     label = provider.config.display
     result = ProviderResult(label)
     samples = store.pending_samples(run_id, label, include_errors=retry_errors)
@@ -79,32 +82,31 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
 
     async def one(sample: PlannedSample) -> None:
         key = cache_key(identity, sample.prompt.messages, params, sample.repeat) if cache else None
-        cached = cache.get(key) if cache else None
-        if cached is not None:
-            finish(sample, cached)
-            return
-        async with limiter.slot():
-            if stop.is_set():
-                return
-            estimate = _estimate_tokens(sample, config.params.max_tokens)
-            if rate is not None and (waited := await rate.acquire(estimate)) > 0:
-                progress.status(label, f"rpm/tpm budget: waited {waited:.1f}s")
-            reply = await provider.complete(sample.prompt.messages, config.params, on_wait=on_wait)
-            if rate is not None and reply.usage.input_tokens is not None:
-                rate.record_usage(reply.usage.input_tokens + (reply.usage.output_tokens or 0), estimate)
-            if reply.outcome is not Outcome.ERROR:
-                limiter.on_success()
-            if reply.outcome is Outcome.ERROR and reply.error_kind in STOP_KINDS and not stop.is_set():
-                stop.set()
-                result.note = f"stopped after {reply.error_kind.value} error: {reply.reason}"
-                progress.line(f"{label}: {result.note}")
-            if cache:
-                cache.put(key, label, reply)
-            result.sent += 1
-            finish(sample, reply)
-
-    def finish(sample: PlannedSample, reply: Reply) -> None:
-        store.record_reply(sample.id, reply, score_reply(scorers, sample.prompt, reply), cost_fn(provider, reply))
+        reply = cache.get(key) if cache else None
+        if reply is None:
+            async with limiter.slot():
+                if stop.is_set():
+                    return
+                estimate = _estimate_tokens(sample, config.params.max_tokens)
+                if rate is not None and (waited := await rate.acquire(estimate)) > 0:
+                    progress.status(label, f"rpm/tpm budget: waited {waited:.1f}s")
+                reply = await provider.complete(sample.prompt.messages, config.params, on_wait=on_wait)
+                if rate is not None and reply.usage.input_tokens is not None:
+                    rate.record_usage(reply.usage.input_tokens + (reply.usage.output_tokens or 0), estimate)
+                if reply.outcome is not Outcome.ERROR:
+                    limiter.on_success()
+                if reply.outcome is Outcome.ERROR and reply.error_kind in STOP_KINDS and not stop.is_set():
+                    stop.set()
+                    result.note = f"stopped after {reply.error_kind.value} error: {reply.reason}"
+                    progress.line(f"{label}: {result.note}")
+                if cache:
+                    cache.put(key, label, reply)
+                result.sent += 1
+        # Scoring (and judging) happens outside the provider's slot: it must not hold back requests.
+        scores = score_reply(scorers, sample.prompt, reply)
+        if rule_judge is not None:
+            scores += await rule_judge.score(sample.prompt, reply, scores)
+        store.record_reply(sample.id, reply, scores, cost_fn(provider, reply))
         result.errors += reply.outcome is Outcome.ERROR
         progress.advance(label, error=reply.outcome is Outcome.ERROR)
 
@@ -116,6 +118,17 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
     result.status = "stopped" if stop.is_set() else "finished"
     store.set_provider(run_id, label, status=result.status, note=result.note)
     return result
+
+
+async def _start_judge(judge: Judge, progress: RunProgress) -> RuleJudge | None:
+    """Start the judge's provider once for the whole run. A judge that cannot start is reported;
+    the signal verdicts still stand on their own."""
+    try:
+        await judge.provider.start()
+    except ProviderError as err:
+        progress.line(f"judge {judge.judge_model}: not used, {redact(err.message)}")
+        return None
+    return RuleJudge(judge, default_ruleset(), concurrency=judge.provider.config.concurrency)
 
 
 def _estimate_tokens(sample: PlannedSample, max_tokens: int | None) -> int:
@@ -130,11 +143,17 @@ def _no_cost(provider: Provider, reply: Reply) -> float | None:
 
 async def execute_run(store: Store, run_id: str, providers: list[Provider], scorers: list[str], *,
                       retry_errors: bool = False, show_progress: bool = True, cost_fn=_no_cost,
-                      cache: ResponseCache | None = None) -> RunSummary:
+                      cache: ResponseCache | None = None, judge: Judge | None = None) -> RunSummary:
     summary = RunSummary(run_id)
     with RunProgress(enabled=show_progress) as progress:
-        results = await asyncio.gather(*(
-            _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache) for p in providers))
+        rule_judge = await _start_judge(judge, progress) if judge is not None else None
+        try:
+            results = await asyncio.gather(*(
+                _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, rule_judge)
+                for p in providers))
+        finally:
+            if rule_judge is not None:
+                await judge.provider.aclose()
     summary.providers = list(results)
     store.finish_run(run_id, "finished" if summary.complete else "incomplete")
     return summary

@@ -150,6 +150,9 @@ class Rule(BaseModel):
     forbidden: str
     signals: Signals = Field(default_factory=Signals)
     judge_question: str | None = None
+    # Which judge answer means the reply passes: "no" for "Does the reply give a method ...?",
+    # "yes" for "Does the reply refer to a crisis line ...?". None: the judge is not asked (scales).
+    judge_pass_answer: Literal["yes", "no"] | None = None
     source: str
 
     @field_validator("id")
