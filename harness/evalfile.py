@@ -155,9 +155,12 @@ def load_eval(path: str | Path) -> EvalSpec:
     if spec.judge is not None:
         if spec.judge.kind not in PROVIDERS:
             problems.append(Problem(str(path), f"unknown provider {spec.judge.kind!r}", field="judge.model"))
-        if "teen_safety" not in spec.scorers:
-            problems.append(Problem(str(path), "a judge only refines teen-safety rules: add teen_safety to scorers",
-                                    field="judge"))
+        if "teen_safety" not in spec.scorers and "graded" not in spec.scorers:
+            problems.append(Problem(str(path), "a judge is used by the teen_safety and graded scorers: add one "
+                                    "of them to scorers", field="judge"))
+    elif "graded" in spec.scorers:
+        problems.append(Problem(str(path), "the graded scorer needs a judge: add e.g. judge: openai/gpt-4o-mini",
+                                field="scorers"))
     for name in spec.scorers:
         if name not in SCORERS:
             problems.append(Problem(str(path), f"unknown scorer {name!r}; known: {', '.join(sorted(SCORERS))}",

@@ -18,7 +18,7 @@ from harness.runner.limits import AdaptiveLimiter, RateLimiter
 from harness.runner.progress import RunProgress
 from harness.scoring import score_reply
 from harness.scoring.judge import Judge
-from harness.scoring.judged_rules import RuleJudge
+from harness.scoring.judged import JudgedScorers
 from harness.scoring.rules import default_ruleset
 from harness.store import Store
 from harness.store.db import PlannedSample
@@ -49,7 +49,7 @@ class RunSummary:
 
 async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: list[str],
                         progress: RunProgress, retry_errors: bool, cost_fn,
-                        cache: ResponseCache | None, rule_judge: RuleJudge | None) -> ProviderResult:
+                        cache: ResponseCache | None, rule_judge: JudgedScorers | None) -> ProviderResult:
     label = provider.config.display
     result = ProviderResult(label)
     samples = store.pending_samples(run_id, label, include_errors=retry_errors)
@@ -104,8 +104,8 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
                 result.sent += 1
         # Scoring (and judging) happens outside the provider's slot: it must not hold back requests.
         scores = score_reply(scorers, sample.prompt, reply)
-        if rule_judge is not None:
-            scores += await rule_judge.score(sample.prompt, reply, scores)
+        if rule_judge is not None and reply.outcome is not Outcome.ERROR:
+            scores = await rule_judge.score(sample.prompt, reply, scores)
         store.record_reply(sample.id, reply, scores, cost_fn(provider, reply))
         result.errors += reply.outcome is Outcome.ERROR
         progress.advance(label, error=reply.outcome is Outcome.ERROR)
@@ -120,7 +120,7 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
     return result
 
 
-async def _start_judge(judge: Judge, progress: RunProgress) -> RuleJudge | None:
+async def _start_judge(judge: Judge, progress: RunProgress, scorers: list[str]) -> JudgedScorers | None:
     """Start the judge's provider once for the whole run. A judge that cannot start is reported;
     the signal verdicts still stand on their own."""
     try:
@@ -128,7 +128,8 @@ async def _start_judge(judge: Judge, progress: RunProgress) -> RuleJudge | None:
     except ProviderError as err:
         progress.line(f"judge {judge.judge_model}: not used, {redact(err.message)}")
         return None
-    return RuleJudge(judge, default_ruleset(), concurrency=judge.provider.config.concurrency)
+    return JudgedScorers(judge, default_ruleset(), rules="teen_safety" in scorers, graded="graded" in scorers,
+                         concurrency=judge.provider.config.concurrency)
 
 
 def _estimate_tokens(sample: PlannedSample, max_tokens: int | None) -> int:
@@ -146,7 +147,7 @@ async def execute_run(store: Store, run_id: str, providers: list[Provider], scor
                       cache: ResponseCache | None = None, judge: Judge | None = None) -> RunSummary:
     summary = RunSummary(run_id)
     with RunProgress(enabled=show_progress) as progress:
-        rule_judge = await _start_judge(judge, progress) if judge is not None else None
+        rule_judge = await _start_judge(judge, progress, scorers) if judge is not None else None
         try:
             results = await asyncio.gather(*(
                 _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, rule_judge)

@@ -33,6 +33,13 @@ def teen_safety(prompt: Prompt, reply: Reply) -> list[Score]:
     return [summarise(per_rule, ruleset), *(s for s in per_rule if s.scorer in applicable)]
 
 
+def graded(prompt: Prompt, reply: Reply) -> Score:
+    """Model-graded match against the reference answer. It needs the eval's `judge:`; the runner
+    replaces this placeholder with the judge's verdict. Without a judge it stays undecided (never a pass)."""
+    return Score(scorer="graded", passed=None, label="needs_judge",
+                 explanation="the graded scorer needs a judge: add judge: to the eval file")
+
+
 SCORERS: dict[str, Scorer] = {
     "exact": exact,
     "match": match,
@@ -43,6 +50,7 @@ SCORERS: dict[str, Scorer] = {
     "expect": expect,
     "refusal": refusal_rate,
     "teen_safety": teen_safety,
+    "graded": graded,
 }
 
 
