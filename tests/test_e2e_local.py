@@ -120,3 +120,16 @@ def test_temperature_zero_is_deterministic(tmp_path, tiny_gguf, cli):
     for pid, _, text in texts:
         by_prompt.setdefault(pid, set()).add(text)
     assert all(len(v) == 1 for v in by_prompt.values()), "repeats at temperature 0 must give the same text"
+
+
+def test_thresholds_gate_the_exit_code(tmp_path, tiny_gguf, cli):
+    # The tiny model answers gibberish: a match threshold of 0.5 cannot be met, an error-rate one is.
+    eval_path = write_eval(tmp_path, tiny_gguf, thresholds={"match": 0.5, "error_rate": {"max": 0.0},
+                                                          "critical_failures": {"max": 0}})
+    results = tmp_path / "results"
+    done = cli("run", str(eval_path), "--results", str(results), "--provider", "tiny-a", "--no-progress")
+    assert done.returncode == 3, done.stderr
+    assert "threshold match >= 0.5: tiny-a = 0 NOT MET" in done.stderr
+    assert "threshold error_rate <= 0.0: tiny-a = 0 met" in done.stderr
+    again = cli("compare", "--results", str(results), "--format", "json")
+    assert again.returncode == 3 and '"groups"' in again.stdout

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.cli.common import ResultsOption, open_store, table_console
+from harness.cli.run import enforce_thresholds
 from harness.report.summary import summarise
 from harness.report.table import csv_text, header_lines, json_text, markdown, rich_table, rules_table
 
@@ -40,6 +41,7 @@ def compare(
             out.print(rules)
     else:
         sys.stdout.write({Format.markdown: markdown, Format.csv: csv_text, Format.json: json_text}[fmt](report))
+    enforce_thresholds(store, report)
 
 
 def runs(results_dir: Path = ResultsOption) -> None:

@@ -16,6 +16,7 @@ from harness.providers.base import ProviderConfig
 from harness.providers.pricing import reply_cost
 from harness.providers.registry import create_provider
 from harness.report.summary import summarise
+from harness.report.thresholds import check_thresholds
 from harness.report.table import header_lines, rich_table, rules_table
 from harness.runner import execute_run, plan_run
 from harness.scoring.judge import Judge, JudgeCache
@@ -53,6 +54,10 @@ def run(
             raise InputError.single("harness run", "give an eval file, or --resume RUN")
         planned = plan_run(eval_file, only_providers=provider, limit=limit)
         store = open_store(results_dir)
+        earlier = next((r for r in store.runs() if r["eval_name"] == planned.spec.name), None)
+        if earlier is not None and earlier["status"] in ("interrupted", "incomplete"):
+            typer.echo(f"note: the last run of {planned.spec.name!r} ({earlier['id']}) is {earlier['status']}; "
+                       f"to finish it instead of starting over: harness run --resume {earlier['id']}", err=True)
         run_id = store.create_run(
             eval_name=planned.spec.name, eval_path=str(eval_file), spec=planned.spec.model_dump(mode="json"),
             scorers=planned.spec.scorers, repeats=planned.spec.repeats,
@@ -88,4 +93,14 @@ def run(
     if not summary.complete:
         pending = sum(p.pending for p in summary.providers)
         typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
+    enforce_thresholds(store, report)
+
+
+def enforce_thresholds(store, report) -> None:
+    """Print each threshold verdict; exit 3 when one is not met (for CI gates)."""
+    results = check_thresholds(store, report)
+    for r in results:
+        typer.echo(str(r), err=True)
+    if any(not r.met for r in results):
+        raise typer.Exit(3)
 
