@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,22 @@ def download_gguf(repo_id: str, filename: str, revision: str | None = None) -> P
     except ImportError as err:
         raise ProviderError(ErrorKind.OTHER, "downloading a GGUF needs huggingface_hub: "
                             "pip install 'chatbot-eval-harness[llama]'", retryable=False) from err
+    # Environment read at call time (huggingface_hub reads it once, at import).
+    cache_dir = os.environ.get("HF_HUB_CACHE") or None
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
     try:
-        return Path(hf_hub_download(repo_id=repo_id, filename=filename, revision=revision))
+        # The cache first: a file fetched once needs no network, not even a HEAD request.
+        return Path(hf_hub_download(repo_id=repo_id, filename=filename, revision=revision,
+                                    cache_dir=cache_dir, local_files_only=True))
+    except Exception:
+        if offline:
+            raise ProviderError(
+                ErrorKind.CONNECTION,
+                f"{filename} from {repo_id} is not in the local cache and HF_HUB_OFFLINE is set; download the "
+                f"file elsewhere and give its local path instead: model: llama/path/to/{Path(filename).name}",
+                retryable=False) from None
+    try:
+        return Path(hf_hub_download(repo_id=repo_id, filename=filename, revision=revision, cache_dir=cache_dir))
     except Exception as err:  # offline, unknown repo, gated model: all end the same way for the user
         raise ProviderError(
             ErrorKind.CONNECTION,

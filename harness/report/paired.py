@@ -1,0 +1,310 @@
+"""Paired comparison of providers: does provider A really beat provider B on the SAME prompts?
+
+Per-provider accuracies with separate intervals (summary.py) answer "how good is each provider";
+they are the wrong tool for "is A better than B", because both providers answered the same prompts
+and their verdicts are correlated. Here every sample of A is matched to B's sample of the same
+(suite, prompt_id, repeat); only pairs where BOTH replies got a usable verdict from the chosen scorer
+(passed is 1 or 0) are compared. Errors, pending samples and "not applicable" verdicts (passed NULL
+or no verdict at all) are excluded, never counted as a pass or a fail, and the number excluded is
+reported per side.
+
+Statistics (standard library only):
+
+* Difference = A's pass rate - B's pass rate on the paired set = (a_only - b_only) / n.
+* 95% interval: Newcombe's square-and-add interval for paired proportions (Newcombe 1998, Stat Med
+  17:2635, method 10): the Wilson score intervals of the two marginal rates combined with a
+  correlation correction phi, where ad - bc is shrunk towards zero by n/2 when positive (as in
+  Newcombe's paper and Altman et al., "Statistics with Confidence", and Fagerland, Lydersen & Laake,
+  "Statistical Analysis of Contingency Tables", ch. 8). It has a closed form, stays inside [-1, 1],
+  has non-zero width when there are no discordant pairs, and keeps close to nominal coverage at small
+  n - unlike the Wald interval, which collapses to a point at 0/n and overshoots +-1. Fagerland et
+  al. (2014) recommend it (with Tango's score interval, which needs iterative root finding).
+* Test: exact McNemar test, i.e. a two-sided binomial test of a_only out of the discordant pairs
+  against p = 0.5, computed exactly with math.comb; p = 1 when there are no discordant pairs.
+* Multiplicity: Holm-Bonferroni across all comparisons of the same grouping level (the overall
+  provider pairs among themselves; every category x provider pair among themselves). Comparisons
+  with no paired data are not tests and are left out of the family (their Holm p is 1).
+* Verdict: at Holm-adjusted p < 0.05 the provider with more wins among the discordant pairs is
+  "better", otherwise "no significant difference". It is a statement about this scorer on these
+  prompts, nothing more. The interval is a per-comparison 95% interval (not multiplicity-adjusted),
+  so it can exclude 0 while the Holm-adjusted verdict says "no significant difference".
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+
+from rich.table import Table
+from rich.text import Text
+
+from harness.report.stats import Z95, wilson
+from harness.report.summary import ALL
+from harness.report.table import _md_escape
+from harness.store import Store
+
+ALPHA = 0.05
+A_BETTER = "A better"
+B_BETTER = "B better"
+NO_DIFFERENCE = "no significant difference"
+
+# Why a sample of a pair had no usable verdict.
+ERROR, PENDING, NOT_SCORED = "error", "pending", "not_scored"
+
+
+@dataclass
+class PairResult:
+    scorer: str
+    category: str            # ALL ("(all)") for the whole run
+    provider_a: str
+    provider_b: str
+    n: int = 0               # pairs where both sides have a pass/fail verdict
+    both: int = 0            # both passed
+    a_only: int = 0          # A passed, B failed
+    b_only: int = 0          # B passed, A failed
+    neither: int = 0         # both failed
+    excluded: int = 0        # matched pairs dropped because at least one side had no usable verdict
+    a_errors: int = 0        # among the matched pairs: A's replies that were errors
+    a_pending: int = 0       # ... A's samples with no reply yet
+    a_not_scored: int = 0    # ... A's replies the scorer did not judge (not applicable / no verdict)
+    b_errors: int = 0
+    b_pending: int = 0
+    b_not_scored: int = 0
+    unmatched: int = 0       # samples with no counterpart of the same (suite, prompt, repeat) on the other side
+    rate_a: float | None = None
+    rate_b: float | None = None
+    difference: float | None = None     # rate_a - rate_b on the paired set
+    ci_low: float | None = None         # Newcombe (method 10) 95% interval for the difference
+    ci_high: float | None = None
+    p_value: float = 1.0                # exact McNemar, two-sided
+    p_holm: float = 1.0                 # Holm-Bonferroni adjusted within the grouping level
+    verdict: str = NO_DIFFERENCE        # "A better" / "B better" / "no significant difference"
+
+    @property
+    def discordant(self) -> int:
+        return self.a_only + self.b_only
+
+    @property
+    def winner(self) -> str | None:
+        return {A_BETTER: self.provider_a, B_BETTER: self.provider_b}.get(self.verdict)
+
+    @property
+    def verdict_text(self) -> str:
+        scope = f"on scorer '{self.scorer}' on these prompts ({self.n} paired samples)"
+        if self.category != ALL:
+            scope += f" in category '{self.category}'"
+        if self.n == 0:
+            return (f"no significant difference between {self.provider_a} and {self.provider_b}: "
+                    f"no paired verdicts on scorer '{self.scorer}'")
+        if self.verdict == NO_DIFFERENCE:
+            return f"no significant difference between {self.provider_a} and {self.provider_b} {scope}"
+        loser = self.provider_b if self.verdict == A_BETTER else self.provider_a
+        return f"{self.winner} better than {loser} {scope} (Holm-adjusted p = {_fmt_p(self.p_holm)})"
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["discordant"] = self.discordant
+        d["winner"] = self.winner
+        d["verdict_text"] = self.verdict_text
+        return d
+
+
+# -- statistics ------------------------------------------------------------------------------------
+
+def mcnemar_exact(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value: binomial test of b successes in b + c trials at p = 0.5."""
+    m = b + c
+    if m == 0:
+        return 1.0
+    tail = sum(math.comb(m, k) for k in range(min(b, c) + 1))
+    return min(1.0, 2 * tail / 2 ** m)  # int / int: correctly rounded even for huge m
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm-Bonferroni step-down adjusted p-values, in the input order."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [1.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def newcombe_paired_ci(both: int, a_only: int, b_only: int, neither: int,
+                       z: float = Z95) -> tuple[float, float] | None:
+    """Newcombe's (1998) method 10 interval for p_A - p_B from a paired 2x2 table; None if empty."""
+    n = both + a_only + b_only + neither
+    if n == 0:
+        return None
+    pa, pb = (both + a_only) / n, (both + b_only) / n
+    la, ua = wilson(both + a_only, n, z)
+    lb, ub = wilson(both + b_only, n, z)
+    marginals = (both + a_only) * (b_only + neither) * (both + b_only) * (a_only + neither)
+    phi = 0.0
+    if marginals:
+        cross = both * neither - a_only * b_only
+        if cross > n / 2:
+            phi = (cross - n / 2) / math.sqrt(marginals)
+        elif cross < 0:
+            phi = cross / math.sqrt(marginals)
+    d = pa - pb
+    low = d - math.sqrt(max(0.0, (pa - la) ** 2 - 2 * phi * (pa - la) * (ub - pb) + (ub - pb) ** 2))
+    high = d + math.sqrt(max(0.0, (pb - lb) ** 2 - 2 * phi * (pb - lb) * (ua - pa) + (ua - pa) ** 2))
+    return max(-1.0, low), min(1.0, high)
+
+
+# -- pairing -----------------------------------------------------------------------------------------
+
+def _state(outcome: str | None, verdict: int | None) -> int | str:
+    if outcome is None:
+        return PENDING
+    if outcome == "error":
+        return ERROR  # an error is not model behaviour, whatever a scorer may have written for it
+    if verdict is None:
+        return NOT_SCORED
+    return int(verdict)
+
+
+def _compare(scorer: str, category: str, a: str, b: str,
+             side_a: dict[tuple, int | str], side_b: dict[tuple, int | str]) -> PairResult:
+    r = PairResult(scorer=scorer, category=category, provider_a=a, provider_b=b)
+    r.unmatched = len(side_a.keys() ^ side_b.keys())
+    for key in side_a.keys() & side_b.keys():
+        va, vb = side_a[key], side_b[key]
+        if isinstance(va, int) and isinstance(vb, int):
+            r.n += 1
+            if va and vb:
+                r.both += 1
+            elif va:
+                r.a_only += 1
+            elif vb:
+                r.b_only += 1
+            else:
+                r.neither += 1
+            continue
+        r.excluded += 1
+        for prefix, v in (("a", va), ("b", vb)):
+            if isinstance(v, str):
+                field = f"{prefix}_errors" if v == ERROR else f"{prefix}_{v}"
+                setattr(r, field, getattr(r, field) + 1)
+    if r.n:
+        r.rate_a = (r.both + r.a_only) / r.n
+        r.rate_b = (r.both + r.b_only) / r.n
+        r.difference = (r.a_only - r.b_only) / r.n
+        r.ci_low, r.ci_high = newcombe_paired_ci(r.both, r.a_only, r.b_only, r.neither)
+    r.p_value = mcnemar_exact(r.a_only, r.b_only)
+    return r
+
+
+def _adjust(results: list[PairResult]) -> None:
+    tested = [r for r in results if r.n]
+    for r, p in zip(tested, holm([r.p_value for r in tested])):
+        r.p_holm = p
+    for r in results:
+        if not r.n:
+            r.p_holm = 1.0
+        if r.n and r.p_holm < ALPHA and r.a_only != r.b_only:
+            r.verdict = A_BETTER if r.a_only > r.b_only else B_BETTER
+        else:
+            r.verdict = NO_DIFFERENCE
+
+
+def paired_comparisons(store: Store, run_id: str | None, scorer: str) -> list[PairResult]:
+    """Every provider pair of the run (run order), overall first, then per category (sorted)."""
+    run = store.run(run_id)
+    verdicts: dict[int, int | None] = {}
+    seen_scorers: set[str] = set()
+    for s in store.scores(run["id"]):
+        seen_scorers.add(s["scorer"])
+        if s["scorer"] == scorer:
+            verdicts[s["sample_id"]] = s["passed"]
+    known = set(json.loads(run["scorers_json"])) | seen_scorers
+    if scorer not in known:
+        raise ValueError(f"scorer {scorer!r} is not part of run {run['id']}; "
+                         f"its scorers: {', '.join(sorted(known)) or 'none'}")
+    providers = [p["label"] for p in store.run_providers(run["id"])]
+    # provider -> category -> (suite, prompt_id, repeat) -> 1 / 0 / reason it has no verdict
+    states: dict[str, dict[str, dict[tuple, int | str]]] = {p: {} for p in providers}
+    categories: set[str] = set()
+    for row in store.results(run["id"]):
+        state = _state(row["outcome"], verdicts.get(row["sample_id"]))
+        key = (row["suite"], row["prompt_id"], row["repeat"])
+        by_cat = states.setdefault(row["provider"], {})
+        categories.add(row["category"])
+        for cat in (ALL, row["category"]):
+            by_cat.setdefault(cat, {})[key] = state
+    for extra in states:
+        if extra not in providers:
+            providers.append(extra)
+    pairs = [(a, b) for i, a in enumerate(providers) for b in providers[i + 1:]]
+    overall = [_compare(scorer, ALL, a, b, states[a].get(ALL, {}), states[b].get(ALL, {})) for a, b in pairs]
+    per_category = [_compare(scorer, cat, a, b, states[a].get(cat, {}), states[b].get(cat, {}))
+                    for cat in sorted(categories) for a, b in pairs]
+    _adjust(overall)
+    _adjust(per_category)
+    return overall + per_category
+
+
+# -- rendering ---------------------------------------------------------------------------------------
+
+COLUMNS = ["category", "A", "B", "n paired", "excluded", "A only", "B only", "difference [95% CI]",
+           "McNemar p", "Holm p", "verdict"]
+
+
+def _fmt_p(p: float) -> str:
+    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def _difference(r: PairResult) -> str:
+    if r.difference is None:
+        return "n/a"
+    return f"{r.difference * 100:+.1f} pts [{r.ci_low * 100:+.1f}, {r.ci_high * 100:+.1f}]"
+
+
+def _verdict_cell(r: PairResult) -> str:
+    if r.n == 0:
+        return f"{NO_DIFFERENCE} (no paired verdicts)"
+    return f"{r.winner} better" if r.winner is not None else NO_DIFFERENCE
+
+
+def _cells(r: PairResult) -> list[str]:
+    return [r.category, r.provider_a, r.provider_b, str(r.n), str(r.excluded), str(r.a_only), str(r.b_only),
+            _difference(r), _fmt_p(r.p_value), _fmt_p(r.p_holm), _verdict_cell(r)]
+
+
+def caption_lines(results: list[PairResult]) -> list[str]:
+    scorers = sorted({r.scorer for r in results})
+    return [
+        f"paired comparison on scorer {', '.join(repr(s) for s in scorers) or '-'}: samples matched by "
+        "(suite, prompt, repeat); only pairs where both replies have a pass/fail verdict count; errors, "
+        "pending and not-applicable samples are excluded (column 'excluded')",
+        "difference = A's pass rate - B's on the paired set, in percentage points, with Newcombe's 95% "
+        "interval (not adjusted for multiple comparisons); p = exact McNemar test; Holm p = Holm-Bonferroni "
+        "adjusted among the overall rows and, separately, among all category rows",
+        f"a verdict (Holm p < {ALPHA}) concerns this scorer on these prompts only",
+    ]
+
+
+def paired_table(results: list[PairResult]) -> Table:
+    table = Table(title=Text("paired comparison: A vs B on the same prompts"),
+                  caption=Text("\n".join(caption_lines(results))), caption_justify="left")
+    for col in COLUMNS:
+        text_col = col in ("category", "A", "B", "verdict")
+        table.add_column(Text(col), justify="left" if text_col else "right", overflow="fold")
+    previous = None
+    for r in results:
+        if previous is not None and r.category != previous and previous == ALL:
+            table.add_section()
+        previous = r.category
+        table.add_row(*(Text(c) for c in _cells(r)), style="bold" if r.category == ALL else None)
+    return table
+
+
+def paired_markdown(results: list[PairResult]) -> str:
+    out = [f"- {_md_escape(line)}" for line in caption_lines(results)] + [""]
+    out.append("| " + " | ".join(_md_escape(c) for c in COLUMNS) + " |")
+    out.append("|" + "|".join("---" for _ in COLUMNS) + "|")
+    out += ["| " + " | ".join(_md_escape(c) for c in _cells(r)) + " |" for r in results]
+    return "\n".join(out) + "\n"
