@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -85,8 +86,9 @@ def test_run_stores_one_reply_per_sample_and_compare_counts(tmp_path, tiny_gguf,
 
     pretty = cli("compare", run_id[:10], "--results", str(results))
     assert pretty.returncode == 0, pretty.stderr
-    lines = [l for l in pretty.stdout.splitlines() if "tiny-a" in l or "tiny-b" in l]
+    lines = [l for l in pretty.stdout.splitlines() if re.search(r"│ tiny-[ab]\s+│\s+\d+ │\s+[\d.]+% \[", l)]
     assert len(lines) == 6  # 2 providers x ((all), geo, math)
+    assert "paired on scorer" in pretty.stdout or "McNemar" in pretty.stdout
     assert any("(all)" in l and " 6 " in l for l in lines)
 
     exported = cli("export", "--results", str(results))

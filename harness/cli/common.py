@@ -28,3 +28,46 @@ def table_console() -> "Console":
     if not console.is_terminal:
         console = Console(width=160)
     return console
+
+
+def show_report(store: Store, report, *, scorer: str | None = None, pairs_by_category: bool = False) -> None:
+    """The comparison table, the teen-safety rules table, and the paired provider comparison."""
+    from harness.report.paired import paired_comparisons, paired_table
+    from harness.report.summary import ALL
+    from harness.report.table import header_lines, rich_table, rules_table
+
+    out = table_console()
+    for line in header_lines(report):
+        out.print(line, markup=False, highlight=False)
+    out.print(rich_table(report))
+    if (rules := rules_table(report)) is not None:
+        out.print(rules)
+    pairs = paired(store, report, scorer)
+    if not pairs_by_category:
+        pairs = [p for p in pairs if p.category == ALL]
+    if pairs:
+        out.print(paired_table(pairs))
+
+
+def paired(store: Store, report, scorer: str | None):
+    """Paired comparisons on `scorer` (default: the run's first scorer); none with one provider."""
+    from harness.report.paired import paired_comparisons
+
+    scorer = scorer or report.primary_scorer
+    if scorer is None or len(report.providers) < 2:
+        return []
+    try:
+        return paired_comparisons(store, report.run_id, scorer)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--scorer") from None
+
+
+def enforce_thresholds(store: Store, report) -> None:
+    """Print each threshold verdict; exit 3 when one is not met (for CI gates)."""
+    from harness.report.thresholds import check_thresholds
+
+    results = check_thresholds(store, report)
+    for r in results:
+        typer.echo(str(r), err=True)
+    if any(not r.met for r in results):
+        raise typer.Exit(3)

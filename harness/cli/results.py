@@ -11,10 +11,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from harness.cli.common import ResultsOption, open_store, table_console
-from harness.cli.run import enforce_thresholds
+from harness.cli.common import ResultsOption, enforce_thresholds, open_store, paired, show_report, table_console
 from harness.report.summary import summarise
-from harness.report.table import csv_text, header_lines, json_text, markdown, rich_table, rules_table
+from harness.report.paired import paired_markdown
+from harness.report.table import csv_text, json_text, markdown
 
 
 class Format(str, Enum):
@@ -28,19 +28,24 @@ def compare(
     run_id: Optional[str] = typer.Argument(None, help="Run id or unique prefix; default: the latest run."),
     results_dir: Path = ResultsOption,
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, markdown, csv or json."),
+    scorer: Optional[str] = typer.Option(None, "--scorer", "-s",
+                                         help="Scorer for the paired provider comparison (default: the first)."),
+    by_category: bool = typer.Option(False, "--by-category", help="Paired comparisons per category too."),
 ) -> None:
     """Compare providers in a run: per category, accuracy with a 95% interval, outcomes, latency, tokens, cost."""
     store = open_store(results_dir, must_exist=True)
     report = summarise(store, run_id)
     if fmt is Format.table:
-        out = table_console()
-        for line in header_lines(report):
-            out.print(line, markup=False, highlight=False)
-        out.print(rich_table(report))
-        if (rules := rules_table(report)) is not None:
-            out.print(rules)
+        show_report(store, report, scorer=scorer, pairs_by_category=by_category)
+    elif fmt is Format.markdown:
+        pairs = paired(store, report, scorer)
+        sys.stdout.write(markdown(report) + (("\n" + paired_markdown(pairs)) if pairs else ""))
+    elif fmt is Format.json:
+        data = json.loads(json_text(report))
+        data["paired"] = [p.as_dict() for p in paired(store, report, scorer)]
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
     else:
-        sys.stdout.write({Format.markdown: markdown, Format.csv: csv_text, Format.json: json_text}[fmt](report))
+        sys.stdout.write(csv_text(report))
     enforce_thresholds(store, report)
 
 

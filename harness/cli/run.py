@@ -10,14 +10,12 @@ import typer
 from rich.console import Console
 
 from harness.cache import ResponseCache
-from harness.cli.common import ResultsOption, open_store, table_console
+from harness.cli.common import ResultsOption, enforce_thresholds, open_store, show_report
 from harness.problems import InputError
 from harness.providers.base import ProviderConfig
 from harness.providers.pricing import reply_cost
 from harness.providers.registry import create_provider
 from harness.report.summary import summarise
-from harness.report.thresholds import check_thresholds
-from harness.report.table import header_lines, rich_table, rules_table
 from harness.runner import execute_run, plan_run
 from harness.scoring.judge import Judge, JudgeCache
 
@@ -36,7 +34,6 @@ def run(
     cache_ttl_days: float = typer.Option(30.0, "--cache-ttl-days", min=0, help="Cached replies older than this are re-requested."),
 ) -> None:
     """Run an eval: every prompt x provider x repeat, each reply stored and scored as it arrives."""
-    out = table_console()
     if resume:
         store = open_store(results_dir, must_exist=True)
         run_row = store.run(resume)
@@ -85,22 +82,9 @@ def run(
     sent = sum(p.sent for p in summary.providers)
     typer.echo(f"{sent} requests sent" + (f", {cache.hits} replies from the cache" if cache else ""), err=True)
     report = summarise(store, run_id)
-    for line in header_lines(report):
-        out.print(line, markup=False, highlight=False)
-    out.print(rich_table(report))
-    if (rules := rules_table(report)) is not None:
-        out.print(rules)
+    show_report(store, report)
     if not summary.complete:
         pending = sum(p.pending for p in summary.providers)
         typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
     enforce_thresholds(store, report)
-
-
-def enforce_thresholds(store, report) -> None:
-    """Print each threshold verdict; exit 3 when one is not met (for CI gates)."""
-    results = check_thresholds(store, report)
-    for r in results:
-        typer.echo(str(r), err=True)
-    if any(not r.met for r in results):
-        raise typer.Exit(3)
 
