@@ -43,6 +43,7 @@ from typing import Any, Optional
 import typer
 
 from harness.problems import InputError, Problem, read_text
+from harness.report.escape import csv_cell
 from harness.scoring import SCORERS
 from harness.scoring.refusal import refusal_for_reply
 from harness.suites.load import _records_csv, _records_jsonl, validate_record
@@ -52,7 +53,6 @@ REQUIRED = ("prompt", "reply")
 PASSTHROUGH = ("provider", "model")  # carried to the output, not part of the prompt
 SCORE_FIELDS = ("passed", "value", "label", "evidence", "explanation")
 RULE_FIELDS = ("id", "passed", "label", "severity", "evidence")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Format(str, Enum):
@@ -198,15 +198,6 @@ def score_row(prompt: Prompt, side: dict[str, Any], scorers: list[str] | None) -
 # Writing
 
 
-def safe_cell(value: Any) -> Any:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
-
-
 def csv_text(rows: list[dict[str, Any]]) -> str:
     names = list(dict.fromkeys(n for r in rows for n in r["scores"]))
     has_rules = any(r["rules"] is not None for r in rows)
@@ -223,7 +214,7 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
             rules = r["rules"] or []
             cells += [" ".join(str(v["id"]) for v in rules if v["passed"] is False),
                       json.dumps(rules, ensure_ascii=False)]
-        writer.writerow([safe_cell(c) for c in cells])
+        writer.writerow([csv_cell(c) for c in cells])
     return buf.getvalue()
 
 

@@ -40,7 +40,7 @@ from rich.text import Text
 
 from harness.report.stats import Z95, wilson
 from harness.report.summary import ALL
-from harness.report.table import _md_escape
+from harness.report.escape import md_escape
 from harness.store import Store
 
 ALPHA = 0.05
@@ -303,8 +303,8 @@ def paired_table(results: list[PairResult]) -> Table:
 
 
 def paired_markdown(results: list[PairResult]) -> str:
-    out = [f"- {_md_escape(line)}" for line in caption_lines(results)] + [""]
-    out.append("| " + " | ".join(_md_escape(c) for c in COLUMNS) + " |")
+    out = [f"- {md_escape(line)}" for line in caption_lines(results)] + [""]
+    out.append("| " + " | ".join(md_escape(c) for c in COLUMNS) + " |")
     out.append("|" + "|".join("---" for _ in COLUMNS) + "|")
-    out += ["| " + " | ".join(_md_escape(c) for c in _cells(r)) + " |" for r in results]
+    out += ["| " + " | ".join(md_escape(c) for c in _cells(r)) + " |" for r in results]
     return "\n".join(out) + "\n"

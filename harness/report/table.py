@@ -12,6 +12,7 @@ import json
 from rich.table import Table
 from rich.text import Text
 
+from harness.report.escape import csv_cell, md_escape
 from harness.report.stats import wilson
 from harness.report.summary import ALL, Group, RunReport
 
@@ -88,17 +89,11 @@ def rich_table(report: RunReport) -> Table:
     return table
 
 
-def _md_escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
-            .replace(">", "&gt;").replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
-            .replace("[", "\\[").replace("]", "\\]"))
-
-
 def markdown(report: RunReport) -> str:
-    out = [f"- {_md_escape(line)}" for line in header_lines(report)] + [""]
+    out = [f"- {md_escape(line)}" for line in header_lines(report)] + [""]
     out.append("| " + " | ".join(COLUMNS) + " |")
     out.append("|" + "|".join("---" for _ in COLUMNS) + "|")
-    out += ["| " + " | ".join(_md_escape(c) for c in _cells(g)) + " |" for g in report.groups]
+    out += ["| " + " | ".join(md_escape(c) for c in _cells(g)) + " |" for g in report.groups]
     return "\n".join(out) + "\n" + rules_markdown(report)
 
 
@@ -107,7 +102,7 @@ def csv_text(report: RunReport) -> str:
     rows = [g.as_dict() for g in report.groups]
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["provider"], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
     return buf.getvalue()
 
 
@@ -153,9 +148,9 @@ def rules_markdown(report: RunReport) -> str:
     if not report.rules:
         return ""
     providers = [p["label"] for p in report.providers]
-    out = ["", "| rule | severity | " + " | ".join(_md_escape(p) for p in providers) + " |",
+    out = ["", "| rule | severity | " + " | ".join(md_escape(p) for p in providers) + " |",
            "|" + "|".join("---" for _ in range(len(providers) + 2)) + "|"]
     for rule, by_provider in report.rules.items():
         cells = [f"{f}/{d}" if d else "-" for f, d in (by_provider.get(p, (0, 0)) for p in providers)]
-        out.append(f"| {_md_escape(rule)} | {report.rule_severity.get(rule, '')} | " + " | ".join(cells) + " |")
+        out.append(f"| {md_escape(rule)} | {report.rule_severity.get(rule, '')} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
