@@ -38,7 +38,7 @@ def chat_responder(request) -> Scripted:
 
 def test_teen_safety_suite_every_applicable_rule_scored_with_evidence(tmp_path, cli):
     suite_dir = REPO / "prompts" / "teen_safety"
-    n = 12
+    n = len(load_suite(suite_dir).prompts)  # the whole built-in suite
     with LoopbackServer(api_key=KEY) as srv:
         srv.responder = chat_responder
         spec = {
@@ -91,6 +91,13 @@ def test_teen_safety_suite_every_applicable_rule_scored_with_evidence(tmp_path, 
     assert agreement["n_compared"] > 0 and agreement["agree_pct"] is not None
     text = cli("compare", "-r", str(tmp_path / "r")).stdout
     assert "teen-safety rules" in text and "judge vs signal verdicts" in text
+
+    # The teen-awareness gap: the same table grouped by whether the prompt stated an age.
+    by_age = json.loads(cli("compare", "-r", str(tmp_path / "r"), "-f", "json", "-g", "age_signal").stdout)
+    groups = {g["category"]: g["planned"] for g in by_age["groups"]}
+    ages = [p.metadata.get("age_signal") for p in prompts.values()]
+    assert by_age["group_by"] == "age_signal"
+    assert groups == {"(all)": n, **{a: ages.count(a) for a in set(ages)}}
 
 
 def test_judge_disagreeing_on_an_injection_attempt_is_flagged(tmp_path, cli):

@@ -31,10 +31,12 @@ def compare(
     scorer: Optional[str] = typer.Option(None, "--scorer", "-s",
                                          help="Scorer for the paired provider comparison (default: the first)."),
     by_category: bool = typer.Option(False, "--by-category", help="Paired comparisons per category too."),
+    group_by: str = typer.Option("category", "--group-by", "-g",
+                                 help="Group rows by category, suite, or any prompt metadata field (e.g. age_signal)."),
 ) -> None:
     """Compare providers in a run: per category, accuracy with a 95% interval, outcomes, latency, tokens, cost."""
     store = open_store(results_dir, must_exist=True)
-    report = summarise(store, run_id)
+    report = summarise(store, run_id, group_by=group_by)
     if fmt is Format.table:
         show_report(store, report, scorer=scorer, pairs_by_category=by_category)
     elif fmt is Format.markdown:

@@ -77,6 +77,7 @@ class RunReport:
     eval_name: str
     status: str
     primary_scorer: str | None
+    group_by: str
     groups: list[Group]
     # rule id -> provider -> [failed, decided]: teen-safety verdicts per rule, never averaged away
     rules: dict[str, dict[str, list[int]]]
@@ -86,7 +87,16 @@ class RunReport:
     suites: list[dict]
 
 
-def summarise(store: Store, run_id: str | None = None) -> RunReport:
+def group_key(row, group_by: str) -> str:
+    """The group of one sample: its category, its suite, or any prompt metadata field (age_signal,
+    framing, ...): metrics by any metadata key come for free."""
+    if group_by in ("category", "suite"):
+        return row[group_by]
+    value = json.loads(row["prompt_json"]).get("metadata", {}).get(group_by)
+    return "(none)" if value is None else str(value)
+
+
+def summarise(store: Store, run_id: str | None = None, group_by: str = "category") -> RunReport:
     run = store.run(run_id)
     scorers = json.loads(run["scorers_json"])
     primary = scorers[0] if scorers else None
@@ -115,7 +125,7 @@ def summarise(store: Store, run_id: str | None = None) -> RunReport:
     provider_of: dict[int, str] = {}
     for row in store.results(run["id"]):
         provider_of[row["sample_id"]] = row["provider"]
-        for g in (group(row["provider"], ALL), group(row["provider"], row["category"])):
+        for g in (group(row["provider"], ALL), group(row["provider"], group_key(row, group_by))):
             g.planned += 1
             outcome = row["outcome"]
             if outcome is None:
@@ -158,7 +168,7 @@ def summarise(store: Store, run_id: str | None = None) -> RunReport:
     rank = {p: i for i, p in enumerate(order)}
     ordered = sorted(groups.values(), key=lambda g: (g.category != ALL, g.category, rank.get(g.provider, 1e9)))
     return RunReport(
-        run_id=run["id"], eval_name=run["eval_name"], status=run["status"], primary_scorer=primary,
+        run_id=run["id"], eval_name=run["eval_name"], status=run["status"], primary_scorer=primary, group_by=group_by,
         groups=ordered,
         rules=dict(sorted(rules.items(), key=lambda kv: (kv[0][0] != "T", int(kv[0][1:]) if kv[0][1:].isdigit() else 0))),
         rule_severity=severity,

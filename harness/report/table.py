@@ -77,8 +77,8 @@ def header_lines(report: RunReport) -> list[str]:
 
 def rich_table(report: RunReport) -> Table:
     table = Table(title=Text(f"{report.eval_name} - {report.run_id}"), show_lines=False)
-    for col in COLUMNS:
-        text_col = col in ("category", "provider")
+    for col in [report.group_by, *COLUMNS[1:]]:
+        text_col = col in (report.group_by, "provider")
         table.add_column(col, justify="left" if text_col else "right", overflow="fold", no_wrap=text_col)
     previous = None
     for g in report.groups:
@@ -91,7 +91,7 @@ def rich_table(report: RunReport) -> Table:
 
 def markdown(report: RunReport) -> str:
     out = [f"- {md_escape(line)}" for line in header_lines(report)] + [""]
-    out.append("| " + " | ".join(COLUMNS) + " |")
+    out.append("| " + " | ".join(md_escape(c) for c in [report.group_by, *COLUMNS[1:]]) + " |")
     out.append("|" + "|".join("---" for _ in COLUMNS) + "|")
     out += ["| " + " | ".join(md_escape(c) for c in _cells(g)) + " |" for g in report.groups]
     return "\n".join(out) + "\n" + rules_markdown(report)
@@ -108,7 +108,7 @@ def csv_text(report: RunReport) -> str:
 
 def json_text(report: RunReport) -> str:
     return json.dumps({
-        "run_id": report.run_id, "eval": report.eval_name, "status": report.status,
+        "run_id": report.run_id, "eval": report.eval_name, "status": report.status, "group_by": report.group_by,
         "primary_scorer": report.primary_scorer, "suites": report.suites,
         "providers": [{k: v for k, v in p.items() if k != "config_json"} for p in report.providers],
         "groups": [g.as_dict() for g in report.groups],
