@@ -2,7 +2,6 @@
 and nothing written to the results store."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 import yaml
@@ -73,6 +72,10 @@ BAD_EVALS = {
                         ["listed twice"]),
     "missing-gguf": (lambda: eval_text(model="llama/absent.gguf"), ["absent.gguf", "GGUF file not found"]),
     "corrupt-gguf": (lambda: eval_text(model="llama/corrupt.gguf"), ["corrupt.gguf", "not a GGUF file"]),
+    "unknown-option": (lambda: eval_text().replace("- model: llama/model.gguf", "- model: llama/model.gguf\n  options: {n_ctxx: 512}"),
+                       ["eval.yaml", "unknown option 'n_ctxx'; did you mean 'n_ctx'?"]),
+    "bad-price": (lambda: eval_text().replace("- model: llama/model.gguf", "- model: llama/model.gguf\n  options: {price: {input: 1}}"),
+                  ["eval.yaml", "options.price needs exactly"]),
     "not-a-mapping": (lambda: "- just\n- a list\n", ["eval.yaml", "must be a YAML mapping"]),
     "missing-name": (lambda: yaml.safe_dump({"suites": ["suite.yaml"], "providers": ["llama/model.gguf"]}),
                      ["eval.yaml:", "name", "is required"]),

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
 from harness.store import DEFAULT_DB, Store
 
@@ -19,11 +20,9 @@ def open_store(results_dir: Path, *, must_exist: bool = False) -> Store:
     return Store(db)
 
 
-def table_console() -> "Console":
+def table_console() -> Console:
     """A console for tables: when output is not a terminal (a pipe, a CI log) rich would assume 80
     columns and fold every cell; use a width that fits the comparison table instead."""
-    from rich.console import Console
-
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)
@@ -32,7 +31,7 @@ def table_console() -> "Console":
 
 def show_report(store: Store, report, *, scorer: str | None = None, pairs_by_category: bool = False) -> None:
     """The comparison table, the teen-safety rules table, and the paired provider comparison."""
-    from harness.report.paired import paired_comparisons, paired_table
+    from harness.report.paired import paired_table
     from harness.report.summary import ALL
     from harness.report.table import header_lines, rich_table, rules_table
 

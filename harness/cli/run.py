@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from harness.cache import ResponseCache
 from harness.cli.common import ResultsOption, enforce_thresholds, open_store, show_report

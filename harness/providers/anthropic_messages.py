@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import time
-import warnings
 from typing import Any
 
 from harness.providers.base import (
@@ -36,7 +35,6 @@ from harness.providers.errors import (
 from harness.types import ErrorKind, Message, Outcome, Reply, Usage
 
 DEFAULT_MAX_TOKENS = 1024
-KNOWN_OPTIONS = {"price"}
 
 # error.type → (kind, retryable), for errors whose HTTP status says nothing (in-stream: 200).
 _TYPE_KINDS: dict[str, tuple[ErrorKind, bool]] = {
@@ -63,14 +61,6 @@ class AnthropicProvider(Provider):
         self._client: Any = None
         self._secret: str | None = None
         self._sdk_version: str | None = None
-        unknown = set(config.options) - KNOWN_OPTIONS
-        if unknown:
-            warnings.warn(f"{config.display}: unknown option(s) {sorted(unknown)} ignored", stacklevel=2)
-
-    def preflight(self) -> list:
-        from harness.providers.pricing import price_problems
-
-        return price_problems(self.config)
 
     async def start(self) -> None:
         import anthropic

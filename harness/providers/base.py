@@ -7,8 +7,9 @@ Adapters implement `_generate` and raise `ProviderError` for anything that went 
 """
 from __future__ import annotations
 
-import os
+import difflib
 import json
+import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -102,9 +103,20 @@ class Provider(ABC):
     async def _generate(self, messages: list[Message], params: GenerationParams) -> Reply:
         """One attempt. Return a Reply, or raise ProviderError."""
 
+    #: `options:` keys this adapter reads; any other key is reported as a typo before the run.
+    known_options: frozenset[str] = frozenset({"price"})
+
     def preflight(self) -> list[Problem]:
-        """Problems with the configuration found before anything is written (a missing model file)."""
-        return []
+        """Problems with the configuration found before anything is written: unknown or malformed
+        options, a missing model file. Subclasses extend it."""
+        from harness.providers.pricing import option_problem, price_problems
+
+        problems = price_problems(self.config)
+        for key in sorted(set(self.config.options) - self.known_options):
+            close = difflib.get_close_matches(key, self.known_options, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(self.known_options))}"
+            problems.append(option_problem(self.config, f"unknown option {key!r}; {hint}"))
+        return problems
 
     async def start(self) -> None:
         """Load models / open clients. Raises ProviderError(AUTH) when no credentials exist."""

@@ -23,7 +23,6 @@ import enum
 import json
 import re
 import time
-import warnings
 from typing import Any
 
 import pydantic
@@ -45,7 +44,7 @@ from harness.providers.errors import (
 )
 from harness.types import ErrorKind, Message, Outcome, Reply, Usage
 
-KNOWN_OPTIONS = {"price", "safety_settings", "api_version"}
+KNOWN_OPTIONS = frozenset({"price", "safety_settings", "api_version"})
 
 # Finish reasons meaning "a safety/policy layer stopped the answer" (not the model choosing to stop).
 SAFETY_FINISH = frozenset({
@@ -143,6 +142,7 @@ class GeminiProvider(Provider):
     kind = "gemini"
     supports_streaming = True
     key_envs = ("GOOGLE_API_KEY", "GEMINI_API_KEY")  # google-genai's own order
+    known_options = KNOWN_OPTIONS
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)
@@ -150,15 +150,12 @@ class GeminiProvider(Provider):
         self._aio: Any = None
         self._secret: str | None = None
         self._sdk_version: str | None = None
-        unknown = set(config.options) - KNOWN_OPTIONS
-        if unknown:
-            warnings.warn(f"{config.display}: unknown option(s) {sorted(unknown)} ignored", stacklevel=2)
         self.safety_settings: list[dict[str, Any]] | None = config.options.get("safety_settings") or None
 
     def preflight(self) -> list:
-        from harness.providers.pricing import option_problem, price_problems
+        from harness.providers.pricing import option_problem
 
-        problems = price_problems(self.config)
+        problems = super().preflight()
         problem = check_safety_settings(self.config.options.get("safety_settings"))
         if problem:
             problems.append(option_problem(self.config, problem))

@@ -47,6 +47,7 @@ class GeminiLegacyProvider(Provider):
     kind = "gemini-legacy"
     supports_streaming = True  # TTFT is the first *yielded* object: up to one chunk gap late
     key_envs = ("GEMINI_API_KEY", "GOOGLE_API_KEY")  # this SDK's order, the reverse of google-genai's
+    known_options = frozenset({"price", "safety_settings"})
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)
@@ -59,9 +60,9 @@ class GeminiLegacyProvider(Provider):
         import importlib.util
 
         from harness.providers.gemini import check_safety_settings
-        from harness.providers.pricing import option_problem, price_problems
+        from harness.providers.pricing import option_problem
 
-        problems = price_problems(self.config)
+        problems = super().preflight()
         problem = check_safety_settings(self.config.options.get("safety_settings"))
         if problem:
             problems.append(option_problem(self.config, problem))

@@ -26,7 +26,7 @@ GGUF_MAGIC = b"GGUF"
 FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
               11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
               17: "Q5_K_M", 18: "Q6_K", 32: "BF16"}
-OPTIONS = {"n_ctx", "n_threads", "n_gpu_layers", "chat_format", "revision", "model_path", "price"}
+OPTIONS = frozenset({"n_ctx", "n_threads", "n_gpu_layers", "chat_format", "revision", "model_path", "price"})
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -91,12 +91,10 @@ def download_gguf(repo_id: str, filename: str, revision: str | None = None) -> P
 
 class LlamaLocalProvider(Provider):
     kind = "llama"
+    known_options = OPTIONS
 
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config)
-        unknown = set(config.options) - OPTIONS
-        if unknown:
-            raise ValueError(f"unknown llama option(s) {sorted(unknown)}; known: {sorted(OPTIONS)}")
         self._llm: Any = None
         self._lock = asyncio.Lock()
         self._identity: dict[str, Any] = {"provider": "llama", "model": config.model_name}
@@ -109,11 +107,12 @@ class LlamaLocalProvider(Provider):
         return None if _hub_parts(str(given)) and not Path(given).exists() else Path(given)
 
     def preflight(self) -> list[Problem]:
+        problems = super().preflight()
         path = self.local_path()
-        if path is None:
-            return []
-        reason = check_gguf(path)
-        return [Problem(file=str(path), field=f"providers: {self.config.model}", message=reason)] if reason else []
+        reason = check_gguf(path) if path is not None else None
+        if reason:
+            problems.append(Problem(file=str(path), field=f"providers: {self.config.model}", message=reason))
+        return problems
 
     async def start(self) -> None:
         path = self.local_path()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import time
-import warnings
 from typing import Any
 
 from harness.providers.base import (
@@ -35,7 +34,7 @@ from harness.providers.errors import (
 from harness.types import ErrorKind, Message, Outcome, Reply, Usage
 
 # Options this adapter (or the shared pricing code) reads; anything else is probably a typo.
-KNOWN_OPTIONS = {"price", "max_tokens_field"}
+KNOWN_OPTIONS = frozenset({"price", "max_tokens_field"})
 
 # In-stream errors and 200-with-error bodies carry no HTTP status: classify by the error's code/type.
 _CODE_KINDS: list[tuple[str, ErrorKind, bool]] = [
@@ -76,20 +75,8 @@ class OpenAIChatProvider(Provider):
         self._client: Any = None
         self._secret: str | None = None
         self._sdk_version: str | None = None
-        unknown = set(config.options) - self.known_options
-        if unknown:
-            warnings.warn(
-                f"{config.display}: unknown option(s) {sorted(unknown)} ignored; "
-                f"known: {sorted(self.known_options)}",
-                stacklevel=2,
-            )
 
     # -- setup --------------------------------------------------------------------------------
-    def preflight(self) -> list:
-        from harness.providers.pricing import price_problems
-
-        return price_problems(self.config)
-
     def _api_key(self) -> str:
         key, env_name, named = resolve_api_key(self.config, self.key_envs)
         if not key:

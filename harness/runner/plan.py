@@ -2,7 +2,7 @@
 anything is written to the store."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.evalfile import EvalSpec, load_eval, resolve_path
@@ -55,7 +55,8 @@ def plan_run(eval_path: str | Path, *, only_providers: list[str] | None = None, 
         except (ImportError, ValueError) as err:
             problems.append(Problem(str(eval_path), str(err), field=f"providers: {c.display}"))
             continue
-        problems += provider.preflight()
+        # Adapters name "eval file" in their problems; point them at the real path.
+        problems += [replace(p, file=str(eval_path)) if p.file == "eval file" else p for p in provider.preflight()]
         providers.append(provider)
     from harness.scoring.rules import check_prompt_rules
 
