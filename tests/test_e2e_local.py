@@ -82,6 +82,8 @@ def test_run_stores_one_reply_per_sample_and_compare_counts(tmp_path, tiny_gguf,
         assert groups[(prov, "(all)")]["errors"] == 0
         assert groups[(prov, "(all)")]["scored"] == 6
         assert groups[(prov, "(all)")]["latency_p50_s"] > 0
+        assert 0 < groups[(prov, "(all)")]["ttft_p50_s"] <= groups[(prov, "(all)")]["latency_p50_s"]
+        assert groups[(prov, "(all)")]["replies_with_ttft"] == 6
         assert groups[(prov, "(all)")]["input_tokens"] > 0
 
     pretty = cli("compare", run_id[:10], "--results", str(results))

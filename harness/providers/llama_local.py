@@ -183,6 +183,19 @@ class LlamaLocalProvider(Provider):
             kwargs["seed"] = params.seed
         if params.stop:
             kwargs["stop"] = params.stop
+        first_token: list[float] = []
+
+        def mark_first_token(input_ids, scores):
+            # Called before each token is sampled: the first call is when the prompt has been
+            # processed and the first token's logits exist, i.e. the time to first token, measured
+            # without streaming (which would lose the exact token usage).
+            if not first_token:
+                first_token.append(time.perf_counter())
+            return scores
+
+        from llama_cpp import LogitsProcessorList
+
+        kwargs["logits_processor"] = LogitsProcessorList([mark_first_token])
         async with self._lock:
             started = time.perf_counter()
             try:
@@ -201,8 +214,10 @@ class LlamaLocalProvider(Provider):
             finish_reason=finish,
             usage=Usage(input_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens")),
             latency_s=latency,
+            ttft_s=first_token[0] - started if first_token else None,
             model_reported=self._identity.get("gguf_name") or self.config.model_name,
-            raw={"id": out.get("id"), "sent": {k: v for k, v in kwargs.items() if k not in ("messages", "stream")}},
+            raw={"id": out.get("id"),
+                 "sent": {k: v for k, v in kwargs.items() if k not in ("messages", "stream", "logits_processor")}},
         )
 
 

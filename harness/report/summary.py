@@ -23,6 +23,7 @@ class Group:
     scored: int = 0      # replies the primary scorer could judge (pass or fail)
     passed: int = 0
     latencies: list[float] = field(default_factory=list)
+    ttfts: list[float] = field(default_factory=list)   # time to first token, where measured
     input_tokens: int = 0
     output_tokens: int = 0
     tokens_unknown: int = 0
@@ -54,6 +55,10 @@ class Group:
     def latency_p95(self) -> float | None:
         return percentile(self.latencies, 95)
 
+    @property
+    def ttft_p50(self) -> float | None:
+        return median(self.ttfts)
+
     def as_dict(self) -> dict:
         ci = self.ci
         return {
@@ -62,6 +67,7 @@ class Group:
             "errors": self.errors, "pending": self.pending, "scored": self.scored, "passed": self.passed,
             "accuracy": self.accuracy, "ci95_low": ci[0] if ci else None, "ci95_high": ci[1] if ci else None,
             "latency_p50_s": self.latency_p50, "latency_p95_s": self.latency_p95,
+            "ttft_p50_s": self.ttft_p50, "replies_with_ttft": len(self.ttfts),
             "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
             "replies_without_token_counts": self.tokens_unknown,
             "cost_usd": self.cost_usd if not self.cost_unknown else None,
@@ -137,6 +143,8 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
             g.truncated += outcome == "truncated"
             if row["latency_s"] is not None:
                 g.latencies.append(row["latency_s"])
+            if row["ttft_s"] is not None:
+                g.ttfts.append(row["ttft_s"])
             if row["input_tokens"] is None or row["output_tokens"] is None:
                 g.tokens_unknown += 1
             g.input_tokens += row["input_tokens"] or 0

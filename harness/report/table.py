@@ -17,7 +17,7 @@ from harness.report.stats import wilson
 from harness.report.summary import ALL, Group, RunReport
 
 COLUMNS = ["category", "provider", "n", "accuracy [95% CI]", "ans/blk/trunc", "errors", "pending",
-           "critical", "p50/p95 s", "tokens in/out", "cost $"]
+           "critical", "p50/p95 s", "ttft p50 s", "tokens in/out", "cost $"]
 
 
 def _fmt_float(x: float | None, digits: int = 2) -> str:
@@ -53,7 +53,7 @@ def _cost(g: Group) -> str:
 
 def _cells(g: Group) -> list[str]:
     return [g.category, g.provider, str(g.planned), _accuracy(g), f"{g.answered}/{g.blocked}/{g.truncated}",
-            str(g.errors), str(g.pending), str(g.critical_failures), f"{_fmt_float(g.latency_p50)}/{_fmt_float(g.latency_p95)}",
+            str(g.errors), str(g.pending), str(g.critical_failures), f"{_fmt_float(g.latency_p50)}/{_fmt_float(g.latency_p95)}", _fmt_float(g.ttft_p50, 3),
             _tokens(g), _cost(g)]
 
 
