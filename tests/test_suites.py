@@ -123,3 +123,15 @@ def test_prompts_add_command(tmp_path, cli):
     assert again.returncode == 2 and "already used" in again.stderr
     listing = cli("prompts", "list", str(tmp_path))
     assert listing.returncode == 0 and "geo" in listing.stdout and "europe 1" in listing.stdout
+
+
+def test_prompts_add_refuses_an_unknown_rule_id(tmp_path, cli):
+    y = tmp_path / "geo.yaml"
+    y.write_text(YAML_SUITE, encoding="utf-8")
+    done = cli("prompts", "add", str(y), "--id", "new", "--input", "hi", "--rule", "T99")
+    assert done.returncode == 2 and "unknown rule id 'T99'" in done.stderr
+    assert y.read_text(encoding="utf-8") == YAML_SUITE
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: b\nprompts:\n  - {id: a, input: hi, rules: [T77]}\n", encoding="utf-8")
+    checked = cli("prompts", "validate", str(bad))
+    assert checked.returncode == 2 and "unknown rule id 'T77'" in checked.stderr and "bad.yaml" in checked.stderr

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.problems import InputError, Problem
-from harness.scoring.rules import check_prompt_rules
+from harness.scoring.rules import check_prompt_rules, default_ruleset
 from harness.suites import add_prompt, load_suite
 from harness.suites.load import DATA_SUFFIXES
 
@@ -106,6 +106,10 @@ def add(
                 raise InputError.single(suite, f"cannot read --expect {e!r}; write e.g. 'contains: Paris'") from None
         record["expect"] = items
     if rule:
+        known = default_ruleset().ids
+        unknown = [r for r in rule if r not in known]
+        if unknown:
+            raise InputError.single(suite, f"unknown rule id {unknown[0]!r}; known: {', '.join(known)}", field="--rule")
         record["rules"] = rule
     written = add_prompt(suite, record, file)
     typer.echo(f"added {id!r} to {written}")
