@@ -28,6 +28,14 @@ def test_dataset_folder_loads_through_datasets_with_a_column_mapping(tmp_path):
     assert suite.content_hash.startswith("sha256:")
 
 
+def test_single_local_data_file_loads_through_datasets(tmp_path):
+    path = tmp_path / "qa.csv"
+    path.write_text("question,answer\nWhat is 1 + 1?,2\nWhat is 2 + 3?,5\n", encoding="utf-8")
+    suite = load_hub_suite(SuiteRef(hub=str(path), columns={"input": "question", "target": "answer"}),
+                           tmp_path / "eval.yaml")
+    assert [(p.id, p.target) for p in suite.prompts] == [("0", "2"), ("1", "5")]
+
+
 def test_dataset_mapping_to_a_missing_column_is_a_clear_error(tmp_path):
     data = tmp_path / "qa"
     data.mkdir()

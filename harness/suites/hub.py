@@ -17,6 +17,9 @@ from harness.problems import InputError, Problem
 from harness.suites.load import PROMPT_FIELDS, Suite, validate_record
 
 
+_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
 def load_hub_suite(ref: Any, eval_path: Path) -> Suite:
     try:
         import datasets
@@ -27,8 +30,12 @@ def load_hub_suite(ref: Any, eval_path: Path) -> Suite:
     local = (eval_path.parent / source) if not Path(source).is_absolute() else Path(source)
     if local.exists():
         source = str(local)
+    builder = _BUILDERS.get(Path(source).suffix) if local.is_file() else None
     try:
-        data = datasets.load_dataset(source, split=ref.split, revision=ref.revision)
+        if builder is not None:  # one local data file: datasets' generic builder for its format
+            data = datasets.load_dataset(builder, data_files={ref.split: source}, split=ref.split)
+        else:
+            data = datasets.load_dataset(source, split=ref.split, revision=ref.revision)
     except Exception as err:  # offline, unknown name, bad split: the user needs the reason, not a traceback
         raise InputError.single(eval_path, f"could not load dataset {ref.hub!r} split {ref.split!r}: "
                                 f"{type(err).__name__}: {err}", field="suites") from None
