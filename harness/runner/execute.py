@@ -49,7 +49,7 @@ class RunSummary:
 
 async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: list[str],
                         progress: RunProgress, retry_errors: bool, cost_fn,
-                        cache: ResponseCache | None, rule_judge: JudgedScorers | None) -> ProviderResult:
+                        cache: ResponseCache | None, judged: JudgedScorers | None) -> ProviderResult:
     label = provider.config.display
     result = ProviderResult(label)
     samples = store.pending_samples(run_id, label, include_errors=retry_errors)
@@ -65,7 +65,8 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
         store.set_provider(run_id, label, status="skipped", note=result.note)
         progress.line(f"{label}: skipped, {result.note}")
         return result
-    store.set_provider(run_id, label, status="running", identity=provider.identity())
+    identity = provider.identity()
+    store.set_provider(run_id, label, status="running", identity=identity)
     config = provider.config
     limiter = AdaptiveLimiter(config.concurrency, maximum=max(config.concurrency,
                                                               config.max_concurrency or 2 * config.concurrency))
@@ -77,7 +78,6 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
             limiter.on_rate_limited()
         progress.status(label, f"{kind}: retry in {delay:.1f}s (concurrency {limiter.limit})")
 
-    identity = provider.identity()
     params = config.params.model_dump()
 
     async def one(sample: PlannedSample) -> None:
@@ -104,8 +104,8 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
                 result.sent += 1
         # Scoring (and judging) happens outside the provider's slot: it must not hold back requests.
         scores = score_reply(scorers, sample.prompt, reply)
-        if rule_judge is not None and reply.outcome is not Outcome.ERROR:
-            scores = await rule_judge.score(sample.prompt, reply, scores)
+        if judged is not None and reply.outcome is not Outcome.ERROR:
+            scores = await judged.score(sample.prompt, reply, scores)
         store.record_reply(sample.id, reply, scores, cost_fn(provider, reply))
         result.errors += reply.outcome is Outcome.ERROR
         progress.advance(label, error=reply.outcome is Outcome.ERROR)
@@ -147,13 +147,13 @@ async def execute_run(store: Store, run_id: str, providers: list[Provider], scor
                       cache: ResponseCache | None = None, judge: Judge | None = None) -> RunSummary:
     summary = RunSummary(run_id)
     with RunProgress(enabled=show_progress) as progress:
-        rule_judge = await _start_judge(judge, progress, scorers) if judge is not None else None
+        judged = await _start_judge(judge, progress, scorers) if judge is not None else None
         try:
             results = await asyncio.gather(*(
-                _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, rule_judge)
+                _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, judged)
                 for p in providers))
         finally:
-            if rule_judge is not None:
+            if judged is not None:
                 await judge.provider.aclose()
     summary.providers = list(results)
     store.finish_run(run_id, "finished" if summary.complete else "incomplete")
