@@ -155,10 +155,11 @@ def test_rerunning_a_finished_eval_makes_zero_provider_calls(tmp_path):
         sent = len(srv.requests)
         assert sent == N_PROMPTS
         second = popen("run", str(eval_path), "--results", str(results), "--no-progress")
-        _, err = second.communicate(timeout=120)
+        out, err = second.communicate(timeout=120)
         assert second.returncode == 0, err
         assert len(srv.requests) == sent, "a re-run must be served from the cache"
         assert f"{N_PROMPTS} replies from the cache" in err
+        assert f"{N_PROMPTS} replies came from the response cache" in out
         third = popen("run", str(eval_path), "--results", str(results), "--no-progress", "--no-cache")
         assert third.wait(120) == 0
         assert len(srv.requests) == 2 * N_PROMPTS

@@ -81,6 +81,7 @@ class RunReport:
     run_id: str
     eval_name: str
     status: str
+    cached_replies: int  # served from the response cache: latency and cost are the original request's
     primary_scorer: str | None
     group_by: str
     groups: list[Group]
@@ -128,8 +129,10 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
         return groups[key]
 
     provider_of: dict[int, str] = {}
+    cached = 0
     for row in store.results(run["id"]):
         provider_of[row["sample_id"]] = row["provider"]
+        cached += row["raw_json"] is not None and json.loads(row["raw_json"]).get("cache") == "hit"
         for g in (group(row["provider"], ALL), group(row["provider"], group_key(row, group_by))):
             g.planned += 1
             outcome = row["outcome"]
@@ -175,7 +178,7 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
     rank = {p: i for i, p in enumerate(order)}
     ordered = sorted(groups.values(), key=lambda g: (g.category != ALL, g.category, rank.get(g.provider, 1e9)))
     return RunReport(
-        run_id=run["id"], eval_name=run["eval_name"], status=run["status"], primary_scorer=primary, group_by=group_by,
+        run_id=run["id"], eval_name=run["eval_name"], status=run["status"], cached_replies=cached, primary_scorer=primary, group_by=group_by,
         groups=ordered,
         rules=dict(sorted(rules.items(), key=lambda kv: (kv[0][0] != "T", int(kv[0][1:]) if kv[0][1:].isdigit() else 0))),
         rule_severity=severity,

@@ -61,6 +61,9 @@ def header_lines(report: RunReport) -> list[str]:
     lines = [f"run {report.run_id}  eval {report.eval_name}  status {report.status}"]
     lines.append(f"accuracy = scorer '{report.primary_scorer}', over replies it could judge; errors and pending "
                  "samples are excluded and counted separately" if report.primary_scorer else "no scorers")
+    if report.cached_replies:
+        lines.append(f"{report.cached_replies} replies came from the response cache: their latency, tokens and cost "
+                     "are those of the original request (nothing was paid again)")
     for s in report.suites:
         lines.append(f"suite {s['name']} v{s['version']} ({s['prompt_count']} prompts) {s['content_hash'][:19]}")
     if report.judge_agreement:
@@ -109,6 +112,7 @@ def csv_text(report: RunReport) -> str:
 def json_text(report: RunReport) -> str:
     return json.dumps({
         "run_id": report.run_id, "eval": report.eval_name, "status": report.status, "group_by": report.group_by,
+        "cached_replies": report.cached_replies,
         "primary_scorer": report.primary_scorer, "suites": report.suites,
         "providers": [{k: v for k, v in p.items() if k != "config_json"} for p in report.providers],
         "groups": [g.as_dict() for g in report.groups],
