@@ -4,7 +4,6 @@ its missing-SDK message (the SDK is deliberately not installed)."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import socket
 
@@ -353,17 +352,3 @@ def test_key_never_appears_in_reply_or_identity(srv, monkeypatch):
         assert secret not in blob
     assert identity["sdk"] == "google-genai" and identity["api_version"] == "v1"
     assert identity["base_url"] == srv.url
-
-
-# -- legacy google-generativeai: not installed here, on purpose ---------------------------------------
-
-@pytest.mark.skipif(importlib.util.find_spec("google.generativeai") is not None,
-                    reason="google-generativeai is installed")
-def test_legacy_without_sdk_raises_import_error_with_hint(monkeypatch):
-    from harness.providers.gemini_legacy import GeminiLegacyProvider
-
-    monkeypatch.setenv("GEMINI_API_KEY", KEY)
-    provider = GeminiLegacyProvider(ProviderConfig(model="gemini-legacy/gemini-1.5-flash",
-                                                   base_url="http://127.0.0.1:9"))
-    with pytest.raises(ImportError, match=r"pip install 'chatbot-eval-harness\[gemini-legacy\]'"):
-        asyncio.run(provider.start())
