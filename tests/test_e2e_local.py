@@ -137,3 +137,31 @@ def test_thresholds_gate_the_exit_code(tmp_path, tiny_gguf, cli):
     assert "threshold error_rate <= 0.0: tiny-a = 0 met" in done.stderr
     again = cli("compare", "--results", str(results), "--format", "json")
     assert again.returncode == 3 and '"groups"' in again.stdout
+
+
+def test_eval_can_override_the_gguf_chat_template(tmp_path, tiny_gguf, cli):
+    template = ("{% for m in messages %}<|im_start|>{{ m.role }} says: {{ m.content }}<|im_end|>{% endfor %}"
+                "<|im_start|>assistant says:")
+    eval_path = write_eval(tmp_path, tiny_gguf)
+    spec = yaml.safe_load(eval_path.read_text())
+    spec["providers"].append({"model": f"llama/{tiny_gguf}", "label": "tiny-custom",
+                              "options": {"n_ctx": 256, "chat_template": template}})
+    spec["repeats"] = 1
+    eval_path.write_text(yaml.safe_dump(spec))
+    results = tmp_path / "results"
+    done = cli("run", str(eval_path), "-r", str(results), "-p", "tiny-a", "-p", "tiny-custom", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    db = sqlite3.connect(results / "harness.db")
+    identity = {label: json.loads(i) for label, i in db.execute("SELECT label, identity_json FROM run_providers")}
+    assert identity["tiny-custom"]["chat_template"] == template
+    assert identity["tiny-custom"]["chat_template_source"] == "eval file"
+    assert identity["tiny-a"]["chat_template_source"] == "gguf"
+    tokens = dict(db.execute("SELECT s.provider, SUM(p.input_tokens) FROM samples s JOIN replies p"
+                             " ON p.sample_id = s.id GROUP BY s.provider"))
+    assert tokens["tiny-custom"] != tokens["tiny-a"], "the prompt was rendered with the eval's template"
+
+    both = yaml.safe_load(eval_path.read_text())
+    both["providers"][-1]["options"]["chat_format"] = "chatml"
+    eval_path.write_text(yaml.safe_dump(both))
+    rejected = cli("run", str(eval_path), "-r", str(tmp_path / "r2"))
+    assert rejected.returncode == 2 and "not both" in rejected.stderr

@@ -26,7 +26,8 @@ GGUF_MAGIC = b"GGUF"
 FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
               11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
               17: "Q5_K_M", 18: "Q6_K", 32: "BF16"}
-OPTIONS = frozenset({"n_ctx", "n_threads", "n_gpu_layers", "chat_format", "revision", "model_path", "price"})
+OPTIONS = frozenset({"n_ctx", "n_threads", "n_gpu_layers", "chat_format", "chat_template", "revision", "model_path",
+                     "price"})
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -108,6 +109,10 @@ class LlamaLocalProvider(Provider):
 
     def preflight(self) -> list[Problem]:
         problems = super().preflight()
+        if self.config.options.get("chat_format") and self.config.options.get("chat_template"):
+            problems.append(Problem(file="eval file", field=f"providers: {self.config.display}: options",
+                                    message="give chat_format (a llama-cpp-python format name) or chat_template "
+                                    "(a Jinja template), not both"))
         path = self.local_path()
         reason = check_gguf(path) if path is not None else None
         if reason:
@@ -141,6 +146,19 @@ class LlamaLocalProvider(Provider):
         except (ValueError, RuntimeError) as err:
             raise ProviderError(ErrorKind.BAD_REQUEST, f"llama.cpp could not load {path}: {err}",
                                 retryable=False) from None
+        template = opts.get("chat_template")
+        if template:
+            # The eval's own Jinja template replaces the GGUF's: the fix for a model whose embedded
+            # template is wrong, which would otherwise skew its scores silently.
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            eos_id, bos_id = llm.token_eos(), llm.token_bos()
+            llm.chat_handler = Jinja2ChatFormatter(
+                template=template,
+                eos_token=llm._model.token_get_text(eos_id) if eos_id != -1 else "",
+                bos_token=llm._model.token_get_text(bos_id) if bos_id != -1 else "",
+                stop_token_ids=[eos_id],
+            ).to_chat_handler()
         meta = dict(llm.metadata)
         file_type = meta.get("general.file_type")
         identity = {
@@ -152,9 +170,9 @@ class LlamaLocalProvider(Provider):
             "gguf_name": meta.get("general.name"),
             "architecture": meta.get("general.architecture"),
             "quantisation": FILE_TYPES.get(int(file_type), f"file_type {file_type}") if file_type is not None else None,
-            "chat_format": llm.chat_format,
-            "chat_template_source": "eval file" if opts.get("chat_format") else "gguf",
-            "chat_template": meta.get("tokenizer.chat_template"),
+            "chat_format": "eval file template" if template else llm.chat_format,
+            "chat_template_source": "eval file" if template or opts.get("chat_format") else "gguf",
+            "chat_template": template or (None if opts.get("chat_format") else meta.get("tokenizer.chat_template")),
             "n_ctx": llm.n_ctx(),
             "llama_cpp_python": _version("llama_cpp_python"),
         }
