@@ -170,10 +170,13 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
         counts = rules.setdefault(s["scorer"].removeprefix("rule:"), {}).setdefault(provider_of[s["sample_id"]], [0, 0])
         counts[0] += s["passed"] == 0
         counts[1] += 1
-    pairs = [(None if judged is None else bool(judged), None if signal is None else bool(signal))
-             for s in rule_rows
-             for judged, signal in [(judge_rows.get((s["sample_id"], s["scorer"].removeprefix("rule:")), "absent"), s["passed"])]
-             if judged != "absent"]
+    # Judge vs signal verdict on the same reply and rule, where the judge was asked.
+    pairs: list[tuple[bool | None, bool | None]] = []
+    for s in rule_rows:
+        key = (s["sample_id"], s["scorer"].removeprefix("rule:"))
+        if key in judge_rows:
+            judged = judge_rows[key]
+            pairs.append((None if judged is None else bool(judged), None if s["passed"] is None else bool(s["passed"])))
     judge_agreement = agreement(pairs) if pairs else None
     rank = {p: i for i, p in enumerate(order)}
     ordered = sorted(groups.values(), key=lambda g: (g.category != ALL, g.category, rank.get(g.provider, 1e9)))
