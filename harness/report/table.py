@@ -1,7 +1,8 @@
 """Rendering a run's comparison table for a terminal, Markdown, CSV or JSON.
 
 Everything that came from a user file or a provider (labels, categories, notes) is treated as
-untrusted text: no Rich markup interpretation, Markdown table cells escaped, CSV via the csv module.
+untrusted text: no Rich markup interpretation, Markdown table cells escaped, CSV cells written by the
+csv module and guarded against spreadsheet formulas (harness.report.escape).
 """
 from __future__ import annotations
 
@@ -52,8 +53,9 @@ def _cost(g: Group) -> str:
 
 
 def _cells(g: Group) -> list[str]:
+    latency = f"{_fmt_float(g.latency_p50)}/{_fmt_float(g.latency_p95)}"
     return [g.category, g.provider, str(g.planned), _accuracy(g), f"{g.answered}/{g.blocked}/{g.truncated}",
-            str(g.errors), str(g.pending), str(g.critical_failures), f"{_fmt_float(g.latency_p50)}/{_fmt_float(g.latency_p95)}", _fmt_float(g.ttft_p50, 3),
+            str(g.errors), str(g.pending), str(g.critical_failures), latency, _fmt_float(g.ttft_p50, 3),
             _tokens(g), _cost(g)]
 
 
