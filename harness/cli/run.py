@@ -19,6 +19,43 @@ from harness.runner import execute_run, plan_run
 from harness.scoring.judge import Judge, JudgeCache
 
 
+def _resumed(results_dir: Path, run_ref: str, only: list[str] | None):
+    """The stored run: its scorers, its providers rebuilt from their stored configuration, its judge."""
+    store = open_store(results_dir, must_exist=True)
+    run_row = store.run(run_ref)
+    configs = [ProviderConfig.model_validate_json(p["config_json"]) for p in store.run_providers(run_row["id"])]
+    if only:
+        unknown = [o for o in only if o not in {c.display for c in configs}]
+        if unknown:
+            raise InputError.single(store.path, f"run {run_row['id']} has no provider {unknown[0]!r}; it has: "
+                                    + ", ".join(c.display for c in configs), field="--provider")
+        configs = [c for c in configs if c.display in only]
+    judge = json.loads(run_row["spec_json"]).get("judge")
+    return (store, run_row["id"], json.loads(run_row["scorers_json"]), [create_provider(c) for c in configs],
+            ProviderConfig.model_validate(judge) if judge else None)
+
+
+def _planned(eval_file: Path, results_dir: Path, only: list[str] | None, limit: int | None):
+    """Validate everything, then write the run and all its planned samples before any request."""
+    planned = plan_run(eval_file, only_providers=only, limit=limit)
+    store = open_store(results_dir)
+    earlier = next((r for r in store.runs() if r["eval_name"] == planned.spec.name), None)
+    if earlier is not None and earlier["status"] in ("interrupted", "incomplete"):
+        typer.echo(f"note: the last run of {planned.spec.name!r} ({earlier['id']}) is {earlier['status']}; "
+                   f"to finish it instead of starting over: harness run --resume {earlier['id']}", err=True)
+    run_id = store.create_run(
+        eval_name=planned.spec.name, eval_path=str(eval_file), spec=planned.spec.model_dump(mode="json"),
+        scorers=planned.spec.scorers, repeats=planned.spec.repeats,
+        suites=[{"name": s.name, "version": s.version, "content_hash": s.content_hash, "path": s.path,
+                 "prompt_count": len(s.prompts)} for s in planned.suites],
+        providers=[{"label": p.config.display, "model": p.config.model, "config": p.config.model_dump(mode="json")}
+                   for p in planned.providers],
+        samples=planned.samples)
+    typer.echo(f"run {run_id}: {len(planned.samples)} samples ({len(planned.providers)} providers) -> {store.path}",
+               err=True)
+    return store, run_id, planned.spec.scorers, planned.providers, planned.spec.judge
+
+
 def run(
     eval_file: Optional[Path] = typer.Argument(None, help="The eval file (evals/*.yaml)."),
     provider: Optional[list[str]] = typer.Option(None, "--provider", "-p",
@@ -34,37 +71,14 @@ def run(
 ) -> None:
     """Run an eval: every prompt x provider x repeat, each reply stored and scored as it arrives."""
     if resume:
-        store = open_store(results_dir, must_exist=True)
-        run_row = store.run(resume)
-        run_id = run_row["id"]
-        scorers = json.loads(run_row["scorers_json"])
-        judge_config = json.loads(run_row["spec_json"]).get("judge")
-        judge_config = ProviderConfig.model_validate(judge_config) if judge_config else None
-        providers = []
-        for p in store.run_providers(run_id):
-            if provider and p["label"] not in provider:
-                continue
-            providers.append(create_provider(ProviderConfig.model_validate_json(p["config_json"])))
+        if eval_file is not None:
+            raise InputError.single(eval_file, "give either an eval file or --resume RUN: a resumed run keeps "
+                                    "the eval it was started with")
+        store, run_id, scorers, providers, judge_config = _resumed(results_dir, resume, provider)
+    elif eval_file is None:
+        raise InputError.single("harness run", "give an eval file, or --resume RUN")
     else:
-        if eval_file is None:
-            raise InputError.single("harness run", "give an eval file, or --resume RUN")
-        planned = plan_run(eval_file, only_providers=provider, limit=limit)
-        store = open_store(results_dir)
-        earlier = next((r for r in store.runs() if r["eval_name"] == planned.spec.name), None)
-        if earlier is not None and earlier["status"] in ("interrupted", "incomplete"):
-            typer.echo(f"note: the last run of {planned.spec.name!r} ({earlier['id']}) is {earlier['status']}; "
-                       f"to finish it instead of starting over: harness run --resume {earlier['id']}", err=True)
-        run_id = store.create_run(
-            eval_name=planned.spec.name, eval_path=str(eval_file), spec=planned.spec.model_dump(mode="json"),
-            scorers=planned.spec.scorers, repeats=planned.spec.repeats,
-            suites=[{"name": s.name, "version": s.version, "content_hash": s.content_hash, "path": s.path,
-                     "prompt_count": len(s.prompts)} for s in planned.suites],
-            providers=[{"label": p.config.display, "model": p.config.model, "config": p.config.model_dump(mode="json")}
-                       for p in planned.providers],
-            samples=planned.samples)
-        scorers, providers, judge_config = planned.spec.scorers, planned.providers, planned.spec.judge
-        typer.echo(f"run {run_id}: {len(planned.samples)} samples "
-                   f"({len(planned.providers)} providers) -> {store.path}", err=True)
+        store, run_id, scorers, providers, judge_config = _planned(eval_file, results_dir, provider, limit)
     cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
     judge = None
     if judge_config is not None:
