@@ -134,3 +134,17 @@ def test_store_rejects_a_file_that_is_not_sqlite(tmp_path):
     db.write_bytes(b"this is not a database" * 100)
     with pytest.raises(InputError, match="not a usable results store"):
         Store(db)
+
+
+def test_a_failing_scorer_is_recorded_not_fatal(monkeypatch):
+    from harness import scoring
+    from harness.types import Message, Outcome, Prompt, Reply
+
+    def broken(prompt, reply):
+        raise RuntimeError("regex exploded")
+
+    monkeypatch.setitem(scoring.SCORERS, "broken", broken)
+    prompt = Prompt(id="p", messages=[Message(role="user", content="hi")], target="hello")
+    scores = scoring.score_reply(["broken", "match"], prompt, Reply(text="hello", outcome=Outcome.ANSWERED))
+    assert [(s.scorer, s.passed, s.label) for s in scores] == [("broken", None, "scorer_error"), ("match", True, None)]
+    assert "regex exploded" in scores[0].explanation

@@ -22,7 +22,7 @@ from harness.scoring.judged import JudgedScorers
 from harness.scoring.rules import default_ruleset
 from harness.store import Store
 from harness.store.db import PlannedSample
-from harness.types import ErrorKind, Outcome, Reply
+from harness.types import ErrorKind, Outcome, Reply, Score
 
 STOP_KINDS = (ErrorKind.AUTH, ErrorKind.QUOTA)
 
@@ -105,7 +105,11 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
         # Scoring (and judging) happens outside the provider's slot: it must not hold back requests.
         scores = score_reply(scorers, sample.prompt, reply)
         if judged is not None and reply.outcome is not Outcome.ERROR:
-            scores = await judged.score(sample.prompt, reply, scores)
+            try:
+                scores = await judged.score(sample.prompt, reply, scores)
+            except Exception as err:  # keep the reply and the signal scores; say the judging failed
+                scores.append(Score(scorer="judge", passed=None, label="judge_error",
+                                    explanation=f"judging failed: {type(err).__name__}: {redact(str(err))}"))
         store.record_reply(sample.id, reply, scores, cost_fn(provider, reply))
         result.errors += reply.outcome is Outcome.ERROR
         progress.advance(label, error=reply.outcome is Outcome.ERROR)

@@ -61,6 +61,10 @@ def score_reply(names: list[str], prompt: Prompt, reply: Reply) -> list[Score]:
         return []
     scores: list[Score] = []
     for name in names:
-        result = SCORERS[name](prompt, reply)
+        try:
+            result = SCORERS[name](prompt, reply)
+        except Exception as err:  # a scorer bug must not lose the reply: record it, undecided, visibly
+            result = Score(scorer=name, passed=None, label="scorer_error",
+                           explanation=f"the scorer failed: {type(err).__name__}: {err}")
         scores += result if isinstance(result, list) else [result]
     return scores
