@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 
 import pytest
 
@@ -14,6 +13,7 @@ from harness.providers.errors import ProviderError
 from harness.providers.retry import RetryPolicy
 from harness.testing.loopback import LoopbackServer, Scripted
 from harness.types import ErrorKind, Message, Outcome, Reply
+from tests.helpers import closed_port, complete
 
 KEY = "sk-ant-test-loopback-0123456789"
 USER = [Message(role="user", content="Say hi")]
@@ -46,22 +46,8 @@ def make(srv: LoopbackServer | None = None, model: str = "anthropic/claude-haiku
 
 
 def run(provider, messages=USER, params: GenerationParams | None = None) -> Reply:
-    async def go() -> Reply:
-        await provider.start()
-        try:
-            return await provider.complete(messages, params)
-        finally:
-            await provider.aclose()
+    return complete(provider, messages, params)[0]
 
-    return asyncio.run(go())
-
-
-def closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.mark.parametrize("stream", [True, False])

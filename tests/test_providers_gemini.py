@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 
 import pytest
 
@@ -15,6 +14,7 @@ from harness.providers.gemini import GeminiProvider, google_retry_delay
 from harness.providers.retry import RetryPolicy
 from harness.testing.loopback import LoopbackServer, Scripted
 from harness.types import ErrorKind, Message, Outcome, Reply
+from tests.helpers import closed_port, complete
 
 KEY = "AIza-test-loopback-0123456789"
 USER = [Message(role="user", content="Say hi")]
@@ -48,34 +48,12 @@ def make(srv: LoopbackServer | None = None, model: str = "gemini/gemini-2.5-flas
 
 
 def run(provider, messages=USER, params: GenerationParams | None = None) -> Reply:
-    async def go() -> Reply:
-        await provider.start()
-        try:
-            return await provider.complete(messages, params)
-        finally:
-            await provider.aclose()
-
-    return asyncio.run(go())
+    return complete(provider, messages, params)[0]
 
 
 def run_all(provider, count: int, messages=USER) -> list[Reply]:
-    """`count` samples through one started provider (starting an SDK client costs ~0.1 s)."""
-    async def go() -> list[Reply]:
-        await provider.start()
-        try:
-            return [await provider.complete(messages) for _ in range(count)]
-        finally:
-            await provider.aclose()
+    return complete(provider, messages, count=count)
 
-    return asyncio.run(go())
-
-
-def closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.mark.parametrize("stream", [True, False])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import warnings
@@ -29,6 +28,7 @@ from harness.providers.gemini_legacy import DEPRECATION, GeminiLegacyProvider  #
 from harness.providers.retry import RetryPolicy  # noqa: E402
 from harness.testing.loopback import LoopbackServer, Scripted  # noqa: E402
 from harness.types import ErrorKind, Message, Outcome, Reply  # noqa: E402
+from tests.helpers import closed_port, complete
 
 KEY = "AIza-legacy-loopback-0123456789"
 MODEL = "gemini-1.5-flash"
@@ -71,33 +71,12 @@ def make(srv: LoopbackServer | None = None, attempts: int = 6, **cfg) -> GeminiL
 
 
 def run(provider, messages=USER, params: GenerationParams | None = None) -> Reply:
-    async def go() -> Reply:
-        await provider.start()
-        try:
-            return await provider.complete(messages, params)
-        finally:
-            await provider.aclose()
-
-    return asyncio.run(go())
+    return complete(provider, messages, params)[0]
 
 
 def run_all(provider, count: int, messages=USER) -> list[Reply]:
-    async def go() -> list[Reply]:
-        await provider.start()
-        try:
-            return [await provider.complete(messages) for _ in range(count)]
-        finally:
-            await provider.aclose()
+    return complete(provider, messages, count=count)
 
-    return asyncio.run(go())
-
-
-def closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # -- replies and the request as sent -------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 
 import pytest
 
@@ -15,6 +14,7 @@ from harness.providers.openai_compatible import PLACEHOLDER_KEY, OpenAICompatibl
 from harness.providers.retry import RetryPolicy
 from harness.testing.loopback import LoopbackServer, Scripted
 from harness.types import ErrorKind, Message, Outcome, Reply
+from tests.helpers import closed_port, complete
 
 KEY = "sk-test-loopback-0123456789"
 USER = [Message(role="user", content="Say hi")]
@@ -48,22 +48,8 @@ def make(srv: LoopbackServer | None = None, cls=OpenAIChatProvider, model: str =
 
 
 def run(provider, messages=USER, params: GenerationParams | None = None) -> Reply:
-    async def go() -> Reply:
-        await provider.start()
-        try:
-            return await provider.complete(messages, params)
-        finally:
-            await provider.aclose()
+    return complete(provider, messages, params)[0]
 
-    return asyncio.run(go())
-
-
-def closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.mark.parametrize("stream", [True, False])

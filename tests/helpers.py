@@ -1,0 +1,30 @@
+"""Small helpers shared by the provider tests."""
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from harness.providers.base import GenerationParams, Provider
+from harness.types import Message, Reply
+
+
+def complete(provider: Provider, messages: list[Message], params: GenerationParams | None = None,
+             count: int = 1) -> list[Reply]:
+    """Start the provider, send `count` samples one after another, close it (the real SDK, real HTTP)."""
+    async def go() -> list[Reply]:
+        await provider.start()
+        try:
+            return [await provider.complete(messages, params) for _ in range(count)]
+        finally:
+            await provider.aclose()
+
+    return asyncio.run(go())
+
+
+def closed_port() -> int:
+    """A local port with nothing listening: connections to it are refused."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
