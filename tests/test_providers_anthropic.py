@@ -13,7 +13,7 @@ from harness.providers.errors import ProviderError
 from harness.providers.retry import RetryPolicy
 from harness.testing.loopback import LoopbackServer, Scripted
 from harness.types import ErrorKind, Message, Outcome, Reply
-from tests.helpers import closed_port, complete
+from tests.helpers import closed_port, complete, complete_with_identity
 
 KEY = "sk-ant-test-loopback-0123456789"
 USER = [Message(role="user", content="Say hi")]
@@ -274,14 +274,7 @@ def test_key_never_appears_in_reply_or_identity(srv, monkeypatch):
     srv.push(Scripted(kind="error", status=400, message=f"bad key {secret}"), protocol="anthropic")
     provider = make(srv, api_key_env="LLM_CRED")
 
-    async def go():
-        await provider.start()
-        try:
-            return await provider.complete(USER), await provider.complete(USER), provider.identity()
-        finally:
-            await provider.aclose()
-
-    good, bad, identity = asyncio.run(go())
+    (good, bad), identity = complete_with_identity(provider, USER, count=2)
     assert good.outcome is Outcome.ANSWERED and bad.outcome is Outcome.ERROR
     for blob in (good.model_dump_json(), bad.model_dump_json(), json.dumps(identity)):
         assert secret not in blob

@@ -28,7 +28,7 @@ from harness.providers.gemini_legacy import DEPRECATION, GeminiLegacyProvider  #
 from harness.providers.retry import RetryPolicy  # noqa: E402
 from harness.testing.loopback import LoopbackServer, Scripted  # noqa: E402
 from harness.types import ErrorKind, Message, Outcome, Reply  # noqa: E402
-from tests.helpers import closed_port, complete
+from tests.helpers import closed_port, complete, complete_with_identity
 
 KEY = "AIza-legacy-loopback-0123456789"
 MODEL = "gemini-1.5-flash"
@@ -376,14 +376,7 @@ def test_key_never_appears_in_reply_or_identity(srv, monkeypatch):
     srv.push(Scripted(kind="error", status=400, message=f"bad key {secret}"), protocol="gemini_legacy")
     provider = make(srv, api_key_env="LLM_CRED")
 
-    async def go():
-        await provider.start()
-        try:
-            return await provider.complete(USER), await provider.complete(USER), provider.identity()
-        finally:
-            await provider.aclose()
-
-    good, bad, identity = asyncio.run(go())
+    (good, bad), identity = complete_with_identity(provider, USER, count=2)
     assert good.outcome is Outcome.ANSWERED and bad.outcome is Outcome.ERROR
     assert srv.requests[0].headers["x-goog-api-key"] == secret  # it was sent, just never recorded
     for blob in (good.model_dump_json(), bad.model_dump_json(), json.dumps(identity)):

@@ -14,7 +14,7 @@ from harness.providers.openai_compatible import PLACEHOLDER_KEY, OpenAICompatibl
 from harness.providers.retry import RetryPolicy
 from harness.testing.loopback import LoopbackServer, Scripted
 from harness.types import ErrorKind, Message, Outcome, Reply
-from tests.helpers import closed_port, complete
+from tests.helpers import closed_port, complete, complete_with_identity
 
 KEY = "sk-test-loopback-0123456789"
 USER = [Message(role="user", content="Say hi")]
@@ -316,16 +316,7 @@ def test_key_never_appears_in_reply_or_identity(srv, monkeypatch):
     srv.push(Scripted(kind="error", status=400, message=f"bad request from key {secret}"), protocol="openai")
     provider = make(srv, api_key_env="LLM_CRED")
 
-    async def go():
-        await provider.start()
-        try:
-            good = await provider.complete(USER)
-            bad = await provider.complete(USER)
-            return good, bad, provider.identity()
-        finally:
-            await provider.aclose()
-
-    good, bad, identity = asyncio.run(go())
+    (good, bad), identity = complete_with_identity(provider, USER, count=2)
     assert good.outcome is Outcome.ANSWERED and bad.outcome is Outcome.ERROR
     for blob in (good.model_dump_json(), bad.model_dump_json(), json.dumps(identity)):
         assert secret not in blob
@@ -335,14 +326,7 @@ def test_key_never_appears_in_reply_or_identity(srv, monkeypatch):
 def test_identity(srv):
     provider = make(srv)
 
-    async def go():
-        await provider.start()
-        try:
-            return provider.identity()
-        finally:
-            await provider.aclose()
-
-    identity = asyncio.run(go())
+    _, identity = complete_with_identity(provider, USER, count=0)
     assert identity["provider"] == "openai" and identity["model"] == "gpt-4o-mini"
     assert identity["base_url"] == srv.openai_base_url
     assert identity["sdk"] == "openai" and identity["sdk_version"]
