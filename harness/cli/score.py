@@ -46,7 +46,7 @@ from harness.problems import InputError, Problem, read_text
 from harness.report.escape import csv_cell
 from harness.scoring import SCORERS
 from harness.scoring.refusal import refusal_for_reply
-from harness.suites.load import _records_csv, _records_jsonl, validate_record
+from harness.suites.load import records_csv, records_jsonl, validate_record
 from harness.types import Outcome, Prompt, Reply, Score
 
 REQUIRED = ("prompt", "reply")
@@ -78,14 +78,14 @@ def _raw_records(path: Path, problems: list[Problem]) -> list[tuple[int, Any]]:
         raise InputError.single(path, "is empty; expected rows with 'prompt' and 'reply'")
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
-        return _records_jsonl(path, text, problems)
+        return records_jsonl(path, text, problems)
     if suffix == ".csv":
         header = next(csv.reader(io.StringIO(text)), [])
         missing = [c for c in REQUIRED if c not in header and not (c == "prompt" and "input" in header)]
         if missing:
             raise InputError.single(path, f"has no {' or '.join(repr(c) for c in missing)} column; "
                                     f"the header has: {', '.join(header) or 'nothing'}", line=1)
-        return _records_csv(path, text, problems)
+        return records_csv(path, text, problems)
     raise InputError.single(path, f"unsupported format {path.suffix!r}; use .jsonl or .csv")
 
 

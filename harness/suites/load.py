@@ -86,7 +86,7 @@ def _parse_yaml(path: Path, text: str) -> tuple[Any, dict[int, int]]:
     return data, lines
 
 
-def _records_jsonl(path: Path, text: str, problems: list[Problem]) -> list[tuple[int, Any]]:
+def records_jsonl(path: Path, text: str, problems: list[Problem]) -> list[tuple[int, Any]]:
     records = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -98,7 +98,7 @@ def _records_jsonl(path: Path, text: str, problems: list[Problem]) -> list[tuple
     return records
 
 
-def _records_csv(path: Path, text: str, problems: list[Problem]) -> list[tuple[int, Any]]:
+def records_csv(path: Path, text: str, problems: list[Problem]) -> list[tuple[int, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         return []
@@ -261,9 +261,9 @@ def _load_file(path: Path, defaults: dict[str, Any], problems: list[Problem]) ->
             raise InputError.single(path, "'prompts' must be a list", field="prompts")
         records = [(lines.get(i), r) for i, r in enumerate(raw_prompts)]
     elif path.suffix == ".jsonl":
-        records = _records_jsonl(path, text, problems)
+        records = records_jsonl(path, text, problems)
     elif path.suffix == ".csv":
-        records = _records_csv(path, text, problems)
+        records = records_csv(path, text, problems)
     else:
         raise InputError.single(path, f"unsupported suite format {path.suffix!r}; use .yaml, .jsonl or .csv")
     file_defaults = {**defaults, **(header.get("defaults") or {})}
