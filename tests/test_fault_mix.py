@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import sqlite3
 import threading
-import time
 from collections import Counter
 
 import pytest
@@ -81,10 +80,8 @@ def test_seeded_fault_mix_completes_with_every_sample_accounted_for(tmp_path, cl
                                "retry": {"max_attempts": MAX_ATTEMPTS, "base_delay_s": 0.01, "max_delay_s": 0.05,
                                          "max_total_wait_s": 5}}]}
         (tmp_path / "eval.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
-        started = time.monotonic()
         done = cli("run", str(tmp_path / "eval.yaml"), "--results", str(tmp_path / "r"), "--no-progress",
                    "--no-cache", env={"FAULT_KEY": KEY})
-        elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr
     db = sqlite3.connect(tmp_path / "r" / "harness.db")
     rows = db.execute("SELECT s.prompt_id, p.outcome, p.attempts, p.error_kind, p.text, COUNT(*) FROM samples s"
@@ -102,8 +99,6 @@ def test_seeded_fault_mix_completes_with_every_sample_accounted_for(tmp_path, cl
         else:
             assert text == f"answer {prompt}"
         outcomes[outcome] += 1
-        assert responder.attempts[prompt] == want_attempts, "the server saw exactly the attempts the store records"
+        # The retry cap holds: the server saw exactly the attempts the policy allows, no more.
+        assert responder.attempts[prompt] == want_attempts <= MAX_ATTEMPTS, "attempts seen by the server"
     assert outcomes["answered"] > 0 and outcomes["error"] > 0, outcomes
-    # The retry cap bounds the time: at most 4 attempts of at most 0.3 s plus 5 s of waits per sample,
-    # 8 at a time; in practice a few seconds.
-    assert elapsed < 60
