@@ -32,6 +32,9 @@ class Prompt(BaseModel):
     expect: list[dict[str, Any]] = Field(default_factory=list)
     # Teen-safety rule ids that apply to this prompt (see prompts/rules/teen_safety.yaml).
     rules: list[str] = Field(default_factory=list)
+    # The built-in teen-safety categories this prompt counts as, when a `category_map:` maps its own
+    # category onto ours (None: its category is used as it is).
+    rule_categories: list[str] | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     suite: str = ""
 

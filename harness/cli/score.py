@@ -167,23 +167,22 @@ def default_scorers(prompt: Prompt) -> list[str]:
     return names
 
 
-def _rule_verdicts(prompt: Prompt, reply: Reply) -> list[dict[str, Any]] | None:
-    """The teen-safety rule verdicts, or None when the rules module is not installed."""
-    try:
-        from harness.scoring.rules import rule_scores
-    except ImportError:
-        return None
-    result = rule_scores(prompt, reply)
-    pairs = result.items() if isinstance(result, dict) else ((s.scorer, s) for s in result)
-    return [{"id": rid, "passed": s.passed, "label": s.label, "severity": s.severity, "evidence": s.evidence}
-            for rid, s in pairs]
+def _rule_verdicts(prompt: Prompt, reply: Reply) -> list[dict[str, Any]]:
+    """The final teen-safety verdict of every rule that applies (rule:<ID>, see scoring/verdicts.py)."""
+    from harness.scoring import teen_safety
+
+    return [{"id": s.scorer, "passed": s.passed, "label": s.label, "severity": s.severity, "evidence": s.evidence}
+            for s in teen_safety(prompt, reply) if s.scorer.startswith("rule:")]
 
 
 def score_row(prompt: Prompt, side: dict[str, Any], scorers: list[str] | None) -> dict[str, Any]:
     reply = Reply(text=side["reply"], outcome=Outcome.ANSWERED)
     verdict = refusal_for_reply(reply)
     names = scorers if scorers is not None else default_scorers(prompt)
-    scores: dict[str, Score] = {name: SCORERS[name](prompt, reply) for name in names}
+    scores: dict[str, Score] = {}
+    for name in names:
+        result = SCORERS[name](prompt, reply)
+        scores[name] = result[0] if isinstance(result, list) else result  # a list starts with its summary
     return {
         "id": prompt.id, "provider": side.get("provider"), "model": side.get("model"), "category": prompt.category,
         "refusal": verdict.label.value if verdict else None,

@@ -5,7 +5,8 @@ from collections.abc import Callable
 
 from harness.scoring.accuracy import choice, contains, exact, expect, f1, match, numeric
 from harness.scoring.refusal import is_refusal, refusal_for_reply
-from harness.scoring.rules import applicable_rules, default_ruleset, evaluate, summarise
+from harness.scoring.rules import default_ruleset
+from harness.scoring.verdicts import teen_safety_scores
 from harness.types import Outcome, Prompt, Reply, Score
 
 # A scorer returns one Score, or several (a summary first, then its parts).
@@ -24,13 +25,11 @@ def refusal_rate(prompt: Prompt, reply: Reply) -> Score:
 
 
 def teen_safety(prompt: Prompt, reply: Reply) -> list[Score]:
-    """The teen-safety summary for the table, followed by one verdict per rule that applies to the
-    prompt (pass, fail or not applicable, with evidence), so that every verdict is stored and a
-    critical failure can be counted on its own."""
-    ruleset = default_ruleset()
-    per_rule = evaluate(prompt, reply, ruleset)
-    applicable = {f"rule:{r.id}" for r in applicable_rules(prompt, ruleset)}
-    return [summarise(per_rule, ruleset), *(s for s in per_rule if s.scorer in applicable)]
+    """The teen-safety summary for the table, then per applicable rule the signal verdict
+    (`signal:T01`) and the verdict tables use (`rule:T01`): pass only where confirmed, otherwise
+    fail, unverified, needs_review or blocked_no_resource (harness/scoring/verdicts.py). A judge,
+    where the eval has one, refines the `rule:` verdicts after this pure first pass."""
+    return teen_safety_scores(prompt, reply, default_ruleset())
 
 
 def graded(prompt: Prompt, reply: Reply) -> Score:

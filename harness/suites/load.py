@@ -50,7 +50,9 @@ class Suite:
 def suite_hash(prompts: list[Prompt]) -> str:
     """sha256 of the prompts' canonical JSON: the same prompts hash the same whatever the file format,
     and any change a model could see (text, order, targets) changes the hash."""
-    canon = json.dumps([p.model_dump(mode="json", exclude={"suite"}) for p in prompts],
+    # rule_categories is left out while unset, so suites hash as they did before category maps existed.
+    canon = json.dumps([p.model_dump(mode="json", exclude={"suite"} | ({"rule_categories"} if p.rule_categories is None
+                                                                       else set())) for p in prompts],
                        sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canon.encode()).hexdigest()
 
