@@ -8,6 +8,7 @@ import typer
 
 from harness.cli import cache, prompts, providers, results, run
 from harness.cli import score
+from harness.cli import judge
 from harness.problems import InputError
 from harness.redact import redact
 from harness.store import StoreError
@@ -22,6 +23,7 @@ app.command("providers")(providers.providers)
 app.command("score")(score.score)
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(cache.app, name="cache")
+app.add_typer(judge.app, name="judge")
 
 
 def main() -> None:
