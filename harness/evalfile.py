@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -51,6 +51,9 @@ class SuiteRef(BaseModel):
     name: str | None = None
     version: str | None = None
     category: str | None = None
+    # Their categories onto ours (harness/suites/categories.py), and categories declared content-rules-only.
+    category_map: dict[str, list[str] | str] = Field(default_factory=dict)
+    categories: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_source(self) -> "SuiteRef":
@@ -77,6 +80,11 @@ class EvalSpec(BaseModel):
     thresholds: dict[str, ThresholdSpec] = Field(default_factory=dict)
     # A provider that judges teen-safety rules beside the signal checks (temperature 0, fixed seed).
     judge: ProviderConfig | None = None
+    # How the judge is asked: "chat" (any chat model answers each rule's question) or "llama-guard"
+    # (Meta's safety classifier, our rules as its categories). Default: from the judge's model name.
+    judge_format: Literal["chat", "llama-guard"] | None = None
+    # Their prompt categories onto ours, for every suite of the eval (a suite entry's own map wins).
+    category_map: dict[str, list[str] | str] = Field(default_factory=dict)
 
     @field_validator("suites", mode="before")
     @classmethod

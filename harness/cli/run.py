@@ -16,6 +16,7 @@ from harness.providers.pricing import reply_cost
 from harness.providers.registry import create_provider
 from harness.report.summary import summarise
 from harness.runner import execute_run, plan_run
+from harness.runner.coverage import coverage_lines
 from harness.scoring.judge import Judge, JudgeCache
 
 
@@ -53,6 +54,10 @@ def _planned(eval_file: Path, results_dir: Path, only: list[str] | None, limit: 
         samples=planned.samples)
     typer.echo(f"run {run_id}: {len(planned.samples)} samples ({len(planned.providers)} providers) -> {store.path}",
                err=True)
+    first = planned.providers[0].config.display if planned.providers else None
+    prompts = [prompt for _, prompt, label, repeat in planned.samples if label == first and repeat == 0]
+    for line in coverage_lines(prompts, planned.spec.scorers):
+        typer.echo(line, err=True)
     return store, run_id, planned.spec.scorers, planned.providers, planned.spec.judge
 
 

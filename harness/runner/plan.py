@@ -10,6 +10,7 @@ from harness.problems import InputError, Problem
 from harness.providers.base import Provider, ProviderConfig
 from harness.providers.registry import create_provider
 from harness.suites import Suite, load_suites
+from harness.suites.categories import apply_map, parse_declared, parse_map, unmapped
 from harness.suites.hub import load_hub_suite
 from harness.types import Prompt
 
@@ -42,13 +43,36 @@ def _select_providers(spec: EvalSpec, eval_path: Path, only: list[str] | None) -
     return resolved
 
 
+def map_categories(spec: EvalSpec, eval_path: Path, suites: list[Suite],
+                   refs: list) -> tuple[list[Suite], list[Problem]]:
+    """Apply the eval's category maps (a suite entry's own map wins over the eval-wide one, and both over
+    the suite file's), and, when the eval scores teen_safety, require every category to be built in,
+    mapped or declared: a user's category must never silently lose its conditional rules."""
+    problems: list[Problem] = []
+    eval_map, found = parse_map(spec.category_map or None, {"file": str(eval_path)})
+    problems += found
+    out = []
+    for suite, ref in zip(suites, refs):
+        ref_map, found = parse_map(ref.category_map or None, {"file": str(eval_path), "record": f"suite {suite.name}"})
+        problems += found
+        declared = suite.declared_categories + parse_declared(ref.categories, {"file": str(eval_path)})[0]
+        prompts = apply_map(suite.prompts, {**eval_map, **ref_map})
+        if "teen_safety" in spec.scorers:
+            problems += unmapped(prompts, declared, suite.path)
+        out.append(replace(suite, prompts=prompts, declared_categories=declared))
+    return out, problems
+
+
 def plan_run(eval_path: str | Path, *, only_providers: list[str] | None = None, limit: int | None = None) -> PlannedRun:
     eval_path = Path(eval_path)
     spec = load_eval(eval_path)
-    suites = load_suites([r.path for r in spec.suites if r.path is not None])
-    suites += [load_hub_suite(r, eval_path) for r in spec.suites if r.hub is not None]
+    path_refs = [r for r in spec.suites if r.path is not None]
+    hub_refs = [r for r in spec.suites if r.hub is not None]
+    suites = load_suites([r.path for r in path_refs])
+    suites += [load_hub_suite(r, eval_path) for r in hub_refs]
+    suites, problems = map_categories(spec, eval_path, suites, path_refs + hub_refs)
     configs = _select_providers(spec, eval_path, only_providers)
-    providers, problems = [], []
+    providers = []
     for i, c in enumerate(configs):
         try:
             provider = create_provider(c)

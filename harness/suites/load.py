@@ -18,11 +18,12 @@ from typing import Any
 import yaml
 
 from harness.problems import InputError, Problem, read_text
+from harness.suites.categories import apply_map, near_misses, parse_declared, parse_map
 from harness.scoring.expect import parse_expect
 from harness.types import Message, Prompt
 
 PROMPT_FIELDS = ("id", "input", "messages", "category", "target", "choices", "expect", "rules", "metadata")
-SUITE_FIELDS = ("name", "version", "description", "defaults", "prompts", "files")
+SUITE_FIELDS = ("name", "version", "description", "defaults", "prompts", "files", "category_map", "categories")
 DATA_SUFFIXES = (".yaml", ".yml", ".jsonl", ".csv")
 ROLES = ("system", "user", "assistant")
 
@@ -35,6 +36,8 @@ class Suite:
     prompts: list[Prompt]
     description: str = ""
     files: list[str] = field(default_factory=list)
+    # The suite's own categories declared as content-rules-only (see harness/suites/categories.py).
+    declared_categories: list[str] = field(default_factory=list)
 
     @property
     def content_hash(self) -> str:
@@ -317,13 +320,20 @@ def load_suite(path: str | Path) -> Suite:
             seen[prompt.id] = (f, line)
     if not entries and not problems:
         problems.append(Problem(str(path), "has no prompts; a suite needs at least one"))
+    header_file = str(manifest_path if path.is_dir() else path)
+    mapping, map_problems = parse_map(header.get("category_map"), {"file": header_file})
+    declared, declared_problems = parse_declared(header.get("categories"), {"file": header_file})
+    problems += map_problems + declared_problems
+    prompts = apply_map([p for p, _, _ in entries], mapping)
+    problems += near_misses(prompts, declared, str(path))
     if problems:
         raise InputError(problems)
     name = str(header.get("name") or (path.name if path.is_dir() else path.stem))
     version = str(header.get("version") or "unversioned")
-    prompts = [p.model_copy(update={"suite": name}) for p, _, _ in entries]
+    prompts = [p.model_copy(update={"suite": name}) for p in prompts]
     return Suite(name=name, version=version, path=str(path), prompts=prompts,
-                 description=str(header.get("description") or ""), files=[str(f) for f in files])
+                 description=str(header.get("description") or ""), files=[str(f) for f in files],
+                 declared_categories=declared)
 
 
 def load_suites(paths: list[str | Path]) -> list[Suite]:
