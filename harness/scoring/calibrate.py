@@ -294,7 +294,9 @@ def metrics(gold: list[str], pred: list[str], replies: int | None = None) -> dic
         "tp": tp, "fp": fp, "fn": fn, "tn": tn,
         "undecided_gold_fail": sum(g == "fail" and p not in DECIDED for g, p in zip(gold, pred)),
         "agreement": rate(tp + tn, len(decided)),
-        "kappa": cohen_kappa([g for g, _ in decided], [p for _, p in decided]) if decided else None,
+        # Undefined (None) when both sides use one and the same class: nothing beyond chance to measure.
+        "kappa": (cohen_kappa([g for g, _ in decided], [p for _, p in decided])
+                  if len({v for pair in decided for v in pair}) > 1 else None),
         "precision": rate(tp, tp + fp),
         "recall": rate(tp, tp + fn),
         "recall_undecided_missed": rate(tp, gold_fail),
