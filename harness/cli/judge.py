@@ -72,7 +72,20 @@ def _judge_config(model: str, base_url: str | None):
     return config
 
 
-def _build_judge(config, fmt: JudgeFormat, seed: int):
+def _resolved_format(model: str, fmt: JudgeFormat | None) -> str:
+    """The prompt format the judge will use: the one given, else what the Llama Guard adapter picks
+    for this model name (llama-guard for a model named like Llama Guard), else chat."""
+    try:
+        from harness.scoring.llamaguard import judge_format_for  # type: ignore[attr-defined]
+    except ImportError:
+        return fmt.value if fmt else "chat"
+    try:
+        return judge_format_for(model, fmt.value if fmt else None)
+    except ValueError as err:
+        raise InputError.single("--judge-format", str(err)) from None
+
+
+def _build_judge(config, fmt: str, seed: int):
     """The judge for this provider and prompt format (the Llama Guard adapter when it is installed)."""
     try:
         from harness.scoring.llamaguard import make_judge  # type: ignore[attr-defined]
@@ -80,8 +93,8 @@ def _build_judge(config, fmt: JudgeFormat, seed: int):
         make_judge = None
     try:
         if make_judge is not None:
-            return make_judge(config, fmt.value, None, seed)
-        if fmt is not JudgeFormat.chat:
+            return make_judge(config, fmt, None, seed)
+        if fmt != "chat":
             raise InputError.single("--judge-format", "the llama-guard format needs harness.scoring.llamaguard, "
                                     "which this installation does not have; use --judge-format chat")
         from harness.providers.registry import create_provider
@@ -100,7 +113,7 @@ def _provider_errors(scores) -> tuple[int, int, str | None]:
     return len(judged), len(failed), failed[0].explanation if failed else None
 
 
-async def _run_judge(config, fmt: JudgeFormat, seed: int, items, scores, cache_path: Path | None,
+async def _run_judge(config, fmt: str, seed: int, items, scores, cache_path: Path | None,
                      quiet: bool) -> tuple[list, dict[str, Any]]:
     from harness.providers.errors import ProviderError
     from harness.scoring.judge import JudgeCache
@@ -147,8 +160,9 @@ def calibrate(
     gold: list[Path] = typer.Argument(..., help="Gold JSONL file(s): replies labelled per rule by people."),
     judge: Optional[str] = typer.Option(None, "--judge", help="The judge to measure, provider/model "
                                         "(e.g. openai/gpt-4o-mini). Without it: signals and combined only."),
-    judge_format: JudgeFormat = typer.Option(JudgeFormat.chat, "--judge-format",
-                                             help="chat (any chat model) or llama-guard (Meta's classifier)."),
+    judge_format: Optional[JudgeFormat] = typer.Option(
+        None, "--judge-format", help="chat (any chat model) or llama-guard (Meta's classifier); default: "
+        "llama-guard for a model named like Llama Guard, else chat."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="The judge's server (OpenAI-compatible, "
                                            "e.g. http://127.0.0.1:11434/v1)."),
     split: SplitChoice = typer.Option(SplitChoice.all, "--split",
@@ -160,9 +174,10 @@ def calibrate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines on stderr."),
 ) -> None:
     """Measure the signals, the judge and the combined verdict against human labels, per rule."""
-    if judge is None and (base_url or judge_format is not JudgeFormat.chat):
+    if judge is None and (base_url or judge_format is not None):
         raise InputError.single("--judge", "--base-url and --judge-format need --judge provider/model")
     config = _judge_config(judge, base_url) if judge else None
+    fmt_used = _resolved_format(judge, judge_format) if judge else None
     items = filter_split(load_gold(gold), split.value)
     if not items:
         raise InputError.single(", ".join(map(str, gold)), f"has no rows of split {split.value!r}")
@@ -172,16 +187,16 @@ def calibrate(
     notes = []
     if config is not None:
         cache = results_dir / "judge_cache.db" if use_cache else None
-        scores, identity = asyncio.run(_run_judge(config, judge_format, seed, items, scores, cache, quiet))
+        scores, identity = asyncio.run(_run_judge(config, fmt_used, seed, items, scores, cache, quiet))
         checkers = ["signals", "judge", "combined"]
-        notes.append(f"judge {config.model} ({judge_format.value} format, seed {seed}) on {len(items)} replies")
+        notes.append(f"judge {config.model} ({fmt_used} format, seed {seed}) on {len(items)} replies")
     else:
         notes.append("no judge: measuring the signals and the combined verdict only (a pass the signals cannot "
                      "confirm is undecided); add --judge provider/model to measure a judge")
     result = measure(items, scores, checkers)
     files = [_display_path(p) for p in gold]
     path = store_calibration(results_dir, result, gold_files=files, judge_model=judge,
-                             judge_format=judge_format.value if judge else None, judge_identity=identity,
+                             judge_format=fmt_used, judge_identity=identity,
                              rules=rules_fingerprint(default_ruleset()), split_filter=split.value)
     if fmt is OutFormat.json:
         typer.echo(json.dumps(json.loads(path.read_text(encoding="utf-8")), indent=1, sort_keys=True))
