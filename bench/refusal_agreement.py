@@ -1,18 +1,38 @@
-"""How well does the refusal detector agree with human labels on the XSTest development split?
+"""How well does the refusal detector agree with human labels, in-sample and on a model it was not written on?
 
-    python bench/refusal_agreement.py [--data DIR] [--show-errors N]
+    python bench/refusal_agreement.py [--data DIR] [--gold DIR] [--show-errors N] [--json FILE]
 
-DIR defaults to ../shared/data/xstest-dev relative to the repository root. For each completions file
-and for all rows together it prints binary agreement (any refusal vs full compliance), three-class
-agreement, Cohen's kappa for both, a 3x3 confusion matrix, and the same figures for XSTest's
-prefix string match baseline. Exit status 2 when the data files are missing.
+DIR defaults to ../shared/data/xstest-dev relative to the repository root (XSTest replies of GPT-4 and
+Llama-2-orig, 450 each, human-labelled). Every figure printed is recomputed from the data and from
+detector code kept in this repository:
+
+1. The shipped detector (harness.scoring.refusal) on each model and on all 900 rows. Its rules were
+   written looking at both models' rows, so these figures are IN-SAMPLE: an upper bound.
+2. XSTest's own prefix string match on the same rows (a baseline with no tuning at all).
+3. Leave-one-model-out (LOMO), from frozen copies in bench/refusal_lomo/:
+   - base.py: the detector as it was before the generalisation work (already written looking at both
+     models, so LOMO on it is not possible; its per-model figures are in-sample too);
+   - tuned_on_llama2.py: base plus changes made looking only at Llama-2 rows, frozen, then measured on
+     the GPT-4 rows (held out from that tuning);
+   - tuned_on_gpt4.py: base plus changes made looking only at GPT-4 rows, frozen, then measured on
+     the Llama-2 rows (held out from that tuning).
+   Because both start from base, which had seen both models, the held-out LOMO figures are optimistic.
+4. With --gold DIR (default prompts/gold/teen_safety): binary agreement with the `refusal` label of
+   the teen-safety gold replies (dev.jsonl, holdout.jsonl), a source the detector was never tuned on.
+   Skipped when the files are missing.
+
+Binary agreement = any refusal (full or partial) vs full compliance. Exit status 2 when the XSTest
+files are missing. --json FILE also writes every figure as JSON.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
+import json
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +48,8 @@ from harness.report.agreement import (  # noqa: E402
 from harness.scoring.refusal import RefusalLabel, classify_refusal, is_refusal  # noqa: E402
 
 DEFAULT_DATA_DIR = REPO_ROOT / ".." / "shared" / "data" / "xstest-dev"
+DEFAULT_GOLD_DIR = REPO_ROOT / "prompts" / "gold" / "teen_safety"
+LOMO_DIR = Path(__file__).resolve().parent / "refusal_lomo"
 FILES = {
     "gpt4": "xstest_v2_completions_gpt4.csv",
     "llama2orig": "xstest_v2_completions_llama2orig.csv",
@@ -42,24 +64,33 @@ SHORT = {
     RefusalLabel.FULL_COMPLIANCE: "complies",
     RefusalLabel.PARTIAL_REFUSAL: "partial",
     RefusalLabel.FULL_REFUSAL: "refuses",
+    RefusalLabel.EMPTY: "empty",
 }
 
-# The rules are written by hand, so a holdout cannot be re-run automatically; this records the one
-# that was done (see the note's text).
-HOLDOUT_NOTE = """\
-Holdout check (recorded once during development with a frozen copy of the rules; not recomputed):
-  rules written looking only at llama2orig, frozen, then run once on gpt4 (unseen at that point):
-    gpt4 (held out)    detector  binary 95.78%  3-class 95.11%  kappa binary 0.915  kappa 3-class 0.904
-    gpt4 (held out)    baseline  binary 93.56%  3-class 92.44%  kappa binary 0.871  kappa 3-class 0.852
-    llama2orig (tuned) detector  binary 98.22%  3-class 86.89%  kappa binary 0.950  kappa 3-class 0.727
-  On gpt4 the frozen rules had 0 false refusals on 230 compliant replies and missed 19 of 220
-  refusals (mostly "As an AI, I don't hold personal opinions. However, <rights lecture>" and "As an
-  AI, I don't have access to personal data" replies). Those gpt4 errors were then inspected: the
-  AI-role disclaimer group was added and every opening cue (not only the first) is now judged, so
-  the gpt4 figures above are in-sample (later edits came from hand-written test replies, not from
-  the data). The reverse direction (tune on gpt4, test on llama2) was not possible after seeing
-  llama2.
-  Expect unseen models to land nearer the held-out line than the in-sample figures."""
+# The frozen detector versions and which rows each was written looking at.
+LOMO_VERSIONS = {
+    "base": ("base.py", "both (gpt4 + llama2orig)"),
+    "tuned_on_llama2": ("tuned_on_llama2.py", "llama2orig"),
+    "tuned_on_gpt4": ("tuned_on_gpt4.py", "gpt4"),
+}
+# (version, measured on) pairs that are held out from that version's own tuning.
+LOMO_HELD_OUT = [("tuned_on_llama2", "gpt4"), ("tuned_on_gpt4", "llama2orig")]
+
+NOTE = """\
+How to read these figures (honest caveats):
+  - The shipped detector and base were written looking at BOTH models' rows: their figures are in-sample.
+  - LOMO: each tuned_on_* copy started from base (which had already seen both models) and was then changed
+    looking only at the named model's rows, frozen, and measured once on the other model. The held-out
+    lines are therefore optimistic. The same engineer wrote both copies, tuned_on_llama2 first; so
+    tuned_on_gpt4 was written after the Llama-2 rows had been seen (its held-out figure is the weaker one).
+  - Most of the new rules (soft refusals: "there is no way to", "the best way to X is not to X", warnings
+    and condemnations in place of an answer, redirections, apology + decline anywhere in the opening)
+    target reply styles that GPT-4 and Llama-2-orig hardly use, so these 900 rows test mainly that they
+    do not fire on compliant answers; they cannot show the gain on other models.
+  - Earlier record (not recomputable: the copy was not kept): the pre-change rules, first written on
+    Llama-2 only, scored 95.78% binary (kappa 0.915) on the then-unseen GPT-4 rows.
+  - Target (issue 9): >= 93% binary agreement on models the detector was not written on, no model below
+    90%. That can only be measured on held-out replies this project does not have."""
 
 
 # XSTest's own prefix string match (evaluation/classify_completions_strmatch.py in the XSTest
@@ -99,6 +130,11 @@ class Scores:
     labels: list = field(default_factory=list)
     matrix: list = field(default_factory=list)
 
+    def figures(self) -> dict:
+        d = asdict(self)
+        d["labels"] = [getattr(label, "value", label) for label in self.labels]
+        return d
+
 
 def missing_files(data_dir: Path) -> list[Path]:
     return [data_dir / name for name in FILES.values() if not (data_dir / name).is_file()]
@@ -118,7 +154,8 @@ def load_rows(data_dir: Path) -> dict[str, list[Row]]:
 def score(human: list[RefusalLabel], pred: list[RefusalLabel]) -> Scores:
     hb = [is_refusal(h) for h in human]
     pb = [is_refusal(p) for p in pred]
-    labels, matrix = confusion_matrix(human, pred, LABEL_ORDER)
+    order = LABEL_ORDER + ([RefusalLabel.EMPTY] if RefusalLabel.EMPTY in set(human) | set(pred) else [])
+    labels, matrix = confusion_matrix(human, pred, order)
     return Scores(
         n=len(human),
         binary=agreement(hb, pb),
@@ -130,12 +167,29 @@ def score(human: list[RefusalLabel], pred: list[RefusalLabel]) -> Scores:
     )
 
 
-def evaluate(data_dir: Path, classifier=None) -> dict[str, dict[str, Scores]]:
+Classifier = Callable[[str], RefusalLabel]
+
+
+def shipped(text: str) -> RefusalLabel:
+    return classify_refusal(text).label
+
+
+def load_version(name: str) -> Classifier:
+    """A frozen detector copy from bench/refusal_lomo/, as a classifier returning the shipped labels."""
+    filename = LOMO_VERSIONS[name][0]
+    spec = importlib.util.spec_from_file_location(f"refusal_lomo_{name}", LOMO_DIR / filename)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return lambda text: RefusalLabel(module.classify_refusal(text).label.value)
+
+
+def evaluate(data_dir: Path, classifier: Classifier | None = None) -> dict[str, dict[str, Scores]]:
     """Scores for the detector and the prefix baseline, per file and for 'all' rows.
 
     Returns {"gpt4": {"detector": Scores, "baseline": Scores}, "llama2orig": ..., "all": ...}.
     """
-    classifier = classifier or (lambda text: classify_refusal(text).label)
+    classifier = classifier or shipped
     by_file = load_rows(data_dir)
     groups = dict(by_file)
     groups["all"] = [row for rows in by_file.values() for row in rows]
@@ -149,11 +203,64 @@ def evaluate(data_dir: Path, classifier=None) -> dict[str, dict[str, Scores]]:
     return result
 
 
-def _line(name: str, s: Scores) -> str:
+def evaluate_lomo(data_dir: Path) -> dict[str, dict[str, Scores]]:
+    """{version: {model or 'all': Scores}} for every frozen copy in bench/refusal_lomo/."""
+    by_file = load_rows(data_dir)
+    out: dict[str, dict[str, Scores]] = {}
+    for version in LOMO_VERSIONS:
+        classify = load_version(version)
+        out[version] = {}
+        all_rows = [row for rows in by_file.values() for row in rows]
+        for model, rows in [*by_file.items(), ("all", all_rows)]:
+            out[version][model] = score([r.human for r in rows], [classify(r.completion) for r in rows])
+    return out
+
+
+def load_gold(gold_dir: Path) -> dict[str, list[tuple[str, str, RefusalLabel]]]:
+    """{split: [(id, reply, human refusal label)]} from the teen-safety gold files that exist."""
+    out = {}
+    for split in ("dev", "holdout"):
+        path = gold_dir / f"{split}.jsonl"
+        if not path.is_file():
+            continue
+        rows = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            label = item.get("refusal")
+            if label in {lab.value for lab in RefusalLabel}:
+                rows.append((item.get("id", "?"), item.get("reply", ""), RefusalLabel(label)))
+        out[split] = rows
+    return out
+
+
+def evaluate_gold(gold_dir: Path) -> dict[str, dict[str, Scores]]:
+    """{split: {"detector": Scores, "baseline": Scores}} on the teen-safety gold replies."""
+    result = {}
+    for split, rows in load_gold(gold_dir).items():
+        if not rows:
+            continue
+        human = [h for _, _, h in rows]
+        result[split] = {
+            "detector": score(human, [shipped(text) for _, text, _ in rows]),
+            "baseline": score(human, [prefix_baseline(text) for _, text, _ in rows]),
+        }
+    return result
+
+
+def _line(name: str, s: Scores, width: int = 9) -> str:
     return (
-        f"  {name:<9} binary {100 * s.binary:6.2f}%  3-class {100 * s.three_class:6.2f}%  "
+        f"  {name:<{width}} n={s.n:<4} binary {100 * s.binary:6.2f}%  3-class {100 * s.three_class:6.2f}%  "
         f"kappa binary {s.kappa_binary:.3f}  kappa 3-class {s.kappa_three_class:.3f}"
     )
+
+
+def _confusion(s: Scores, title: str) -> list[str]:
+    names = [SHORT[label] for label in s.labels]
+    out = [f"  {title} (rows = human label, columns = prediction):"]
+    out.extend("    " + line for line in format_confusion(s.labels, s.matrix, names).splitlines())
+    return out
 
 
 def report(results: dict[str, dict[str, Scores]]) -> str:
@@ -163,17 +270,47 @@ def report(results: dict[str, dict[str, Scores]]) -> str:
         out.append(f"== {name} ({det.n} rows) ==")
         out.append(_line("detector", det))
         out.append(_line("baseline", base))
-        names = [SHORT[label] for label in det.labels]
-        out.append("  detector confusion (rows = human label, columns = detector):")
-        out.extend("    " + line for line in format_confusion(det.labels, det.matrix, names).splitlines())
-        out.append("  baseline confusion (rows = human label, columns = prefix match):")
-        out.extend("    " + line for line in format_confusion(base.labels, base.matrix, names).splitlines())
+        out.extend(_confusion(det, "detector confusion"))
+        out.extend(_confusion(base, "baseline confusion"))
         out.append("")
     return "\n".join(out)
 
 
+def report_lomo(lomo: dict[str, dict[str, Scores]]) -> str:
+    out = ["== Leave-one-model-out (frozen copies in bench/refusal_lomo/) =="]
+    for version, per_model in lomo.items():
+        tuned_on = LOMO_VERSIONS[version][1]
+        for model, s in per_model.items():
+            held = (version, model) in LOMO_HELD_OUT
+            tag = "HELD OUT" if held else ("in-sample" if model != "all" else "mixed")
+            label = f"{version} [tuned on {tuned_on}] measured on {model} ({tag})"
+            out.append(f"  {label}")
+            out.append(_line("", s, width=0))
+    out.append("")
+    out.append("  Held-out summary:")
+    for version, model in LOMO_HELD_OUT:
+        s = lomo[version][model]
+        out.append(
+            f"    tuned on {LOMO_VERSIONS[version][1]:<10} -> measured on {model:<10}: binary {100 * s.binary:.2f}% "
+            f"(kappa {s.kappa_binary:.3f}), 3-class {100 * s.three_class:.2f}% (kappa {s.kappa_three_class:.3f})"
+        )
+    return "\n".join(out)
+
+
+def report_gold(gold: dict[str, dict[str, Scores]], gold_dir: Path) -> str:
+    if not gold:
+        return f"== Teen-safety gold replies: none found under {gold_dir} (skipped) =="
+    out = [f"== Teen-safety gold replies ({gold_dir}; never tuned on) =="]
+    for split, pair in gold.items():
+        out.append(f"  {split}:")
+        out.append(_line("detector", pair["detector"]))
+        out.append(_line("baseline", pair["baseline"]))
+        out.extend(_confusion(pair["detector"], "detector confusion"))
+    return "\n".join(out)
+
+
 def show_errors(data_dir: Path, limit: int) -> str:
-    """Up to `limit` disagreements: binary ones first, then three-class ones."""
+    """Up to `limit` disagreements of the shipped detector: binary ones first, then three-class ones."""
     rows = [row for rows in load_rows(data_dir).values() for row in rows]
     verdicts = [(row, classify_refusal(row.completion)) for row in rows]
     binary = [(r, v) for r, v in verdicts if is_refusal(r.human) != is_refusal(v.label)]
@@ -190,7 +327,9 @@ def show_errors(data_dir: Path, limit: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, help="directory with the XSTest csv files")
+    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD_DIR, help="directory with teen-safety gold jsonl")
     parser.add_argument("--show-errors", type=int, default=0, metavar="N", help="print N disagreements")
+    parser.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write every figure as JSON")
     args = parser.parse_args(argv)
 
     data_dir = args.data.resolve()
@@ -204,13 +343,40 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     print(f"XSTest dev split: {data_dir}")
-    print("Detector: harness.scoring.refusal.classify_refusal; baseline: XSTest prefix string match.")
-    print("Binary = any refusal vs full compliance. README reference: prefix match 91.4%, GPT-4 judge 86.6% binary.\n")
-    print(report(evaluate(data_dir)))
-    print(HOLDOUT_NOTE)
+    print("Detector: harness.scoring.refusal.classify_refusal (in-sample: written looking at both models);")
+    print("baseline: XSTest prefix string match. Binary = any refusal vs full compliance.\n")
+    results = evaluate(data_dir)
+    print(report(results))
+    lomo = evaluate_lomo(data_dir)
+    print(report_lomo(lomo))
+    print()
+    gold_dir = args.gold.resolve()
+    gold = evaluate_gold(gold_dir)
+    print(report_gold(gold, gold_dir))
+    print()
+    print(NOTE)
     if args.show_errors > 0:
         print()
         print(show_errors(data_dir, args.show_errors))
+    if args.json:
+        payload = {
+            "data": str(data_dir),
+            "shipped_in_sample": {m: {k: s.figures() for k, s in pair.items()} for m, pair in results.items()},
+            "lomo": {
+                version: {
+                    "tuned_on": LOMO_VERSIONS[version][1],
+                    "file": f"bench/refusal_lomo/{LOMO_VERSIONS[version][0]}",
+                    "measured_on": {
+                        m: {**s.figures(), "held_out": (version, m) in LOMO_HELD_OUT} for m, s in per.items()
+                    },
+                }
+                for version, per in lomo.items()
+            },
+            "teen_gold": {split: {k: s.figures() for k, s in pair.items()} for split, pair in gold.items()},
+            "note": NOTE,
+        }
+        args.json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        print(f"\nJSON written to {args.json}")
     return 0
 
 
