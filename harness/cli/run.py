@@ -17,7 +17,8 @@ from harness.providers.registry import create_provider
 from harness.report.summary import summarise
 from harness.runner import execute_run, plan_run
 from harness.runner.coverage import coverage_lines
-from harness.scoring.judge import Judge, JudgeCache
+from harness.scoring.judge import JudgeCache
+from harness.scoring.llamaguard import LlamaGuardJudge, make_judge
 
 
 def _resumed(results_dir: Path, run_ref: str, only: list[str] | None):
@@ -87,8 +88,16 @@ def run(
     cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
     judge = None
     if judge_config is not None:
-        judge = Judge(create_provider(judge_config), cache=JudgeCache(results_dir / "judge_cache.db"),
-                      seed=judge_config.params.seed or 0)
+        # judge_format (chat | llama-guard) as stored with the run, so a resumed run judges alike.
+        judge_format = json.loads(store.run(run_id)["spec_json"]).get("judge_format")
+        try:
+            judge = make_judge(judge_config, judge_format, JudgeCache(results_dir / "judge_cache.db"),
+                               judge_config.params.seed or 0)
+        except ValueError as err:
+            raise InputError.single(eval_file or "the stored run", str(err), field="judge") from None
+        if isinstance(judge, LlamaGuardJudge) and "graded" in scorers:
+            typer.echo(f"warning: the judge {judge.judge_model} is Llama Guard, which cannot answer the graded "
+                       "scorer's question: graded scores will be unusable (set judge_format: chat)", err=True)
     try:
         summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
                                           show_progress=progress, cost_fn=reply_cost, cache=cache, judge=judge))

@@ -16,6 +16,7 @@ Why it looks the way it does (see shared/reference/field-notes.md, "LLM judge hy
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -25,11 +26,14 @@ import threading
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from harness.providers.base import GenerationParams, Provider
 from harness.report.agreement import cohen_kappa
 from harness.types import Message, Outcome
+
+if TYPE_CHECKING:
+    from harness.scoring.rules import Rule
 
 # Bump whenever the wording of the judge prompt or the parser's contract changes: cached verdicts
 # made under another template must not be reused.
@@ -298,6 +302,19 @@ class Judge:
         if self.cache is not None:
             self.cache.put(key, verdict)
         return verdict
+
+    async def judge_rules(self, rules: list[Rule], prompt_text: str, reply_text: str) -> dict[str, JudgeVerdict]:
+        """One verdict per rule id, one `ask` per rule, concurrently (the same surface as the Llama Guard
+        judge's). A rule without a yes/no judge question is not asked: its verdict is unusable."""
+        async def one(rule: Rule) -> JudgeVerdict:
+            if not (rule.judge_question and rule.judge_pass_answer):
+                return JudgeVerdict(verdict="unusable", judge_model=self.judge_model,
+                                    reason=f"rule {rule.id} has no yes/no judge question")
+            return await self.ask(rule.judge_question, prompt_text, reply_text)
+
+        unique = list({r.id: r for r in rules}.values())
+        verdicts = await asyncio.gather(*(one(r) for r in unique))
+        return {r.id: v for r, v in zip(unique, verdicts)}
 
 
 # -- agreement -----------------------------------------------------------------------------------

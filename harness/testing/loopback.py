@@ -9,6 +9,8 @@ Routes (any path prefix before the well-known suffix is ignored, and so is the q
 where noted):
 
 * ``POST …/chat/completions``                      OpenAI Chat Completions and compatible servers
+* ``POST …/v1/completions``                        OpenAI legacy text completions (raw prompts, e.g. Llama
+  Guard), protocol "openai", unstreamed JSON only
 * ``POST …/v1/messages``                           Anthropic Messages
 * ``POST …/models/{m}:generateContent``            Gemini (google-genai, or legacy when ``$alt=`` is in the query)
 * ``POST …/models/{m}:streamGenerateContent``      SSE with ``alt=sse`` (google-genai); a chunked JSON
@@ -191,6 +193,7 @@ def _all_text(protocol: str, body: Any) -> str:
     parts: list[str] = []
     if protocol in ("openai", "anthropic"):
         parts.append(_content_text(body.get("system")))
+        parts.append(body.get("prompt") if isinstance(body.get("prompt"), str) else "")
         for m in body.get("messages") or []:
             if isinstance(m, dict):
                 parts.append(_content_text(m.get("content")))
@@ -564,6 +567,8 @@ class _Handler(BaseHTTPRequestHandler):
         decoded_q = unquote(query)
         if path.endswith("/chat/completions"):
             return "openai_chat", "openai", {}
+        if path.endswith("/completions"):
+            return "openai_completions", "openai", {"completions": True}
         if path.endswith("/v1/messages"):
             return "anthropic_messages", "anthropic", {}
         m = _GEMINI_RE.search(path)
@@ -647,6 +652,7 @@ class _Renderer:
         self.model = s.model or requested or "loopback-model"
         self.in_tok = s.input_tokens if s.input_tokens is not None else max(1, _words(_all_text(self.protocol, body)))
         self.body = body
+        self.extra = extra
 
     # -- helpers --
 
@@ -697,6 +703,9 @@ class _Renderer:
             status = s.status or (529 if self.protocol == "anthropic" and kind == "stream_error" else
                                   503 if kind == "stream_error" else 500)
             h._send_json(status, _error_body(self.protocol, status, s), s.headers, self.base_headers())
+            return
+        if self.extra.get("completions"):
+            self.completions_json()
             return
         fn = {
             "openai": (self.openai_stream if self.req.stream else self.openai_json),
@@ -759,6 +768,18 @@ class _Renderer:
             "system_fingerprint": "fp_loopback",
         }
         self.h._send_json(200, obj, s.headers, self.base_headers())
+
+    def completions_json(self) -> None:
+        """A legacy text completion (``/v1/completions``): a refusal or filter is finish_reason
+        content_filter with no text, since this API has no refusal field."""
+        kind = self.effective_kind()
+        text = "" if kind in ("refusal", "content_filter") else self.s.text
+        finish = "content_filter" if kind == "refusal" else self.openai_finish(kind)
+        self.h._send_json(200, {
+            "id": _new_id("cmpl-"), "object": "text_completion", "created": int(time.time()), "model": self.model,
+            "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": finish}],
+            "usage": self.openai_usage(self.out_tokens(text)), "system_fingerprint": "fp_loopback",
+        }, self.s.headers, self.base_headers())
 
     def openai_stream(self) -> None:
         h, s = self.h, self.s
