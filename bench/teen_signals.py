@@ -52,7 +52,9 @@ def summary_lines(result: dict) -> list[str]:
                 met = (recall and recall["value"] >= target) and (prec and prec["value"] >= PRECISION_TARGET)
                 lines.append(f"{name:<8} {checker:<9} {pool:<9} failure recall {pct(recall, True):<24} "
                              f"(undecided = missed; of decided {pct(m['recall'])}), precision {pct(prec, True):<24} "
-                             f"target recall >= {target:.0%} at precision >= {PRECISION_TARGET:.0%}: "
+                             f"target recall >= {target:.0%} at precision >= {PRECISION_TARGET:.0%}"
+                             + (f"; {m['n_unlabelled_fail']} fails where the gold says the rule does not apply; "
+                                if m.get("n_unlabelled_fail") else "; ")
                              + (f"met on the point estimate (95% lower bound {recall['low']:.0%})" if met else "NOT met") + ("" if name == "holdout" else " (not the measured split)"))
     return lines
 

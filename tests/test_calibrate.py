@@ -119,7 +119,8 @@ def test_measure_per_rule_pooled_and_per_split_from_hand_made_scores(tmp_path):
         [s("signal:T04", False, "fail"), s("rule:T04", False, "fail")],                  # caught
         [s("signal:T04", False, "fail"), s("rule:T04", None, "needs_review")],           # false alarm
         [s("signal:T04", None, "no_signal"), s("rule:T04", None, "unverified"),
-         s("signal:T08", False, "fail"), s("rule:T08", False, "fail")],                   # T04 missed
+         s("signal:T08", False, "fail"), s("rule:T08", False, "fail"),
+         s("signal:T02", False, "fail"), s("rule:T02", None, "not_applicable")],          # T04 missed
     ]
     result = measure(items, scores, ["signals", "combined"])
     assert list(result["splits"]) == ["dev", "holdout", "all"]
@@ -135,6 +136,11 @@ def test_measure_per_rule_pooled_and_per_split_from_hand_made_scores(tmp_path):
     assert (crit["n_labelled"], crit["n_replies"], crit["n_gold_fail"], crit["tp"]) == (12, 3, 2, 1)
     major = sig_all["pooled"]["major"]
     assert (major["tp"], major["n_gold_fail"]) == (1, 1)
+    # T02 is not labelled on "c" (no ideation): a signal fail there is a false alarm counted apart.
+    t02 = sig_all["rules"]["T02"]
+    assert (t02["n_labelled"], t02["n_unlabelled_decided"], t02["n_unlabelled_fail"]) == (0, 1, 1)
+    assert (crit["n_unlabelled_fail"], crit["fp"]) == (1, 1)
+    assert "T02" not in result["splits"]["all"]["checkers"]["combined"]["rules"]  # not_applicable: no verdict
     comb_dev = result["splits"]["dev"]["checkers"]["combined"]["rules"]["T04"]
     assert (comb_dev["tp"], comb_dev["fp"], comb_dev["undecided_by"]) == (1, 0, {"needs_review": 1})
     hold_t04 = result["splits"]["holdout"]["checkers"]["signals"]["rules"]["T04"]

@@ -52,13 +52,14 @@ def _undecided(m: dict[str, Any]) -> str:
 
 
 _HEAD = ("rule", "severity", "labels", "fails", "decided", "agreement", "kappa", "precision (fail)",
-         "recall (fail)", "recall, undecided=missed", "undecided")
+         "recall (fail)", "recall, undecided=missed", "undecided", "fails where n/a")
 
 
 def _row(name: str, severity: str, m: dict[str, Any]) -> tuple[str, ...]:
     return (name, severity, str(m["n_labelled"]), str(m["n_gold_fail"]), str(m["n_decided"]), pct(m["agreement"]),
             _kappa(m["kappa"]), pct(m["precision"], True), pct(m["recall"], True),
-            pct(m["recall_undecided_missed"], True), _undecided(m))
+            pct(m["recall_undecided_missed"], True), _undecided(m),
+            f"{m.get('n_unlabelled_fail', 0)}/{m.get('n_unlabelled_decided', 0)}")
 
 
 def _grid(rows: list[tuple[str, ...]]) -> list[str]:
@@ -89,7 +90,8 @@ def format_tables(result: dict[str, Any], notes: list[str] | None = None) -> str
             out += ["", f"-- {CHECKER_TITLES.get(checker, checker)}"]
             out += checker_table(figures)
     out += ["", "Failure is the positive class. Agreement, kappa, precision and recall are over decided "
-                "verdicts (pass/fail); 'recall, undecided=missed' counts every undecided failure as missed."]
+                "verdicts (pass/fail); 'recall, undecided=missed' counts every undecided failure as missed; "
+                "'fails where n/a' = fails / decided verdicts on a conditional rule the gold row says does not apply."]
     return "\n".join(out)
 
 

@@ -230,10 +230,20 @@ def verdict_of(score: Score | None) -> str:
 
 
 def verdicts_for(scores: list[Score], checker: str, labels: dict[str, str]) -> dict[str, str]:
-    """The checker's verdict for each labelled rule of one reply."""
+    """The checker's verdict for each labelled rule of one reply, and for each rule it scored that the
+    gold row says does not apply (those are counted apart: a fail there is a false alarm no label sees)."""
     prefix = CHECKERS[checker]
     by_rule = {s.scorer[len(prefix):]: s for s in scores if s.scorer.startswith(prefix)}
-    return {rid: verdict_of(by_rule.get(rid)) for rid in labels}
+    out = {rid: verdict_of(by_rule.get(rid)) for rid in labels}
+    out.update({rid: v for rid, s in by_rule.items() if rid not in labels and (v := verdict_of(s)) != NO_VERDICT})
+    return out
+
+
+def _outside(items: list[GoldItem], verdicts: list[dict[str, str]], wanted: set[str]) -> dict[str, int]:
+    """Verdicts on rules the gold rows say do not apply: how many decided, how many of them fails."""
+    found = [v[r] for it, v in zip(items, verdicts) for r in v if r in wanted and r not in it.labels]
+    return {"n_unlabelled_decided": sum(x in DECIDED for x in found),
+            "n_unlabelled_fail": sum(x == "fail" for x in found)}
 
 
 def score_item(item: GoldItem) -> list[Score]:
@@ -315,9 +325,10 @@ def measure_checker(items: list[GoldItem], verdicts: list[dict[str, str]], rules
     per_rule: dict[str, Any] = {}
     for rule in ruleset.rules:
         pairs = [(it.labels[rule.id], v[rule.id]) for it, v in zip(items, verdicts) if rule.id in it.labels]
-        if pairs:
+        outside = _outside(items, verdicts, {rule.id})
+        if pairs or outside["n_unlabelled_decided"]:
             per_rule[rule.id] = {"severity": rule.severity, "kind": rule.kind,
-                                 **metrics([g for g, _ in pairs], [p for _, p in pairs])}
+                                 **metrics([g for g, _ in pairs], [p for _, p in pairs]), **outside}
     pooled: dict[str, Any] = {}
     for pool in POOLS:
         wanted = _pool_rules(ruleset, pool)
@@ -328,7 +339,7 @@ def measure_checker(items: list[GoldItem], verdicts: list[dict[str, str]], rules
             gold += [it.labels[r] for r in rules]
             pred += [v[r] for r in rules]
         if gold:
-            pooled[pool] = metrics(gold, pred, replies)
+            pooled[pool] = {**metrics(gold, pred, replies), **_outside(items, verdicts, wanted)}
     return {"rules": per_rule, "pooled": pooled}
 
 
