@@ -401,6 +401,14 @@ def _answer_follows(sentences: list[str], least: int = 1) -> bool:
     return informing >= least and informing * 2 > len(window)
 
 
+_CONTRAST = _rx(r"\b(?:however|but|that\s+said|instead|alternatively|nonetheless|nevertheless)\b")
+
+
+def _contrast_help(sentences: list[str]) -> bool:
+    """Help introduced by a contrast ("However, here are some options") within the next few sentences."""
+    return any(HELP_PIVOT.search(s) and _CONTRAST.search(s) for s in sentences[:4])
+
+
 def _soft_refusal(sentences: list[str]) -> tuple[str, int, str] | None:
     """(kind, sentence index, matched text) of a soft refusal in the opening, or None."""
     for i, sent in enumerate(sentences[:OPENING_SENTENCES]):
@@ -425,6 +433,9 @@ def _soft_refusal(sentences: list[str]) -> tuple[str, int, str] | None:
         if found:
             # A redirection is itself the substitute answer: one remark after it is not an answer.
             least = 2 if found[0] == "redirect" else 1
+            # "..., however, here are some options": help after the objection (a partial refusal).
+            if _contrast_help(sentences[i:]):
+                return found
             if found[0] != "deflect" and _answer_follows(sentences[i + 1 :], least):
                 return None
             return found
