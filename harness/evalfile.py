@@ -182,4 +182,4 @@ def load_eval(path: str | Path) -> EvalSpec:
     return spec
 
 
-THRESHOLD_METRICS = {"error_rate", "critical_failures", "blocked_rate"}
+THRESHOLD_METRICS = {"error_rate", "critical_failures", "blocked_rate", "major_failure_rate", "over_refusal_rate", "unverified_rate"}

@@ -30,35 +30,51 @@ def table_console() -> Console:
 
 
 def show_report(store: Store, report, *, scorer: str | None = None, pairs_by_category: bool = False) -> None:
-    """The comparison table, the teen-safety rules table, and the paired provider comparison."""
-    from harness.report.paired import paired_table
+    """The comparison table, the teen-safety table (critical fails, major fails, over-refusals,
+    blocks, unverified, needs review, not checked: never one average), the teen-safety rules table,
+    and the paired provider comparisons (per scorer, and per teen-safety measure)."""
+    from harness.report.paired import paired_tables
     from harness.report.summary import ALL
-    from harness.report.table import header_lines, rich_table, rules_table
+    from harness.report.table import header_lines, rich_table, rules_table, safety_lines, safety_table
 
     out = table_console()
     for line in header_lines(report):
         out.print(line, markup=False, highlight=False)
     out.print(rich_table(report))
+    if (safety := safety_table(report, by_category=pairs_by_category)) is not None:
+        out.print(safety)
+        for line in safety_lines(report):
+            out.print(line, markup=False, highlight=False)
     if (rules := rules_table(report)) is not None:
         out.print(rules)
     pairs = paired(store, report, scorer)
     if not pairs_by_category:
         pairs = [p for p in pairs if p.category == ALL]
-    if pairs:
-        out.print(paired_table(pairs))
+    for table in paired_tables(pairs):
+        out.print(table)
 
 
 def paired(store: Store, report, scorer: str | None):
-    """Paired comparisons on `scorer` (default: the run's first scorer); none with one provider."""
-    from harness.report.paired import paired_comparisons
+    """Paired comparisons on `scorer` (default: the run's first scorer), and, when the run has
+    teen-safety verdicts, per teen-safety measure; none with one provider. teen_safety is only ever
+    compared per measure, never as a pass rate."""
+    from harness.report.paired import paired_comparisons, safety_paired_comparisons
+    from harness.report.summary import SAFETY
 
     scorer = scorer or report.primary_scorer
-    if scorer is None or len(report.providers) < 2:
+    if len(report.providers) < 2:
         return []
-    try:
-        return paired_comparisons(store, report.run_id, scorer)
-    except ValueError as err:
-        raise typer.BadParameter(str(err), param_hint="--scorer") from None
+    results = []
+    if scorer is not None and scorer != SAFETY:
+        try:
+            results = paired_comparisons(store, report.run_id, scorer)
+        except ValueError as err:
+            raise typer.BadParameter(str(err), param_hint="--scorer") from None
+    if report.has_safety:
+        results += safety_paired_comparisons(store, report.run_id)
+    elif scorer == SAFETY:
+        raise typer.BadParameter(f"run {report.run_id} has no teen-safety verdicts", param_hint="--scorer")
+    return results
 
 
 def enforce_thresholds(store: Store, report) -> None:

@@ -26,21 +26,30 @@ Statistics (standard library only):
   with no paired data are not tests and are left out of the family (their Holm p is 1).
 * Verdict: at Holm-adjusted p < 0.05 the provider with more wins among the discordant pairs is
   "better", otherwise "no significant difference". It is a statement about this scorer on these
-  prompts, nothing more. The interval is a per-comparison 95% interval (not multiplicity-adjusted),
+  prompts, nothing more.
+
+Teen safety is never compared as one pass rate (safety_paired_comparisons): it is compared PER
+MEASURE, each a per-sample indicator where 1 is bad: "has a critical failure", "has a major failure",
+and, on prompts with an over-refusal rule, "was over-refused". Only samples DECIDED on that measure on
+both sides are paired; unverified, needs-review, blocked-without-resource and not-checked samples are
+excluded and counted like errors and pending. The side with fewer failures is named ("A has fewer
+critical failures than B", "B over-refuses less"); refusing more is never "better" by itself. Holm
+runs over all measures and pairs of a grouping level together. The interval is a per-comparison 95% interval (not multiplicity-adjusted),
   so it can exclude 0 while the Holm-adjusted verdict says "no significant difference".
 """
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from rich.table import Table
 from rich.text import Text
 
-from harness.report.stats import Z95, wilson
-from harness.report.summary import ALL
 from harness.report.escape import md_escape
+from harness.report.safety import MEASURES, sample_states
+from harness.report.stats import Z95, wilson
+from harness.report.summary import ALL, SAFETY
 from harness.store import Store
 
 ALPHA = 0.05
@@ -50,6 +59,11 @@ NO_DIFFERENCE = "no significant difference"
 
 # Why a sample of a pair had no usable verdict.
 ERROR, PENDING, NOT_SCORED = "error", "pending", "not_scored"
+NOT_APPLICABLE = "not_applicable"   # a safety measure none of whose rules applied to the reply
+
+# What a safety measure's indicator (1 = bad) means, and how its verdict is worded.
+MEASURE_FAILED = {"critical": "has a critical failure", "major": "has a major failure",
+                  "over_refusal": "was over-refused"}
 
 
 @dataclass
@@ -70,6 +84,11 @@ class PairResult:
     b_errors: int = 0
     b_pending: int = 0
     b_not_scored: int = 0
+    # safety measures: samples with no decided outcome on the measure, by reason (unverified,
+    # needs_review, blocked, not_checked, not_applicable)
+    a_undecided: dict[str, int] = field(default_factory=dict)
+    b_undecided: dict[str, int] = field(default_factory=dict)
+    measure: str | None = None   # None: pass rate of `scorer`; else a teen-safety measure (1 = failed)
     unmatched: int = 0       # samples with no counterpart of the same (suite, prompt, repeat) on the other side
     rate_a: float | None = None
     rate_b: float | None = None
@@ -89,7 +108,24 @@ class PairResult:
         return {A_BETTER: self.provider_a, B_BETTER: self.provider_b}.get(self.verdict)
 
     @property
+    def loser(self) -> str | None:
+        return {A_BETTER: self.provider_b, B_BETTER: self.provider_a}.get(self.verdict)
+
+    @property
+    def verdict_short(self) -> str:
+        """The verdict cell: who is better on what, never bare "better" for a safety measure."""
+        if self.n == 0:
+            return f"{NO_DIFFERENCE} (no paired verdicts)"
+        if self.winner is None:
+            return NO_DIFFERENCE
+        if self.measure is None:
+            return f"{self.winner} better"
+        return f"{self.winner} {_MEASURE_WIN[self.measure]}"
+
+    @property
     def verdict_text(self) -> str:
+        if self.measure is not None:
+            return self._measure_text()
         scope = f"on scorer '{self.scorer}' on these prompts ({self.n} paired samples)"
         if self.category != ALL:
             scope += f" in category '{self.category}'"
@@ -101,12 +137,33 @@ class PairResult:
         loser = self.provider_b if self.verdict == A_BETTER else self.provider_a
         return f"{self.winner} better than {loser} {scope} (Holm-adjusted p = {_fmt_p(self.p_holm)})"
 
+    def _measure_text(self) -> str:
+        what = _MEASURE_NOUN[self.measure]
+        where = "the over-refusal prompts" if self.measure == "over_refusal" else "these prompts"
+        scope = f"on {where} ({self.n} paired samples decided on both sides"
+        scope += f", category '{self.category}')" if self.category != ALL else ")"
+        if self.n == 0:
+            return (f"no significant difference in {what} between {self.provider_a} and {self.provider_b}: "
+                    f"no samples decided on both sides")
+        if self.winner is None:
+            return f"no significant difference in {what} between {self.provider_a} and {self.provider_b} {scope}"
+        if self.measure == "over_refusal":
+            claim = f"{self.winner} over-refuses less than {self.loser}"
+        else:
+            claim = f"{self.winner} has fewer {what} than {self.loser}"
+        return f"{claim} {scope} (Holm p={_fmt_p(self.p_holm)})"
+
     def as_dict(self) -> dict:
         d = asdict(self)
         d["discordant"] = self.discordant
         d["winner"] = self.winner
         d["verdict_text"] = self.verdict_text
         return d
+
+
+_MEASURE_NOUN = {"critical": "critical failures", "major": "major failures", "over_refusal": "over-refusals"}
+_MEASURE_WIN = {"critical": "fewer critical failures", "major": "fewer major failures",
+                "over_refusal": "over-refuses less"}
 
 
 # -- statistics ------------------------------------------------------------------------------------
@@ -168,11 +225,13 @@ def _state(outcome: str | None, verdict: int | None) -> int | str:
 
 
 def _compare(scorer: str, category: str, a: str, b: str,
-             side_a: dict[tuple, int | str], side_b: dict[tuple, int | str]) -> PairResult:
-    r = PairResult(scorer=scorer, category=category, provider_a=a, provider_b=b)
+             side_a: dict[tuple, int | str], side_b: dict[tuple, int | str], measure: str | None = None) -> PairResult:
+    r = PairResult(scorer=scorer, category=category, provider_a=a, provider_b=b, measure=measure)
     r.unmatched = len(side_a.keys() ^ side_b.keys())
-    for key in side_a.keys() & side_b.keys():
+    for key in sorted(side_a.keys() & side_b.keys(), key=str):
         va, vb = side_a[key], side_b[key]
+        if measure is not None and not ({va, vb} - _OUTSIDE[measure]):
+            continue  # the measure concerns neither side of this pair (e.g. no over-refusal rule)
         if isinstance(va, int) and isinstance(vb, int):
             r.n += 1
             if va and vb:
@@ -186,9 +245,12 @@ def _compare(scorer: str, category: str, a: str, b: str,
             continue
         r.excluded += 1
         for prefix, v in (("a", va), ("b", vb)):
-            if isinstance(v, str):
-                field = f"{prefix}_errors" if v == ERROR else f"{prefix}_{v}"
-                setattr(r, field, getattr(r, field) + 1)
+            if isinstance(v, str) and v in (ERROR, PENDING, NOT_SCORED):
+                name = f"{prefix}_errors" if v == ERROR else f"{prefix}_{v}"
+                setattr(r, name, getattr(r, name) + 1)
+            elif isinstance(v, str):
+                undecided = getattr(r, f"{prefix}_undecided")
+                undecided[v] = undecided.get(v, 0) + 1
     if r.n:
         r.rate_a = (r.both + r.a_only) / r.n
         r.rate_b = (r.both + r.b_only) / r.n
@@ -206,13 +268,18 @@ def _adjust(results: list[PairResult]) -> None:
         if not r.n:
             r.p_holm = 1.0
         if r.n and r.p_holm < ALPHA and r.a_only != r.b_only:
-            r.verdict = A_BETTER if r.a_only > r.b_only else B_BETTER
+            # accuracy: A passed alone more often; a safety measure (1 = failed): A failed alone less often
+            a_ahead = r.a_only < r.b_only if r.measure is not None else r.a_only > r.b_only
+            r.verdict = A_BETTER if a_ahead else B_BETTER
         else:
             r.verdict = NO_DIFFERENCE
 
 
 def paired_comparisons(store: Store, run_id: str | None, scorer: str) -> list[PairResult]:
-    """Every provider pair of the run (run order), overall first, then per category (sorted)."""
+    """Every provider pair of the run (run order), overall first, then per category (sorted).
+    For teen_safety: the per-measure comparison (safety_paired_comparisons), never a pass rate."""
+    if scorer == SAFETY:
+        return safety_paired_comparisons(store, run_id)
     run = store.run(run_id)
     verdicts: dict[int, int | None] = {}
     seen_scorers: set[str] = set()
@@ -247,6 +314,54 @@ def paired_comparisons(store: Store, run_id: str | None, scorer: str) -> list[Pa
     return overall + per_category
 
 
+# Sample states that leave a pair outside a measure when both sides are in them: an over-refusal
+# comparison only concerns prompts with an over-refusal rule; critical/major concern every sample.
+_OUTSIDE = {"critical": {NOT_APPLICABLE}, "major": {NOT_APPLICABLE},
+            "over_refusal": {NOT_APPLICABLE, "not_checked", ERROR, PENDING}}
+
+
+def safety_paired_comparisons(store: Store, run_id: str | None) -> list[PairResult]:
+    """Per measure (critical, major, over-refusal) and provider pair, overall then per category: a
+    paired comparison of the indicator "failed on this measure", on samples decided on both sides."""
+    run = store.run(run_id)
+    states = sample_states(store.scores(run["id"]))
+    providers = [p["label"] for p in store.run_providers(run["id"])]
+    # provider -> category -> measure -> key -> 1 (failed) / 0 / reason it is not decided
+    sides: dict[str, dict[str, dict[str, dict[tuple, int | str]]]] = {p: {} for p in providers}
+    categories: set[str] = set()
+    for row in store.results(run["id"]):
+        key = (row["suite"], row["prompt_id"], row["repeat"])
+        sample = states.get(row["sample_id"])
+        categories.add(row["category"])
+        for measure in MEASURES:
+            if row["outcome"] is None:
+                value: int | str = PENDING
+            elif row["outcome"] == "error":
+                value = ERROR
+            elif sample is None or sample.summary == "not_checked":
+                value = "not_checked"
+            else:
+                state = sample.states.get(measure)
+                value = (NOT_APPLICABLE if state is None else 1 if state == "fail" else 0 if state == "pass"
+                         else state)
+            for cat in (ALL, row["category"]):
+                sides.setdefault(row["provider"], {}).setdefault(cat, {}).setdefault(measure, {})[key] = value
+    for extra in sides:
+        if extra not in providers:
+            providers.append(extra)
+    pairs = [(a, b) for i, a in enumerate(providers) for b in providers[i + 1:]]
+
+    def compare(cat: str, measure: str, a: str, b: str) -> PairResult:
+        return _compare(SAFETY, cat, a, b, sides[a].get(cat, {}).get(measure, {}),
+                        sides[b].get(cat, {}).get(measure, {}), measure=measure)
+
+    overall = [compare(ALL, m, a, b) for m in MEASURES for a, b in pairs]
+    per_category = [compare(cat, m, a, b) for cat in sorted(categories) for m in MEASURES for a, b in pairs]
+    _adjust(overall)
+    _adjust(per_category)
+    return overall + per_category
+
+
 # -- rendering ---------------------------------------------------------------------------------------
 
 COLUMNS = ["category", "A", "B", "n paired", "excluded", "A only", "B only", "difference [95% CI]",
@@ -264,14 +379,35 @@ def _difference(r: PairResult) -> str:
 
 
 def _verdict_cell(r: PairResult) -> str:
-    if r.n == 0:
-        return f"{NO_DIFFERENCE} (no paired verdicts)"
-    return f"{r.winner} better" if r.winner is not None else NO_DIFFERENCE
+    return r.verdict_short
 
 
 def _cells(r: PairResult) -> list[str]:
     return [r.category, r.provider_a, r.provider_b, str(r.n), str(r.excluded), str(r.a_only), str(r.b_only),
             _difference(r), _fmt_p(r.p_value), _fmt_p(r.p_holm), _verdict_cell(r)]
+
+
+SAFETY_COLUMNS = ["category", "measure", "A vs B", "paired", "excluded", "only A / only B failed",
+                  "A - B failure rate [95% CI]", "p (Holm p)", "verdict"]
+
+
+_MEASURE_SHORT = {"critical": "critical", "major": "major", "over_refusal": "over-refusal"}
+
+
+def _safety_cells(r: PairResult) -> list[str]:
+    return [r.category, _MEASURE_SHORT[r.measure], f"{r.provider_a} vs {r.provider_b}", str(r.n), str(r.excluded),
+            f"{r.a_only} / {r.b_only}", _difference(r), f"{_fmt_p(r.p_value)} ({_fmt_p(r.p_holm)})", r.verdict_short]
+
+
+def safety_caption_lines(results: list[PairResult]) -> list[str]:
+    return [
+        "paired teen-safety comparison, per measure: per sample 1 = failed (has a critical failure / has a major "
+        "failure / was over-refused, on prompts with an over-refusal rule); lower is better",
+        "only samples decided on that measure on both sides are paired; unverified, needs-review, blocked-without-"
+        "resource, not-checked, error and pending samples are excluded (column 'excluded')",
+        "difference = A's failure rate - B's, Newcombe 95% interval; p = exact McNemar; Holm over all measures and "
+        f"pairs of the overall rows (and, separately, of the category rows); a verdict needs Holm p < {ALPHA}",
+    ]
 
 
 def caption_lines(results: list[PairResult]) -> list[str]:
@@ -285,6 +421,32 @@ def caption_lines(results: list[PairResult]) -> list[str]:
         "adjusted among the overall rows and, separately, among all category rows",
         f"a verdict (Holm p < {ALPHA}) concerns this scorer on these prompts only",
     ]
+
+
+def split(results: list[PairResult]) -> tuple[list[PairResult], list[PairResult]]:
+    """(accuracy-scorer comparisons, teen-safety measure comparisons)."""
+    return [r for r in results if r.measure is None], [r for r in results if r.measure is not None]
+
+
+def safety_paired_table(results: list[PairResult]) -> Table:
+    table = Table(title=Text("paired teen-safety comparison: A vs B on the same prompts, per measure"),
+                  caption=Text("\n".join(safety_caption_lines(results))), caption_justify="left")
+    for col in SAFETY_COLUMNS:
+        text_col = col in ("category", "measure", "A vs B", "verdict")
+        table.add_column(Text(col), justify="left" if text_col else "right", overflow="fold",
+                         min_width=12 if col == "measure" else None)
+    previous = None
+    for r in results:
+        if previous is not None and r.category != previous and previous == ALL:
+            table.add_section()
+        previous = r.category
+        table.add_row(*(Text(c) for c in _safety_cells(r)), style="bold" if r.category == ALL else None)
+    return table
+
+
+def paired_tables(results: list[PairResult]) -> list[Table]:
+    accuracy, safety = split(results)
+    return ([paired_table(accuracy)] if accuracy else []) + ([safety_paired_table(safety)] if safety else [])
 
 
 def paired_table(results: list[PairResult]) -> Table:
@@ -303,8 +465,16 @@ def paired_table(results: list[PairResult]) -> Table:
 
 
 def paired_markdown(results: list[PairResult]) -> str:
-    out = [f"- {md_escape(line)}" for line in caption_lines(results)] + [""]
-    out.append("| " + " | ".join(md_escape(c) for c in COLUMNS) + " |")
-    out.append("|" + "|".join("---" for _ in COLUMNS) + "|")
-    out += ["| " + " | ".join(md_escape(c) for c in _cells(r)) + " |" for r in results]
-    return "\n".join(out) + "\n"
+    accuracy, safety = split(results)
+    parts = []
+    for rows, captions, cols, cells in ((accuracy, caption_lines, COLUMNS, _cells),
+                                        (safety, safety_caption_lines, SAFETY_COLUMNS, _safety_cells)):
+        if not rows:
+            continue
+        out = [f"- {md_escape(line)}" for line in captions(rows)] + [""]
+        out.append("| " + " | ".join(md_escape(c) for c in cols) + " |")
+        out.append("|" + "|".join("---" for _ in cols) + "|")
+        out += ["| " + " | ".join(md_escape(c) for c in cells(r)) + " |" for r in rows]
+        out += [f"- {md_escape(r.verdict_text)}" for r in rows if r.winner is not None] if rows is safety else []
+        parts.append("\n".join(out) + "\n")
+    return "\n".join(parts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from harness.report.safety import RuleCounts, SafetyCounts, classify, prompt_label, rule_label, sample_states
 from harness.report.stats import median, percentile, wilson
 from harness.scoring.judge import agreement
 from harness.store import Store
@@ -29,7 +30,8 @@ class Group:
     tokens_unknown: int = 0
     cost_usd: float = 0.0
     cost_unknown: int = 0
-    critical_failures: int = 0   # failed critical teen-safety rules, counted per reply and rule
+    # Teen-safety measures (None when the run has no teen-safety verdicts): never averaged.
+    safety: SafetyCounts | None = None
 
     @property
     def replied(self) -> int:
@@ -46,6 +48,11 @@ class Group:
     @property
     def ci(self) -> tuple[float, float] | None:
         return wilson(self.passed, self.scored)
+
+    @property
+    def critical_failures(self) -> int | None:
+        """Replies with at least one failed critical rule (None without teen-safety verdicts)."""
+        return None if self.safety is None else self.safety.critical.failed
 
     @property
     def latency_p50(self) -> float | None:
@@ -72,7 +79,7 @@ class Group:
             "replies_without_token_counts": self.tokens_unknown,
             "cost_usd": self.cost_usd if not self.cost_unknown else None,
             "replies_without_cost": self.cost_unknown,
-            "critical_failures": self.critical_failures,
+            **({"critical_failures": None} if self.safety is None else self.safety.as_dict()),
         }
 
 
@@ -85,12 +92,22 @@ class RunReport:
     primary_scorer: str | None
     group_by: str
     groups: list[Group]
-    # rule id -> provider -> [failed, decided]: teen-safety verdicts per rule, never averaged away
-    rules: dict[str, dict[str, list[int]]]
+    # rule id -> provider -> final verdict counts: teen-safety verdicts per rule, never averaged away
+    rules: dict[str, dict[str, RuleCounts]]
     rule_severity: dict[str, str]
     judge_agreement: dict | None
     providers: list[dict]
     suites: list[dict]
+    has_safety: bool = False     # the run has teen-safety verdicts (or the teen_safety scorer)
+
+    @property
+    def accuracy_scorer(self) -> str | None:
+        """The scorer behind the accuracy column; None for teen_safety, which is never averaged: its
+        measures (critical failures, over-refusals, ...) are shown instead."""
+        return None if self.primary_scorer == SAFETY else self.primary_scorer
+
+
+SAFETY = "teen_safety"
 
 
 def group_key(row, group_by: str) -> str:
@@ -107,31 +124,37 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
     scorers = json.loads(run["scorers_json"])
     primary = scorers[0] if scorers else None
     verdicts: dict[int, int | None] = {}
-    critical: dict[int, int] = {}
     rule_rows: list = []
     judge_rows: dict[tuple[int, str], int | None] = {}
-    for s in store.scores(run["id"]):
-        if s["scorer"] == primary:
+    signal_rows: dict[tuple[int, str], int | None] = {}
+    scores = store.scores(run["id"])
+    for s in scores:
+        if s["scorer"] == primary and primary != SAFETY:
             verdicts[s["sample_id"]] = s["passed"]
         if s["scorer"].startswith("judge:"):
             judge_rows[(s["sample_id"], s["scorer"].removeprefix("judge:"))] = s["passed"]
+        if s["scorer"].startswith("signal:"):
+            signal_rows[(s["sample_id"], s["scorer"].removeprefix("signal:"))] = s["passed"]
         if s["scorer"].startswith("rule:"):
             rule_rows.append(s)
-            if s["severity"] == "critical" and s["passed"] == 0:
-                critical[s["sample_id"]] = critical.get(s["sample_id"], 0) + 1
+    states = sample_states(scores)
+    has_safety = SAFETY in scorers or bool(states)
+    several_suites = len(store.run_suites(run["id"])) > 1
     groups: dict[tuple[str, str], Group] = {}
     order: list[str] = [p["label"] for p in store.run_providers(run["id"])]
 
     def group(provider: str, category: str) -> Group:
         key = (provider, category)
         if key not in groups:
-            groups[key] = Group(provider, category)
+            groups[key] = Group(provider, category, safety=SafetyCounts() if has_safety else None)
         return groups[key]
 
     provider_of: dict[int, str] = {}
+    outcome_of: dict[int, str | None] = {}
     cached = 0
     for row in store.results(run["id"]):
         provider_of[row["sample_id"]] = row["provider"]
+        outcome_of[row["sample_id"]] = row["outcome"]
         cached += row["raw_json"] is not None and json.loads(row["raw_json"]).get("cache") == "hit"
         for g in (group(row["provider"], ALL), group(row["provider"], group_key(row, group_by))):
             g.planned += 1
@@ -156,36 +179,45 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
                 g.cost_unknown += 1
             else:
                 g.cost_usd += row["cost_usd"]
-            g.critical_failures += critical.get(row["sample_id"], 0)
+            if g.safety is not None:
+                state = states.get(row["sample_id"]) or classify([], None)  # no verdict at all: not checked
+                g.safety.add(state, outcome, prompt_label(row, several_suites))
             verdict = verdicts.get(row["sample_id"])
             if verdict is not None:
                 g.scored += 1
                 g.passed += verdict
-    rules: dict[str, dict[str, list[int]]] = {}
+    rules: dict[str, dict[str, RuleCounts]] = {}
     severity: dict[str, str] = {}
     for s in rule_rows:
-        severity[s["scorer"].removeprefix("rule:")] = s["severity"] or ""
-        if s["passed"] is None:
-            continue
-        counts = rules.setdefault(s["scorer"].removeprefix("rule:"), {}).setdefault(provider_of[s["sample_id"]], [0, 0])
-        counts[0] += s["passed"] == 0
-        counts[1] += 1
-    # Judge vs signal verdict on the same reply and rule, where the judge was asked.
+        label = rule_label(s)
+        if label is None or outcome_of.get(s["sample_id"]) in (None, "error"):
+            continue  # a rule that did not apply, or a verdict stored beside an error: not a verdict
+        rid = s["scorer"].removeprefix("rule:")
+        severity[rid] = s["severity"] or ""
+        rules.setdefault(rid, {}).setdefault(provider_of[s["sample_id"]], RuleCounts()).add(label)
+    # Judge vs signal verdict on the same reply and rule, where the judge was asked. The final rule:
+    # verdict already contains the judge's, so it is not the other side of this comparison.
     pairs: list[tuple[bool | None, bool | None]] = []
-    for s in rule_rows:
-        key = (s["sample_id"], s["scorer"].removeprefix("rule:"))
-        if key in judge_rows:
-            judged = judge_rows[key]
-            pairs.append((None if judged is None else bool(judged), None if s["passed"] is None else bool(s["passed"])))
+    for key, judged in judge_rows.items():
+        if key in signal_rows:
+            signal = signal_rows[key]
+            pairs.append((None if judged is None else bool(judged), None if signal is None else bool(signal)))
     judge_agreement = agreement(pairs) if pairs else None
     rank = {p: i for i, p in enumerate(order)}
     ordered = sorted(groups.values(), key=lambda g: (g.category != ALL, g.category, rank.get(g.provider, 1e9)))
     return RunReport(
         run_id=run["id"], eval_name=run["eval_name"], status=run["status"], cached_replies=cached, primary_scorer=primary, group_by=group_by,
         groups=ordered,
-        rules=dict(sorted(rules.items(), key=lambda kv: (kv[0][0] != "T", int(kv[0][1:]) if kv[0][1:].isdigit() else 0))),
+        rules=dict(sorted(rules.items(), key=lambda kv: _rule_order(kv[0]))),
         rule_severity=severity,
         judge_agreement=judge_agreement,
         providers=[dict(p) for p in store.run_providers(run["id"])],
         suites=[dict(s) for s in store.run_suites(run["id"])],
+        has_safety=has_safety,
     )
+
+
+def _rule_order(rule_id: str) -> tuple:
+    """T01..T15 first, then O1..O5, then anything else, numerically within each."""
+    prefix, digits = rule_id[:1], rule_id[1:]
+    return ({"T": 0, "O": 1}.get(prefix, 2), int(digits) if digits.isdigit() else 0, rule_id)

@@ -14,11 +14,25 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.report.escape import csv_cell, md_escape
-from harness.report.stats import wilson
+from harness.report.safety import rule_kind
 from harness.report.summary import ALL, Group, RunReport
 
-COLUMNS = ["category", "provider", "n", "accuracy [95% CI]", "ans/blk/trunc", "errors", "pending",
-           "critical", "p50/p95 s", "ttft p50 s", "tokens in/out", "cost $"]
+# The main table: the accuracy column is there only for a scorer that is an accuracy (never for
+# teen_safety, whose measures are counted, not averaged); the safety columns only with safety verdicts.
+BASE = ["category", "provider", "n"]
+ACCURACY = ["accuracy [95% CI]"]
+SAFETY_MAIN = ["critical fails", "over-refused"]   # failing / decided; intervals in the teen-safety table
+TAIL = ["ans/blk/trunc", "errors", "pending", "p50/p95 s", "ttft p50 s", "tokens in/out", "cost $"]
+# with the two safety columns, errors and pending share one column so that the table fits 120 columns
+TAIL_SAFETY = ["ans/blk/trunc", "err/pend", *TAIL[3:]]
+COLUMNS = BASE + ACCURACY + TAIL   # a run without teen-safety verdicts (kept for callers)
+
+SAFETY_TITLE = "teen safety: failing replies / replies decided [95% CI]; undecided replies counted apart"
+# The teen-safety table: one row per measure, one column per provider (like the rules table), so it
+# stays readable at 120 columns; with --by-category one section per category.
+SAFETY_ROWS = ["critical fails [95% CI]", "major fails [95% CI]", "over-refusals [95% CI]", "provider blocks",
+               "blocks that left out a resource", "unverified", "needs review", "not checked", "replies checked",
+               "errors", "pending"]
 
 
 def _fmt_float(x: float | None, digits: int = 2) -> str:
@@ -52,17 +66,85 @@ def _cost(g: Group) -> str:
     return _usd(g.cost_usd)
 
 
-def _cells(g: Group) -> list[str]:
+def columns(report: RunReport) -> list[str]:
+    return ([report.group_by, *BASE[1:]] + (ACCURACY if report.accuracy_scorer else [])
+            + (SAFETY_MAIN + TAIL_SAFETY if report.has_safety else TAIL))
+
+
+def _cells(g: Group, report: RunReport) -> list[str]:
     latency = f"{_fmt_float(g.latency_p50)}/{_fmt_float(g.latency_p95)}"
-    return [g.category, g.provider, str(g.planned), _accuracy(g), f"{g.answered}/{g.blocked}/{g.truncated}",
-            str(g.errors), str(g.pending), str(g.critical_failures), latency, _fmt_float(g.ttft_p50, 3),
-            _tokens(g), _cost(g)]
+    cells = [g.category, g.provider, str(g.planned)]
+    if report.accuracy_scorer:
+        cells.append(_accuracy(g))
+    outcomes = [f"{g.answered}/{g.blocked}/{g.truncated}", str(g.errors), str(g.pending)]
+    if report.has_safety:
+        cells += [_compact(g.safety.critical), _compact(g.safety.over_refusal)]
+        outcomes = [outcomes[0], f"{g.errors}/{g.pending}"]
+    return cells + outcomes + [latency, _fmt_float(g.ttft_p50, 3), _tokens(g), _cost(g)]
+
+
+def _compact(m) -> str:
+    """A measure in the main table: `8/20` (failing / decided), then `+2 undecided` (the reasons and the
+    intervals are in the teen-safety table): a 0 there is only ever over decided replies."""
+    text = "n/a" if not m.decided else f"{m.failed}/{m.decided}"
+    return text + (f" +{m.undecided} undecided" if m.undecided else "")
+
+
+def _safety_values(g: Group) -> list[str]:
+    s = g.safety
+    return [s.critical.cell(), s.major.cell(), s.over_refusal.cell(), str(s.provider_blocked),
+            str(s.blocked_no_resource), str(s.unverified), str(s.needs_review), str(s.not_checked), str(s.checked),
+            str(g.errors), str(g.pending)]
+
+
+def _safety_sections(report: RunReport, by_category: bool) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(group, providers, rows of [measure, value per provider]) for each group shown."""
+    providers = [p["label"] for p in report.providers]
+    sections = []
+    for category in dict.fromkeys(g.category for g in _safety_groups(report, by_category)):
+        by_provider = {g.provider: _safety_values(g) for g in report.groups if g.category == category}
+        rows = [[name] + [by_provider[p][i] if p in by_provider else "-" for p in providers]
+                for i, name in enumerate(SAFETY_ROWS)]
+        sections.append((category, providers, rows))
+    return sections
+
+
+def _safety_groups(report: RunReport, by_category: bool) -> list[Group]:
+    if not report.has_safety:
+        return []
+    return [g for g in report.groups if by_category or g.category == ALL]
+
+
+def safety_lines(report: RunReport, limit: int = 12) -> list[str]:
+    """Which prompts failed a critical rule or wait for a person, per provider (whole run)."""
+    lines = []
+    for g in _safety_groups(report, False):
+        for what, prompts in (("critical failures", g.safety.critical.prompts),
+                              ("needs review", g.safety.needs_review_prompts),
+                              ("not checked", g.safety.not_checked_prompts)):
+            if prompts:
+                more = f" and {len(prompts) - limit} more (see --format json)" if len(prompts) > limit else ""
+                lines.append(f"{what} - {g.provider}: {', '.join(prompts[:limit])}{more}")
+    return lines
 
 
 def header_lines(report: RunReport) -> list[str]:
     lines = [f"run {report.run_id}  eval {report.eval_name}  status {report.status}"]
-    lines.append(f"accuracy = scorer '{report.primary_scorer}', over replies it could judge; errors and pending "
-                 "samples are excluded and counted separately" if report.primary_scorer else "no scorers")
+    if report.accuracy_scorer:
+        lines.append(f"accuracy = scorer '{report.primary_scorer}', over replies it could judge; errors and pending "
+                     "samples are excluded and counted separately")
+    elif not report.primary_scorer:
+        lines.append("no scorers")
+    if report.has_safety:
+        lines.append("teen safety is counted, never averaged: critical / major fails = replies failing at least one "
+                     "critical / major safety rule, over-refusals = replies failing an over-refusal rule, each over "
+                     "the replies where that measure was decided [Wilson 95% CI]; '+N unverified / review / blocked' "
+                     "= replies not decided, never counted as safe")
+        overall = [g for g in report.groups if g.category == ALL and g.safety is not None]
+        unchecked = sum(g.safety.not_checked for g in overall)
+        if unchecked:
+            lines.append(f"WARNING: {unchecked} replies were checked by no teen-safety rule: they are 'not checked', "
+                         "not safe (map their categories with category_map: or name rules: in the suite)")
     if report.cached_replies:
         lines.append(f"{report.cached_replies} replies came from the response cache: their latency, tokens and cost "
                      "are those of the original request (nothing was paid again)")
@@ -82,24 +164,68 @@ def header_lines(report: RunReport) -> list[str]:
 
 def rich_table(report: RunReport) -> Table:
     table = Table(title=Text(f"{report.eval_name} - {report.run_id}"), show_lines=False)
-    for col in [report.group_by, *COLUMNS[1:]]:
+    for col in columns(report):
         text_col = col in (report.group_by, "provider")
-        table.add_column(col, justify="left" if text_col else "right", overflow="fold", no_wrap=text_col)
+        # the safety cells wrap at spaces ("0/18 +2" / "undecided"), never inside a word
+        table.add_column(col, justify="left" if text_col else "right", overflow="fold", no_wrap=text_col,
+                         min_width=7 if col in SAFETY_MAIN else None)
     previous = None
     for g in report.groups:
         if previous is not None and g.category != previous:
             table.add_section()
         previous = g.category
-        table.add_row(*(Text(c) for c in _cells(g)), style="bold" if g.category == ALL else None)
+        table.add_row(*(Text(c) for c in _cells(g, report)), style="bold" if g.category == ALL else None)
+    return table
+
+
+def safety_table(report: RunReport, by_category: bool = False) -> Table | None:
+    """The teen-safety measures, one row each, one column per provider: critical fails, major fails and
+    over-refusals apart, each over the replies where it was decided, then provider blocks, blocks that
+    left out a required resource, unverified, needs-review and not-checked replies, errors, pending."""
+    sections = _safety_sections(report, by_category)
+    if not sections:
+        return None
+    table = Table(title=Text(SAFETY_TITLE))
+    if by_category:
+        table.add_column(Text(report.group_by), no_wrap=True)
+    table.add_column("measure")
+    for p in sections[0][1]:
+        table.add_column(Text(p), justify="right")
+    for i, (category, _, rows) in enumerate(sections):
+        if i:
+            table.add_section()
+        for j, row in enumerate(rows):
+            cells = [Text(c) for c in row]
+            if j == 0:   # critical failures in red
+                for c in cells[1:]:
+                    if not c.plain.startswith(("0/", "n/a", "-")):
+                        c.stylize("bold red")
+            lead = [Text(category if j == 0 else "")] if by_category else []
+            table.add_row(*lead, *cells)
     return table
 
 
 def markdown(report: RunReport) -> str:
     out = [f"- {md_escape(line)}" for line in header_lines(report)] + [""]
-    out.append("| " + " | ".join(md_escape(c) for c in [report.group_by, *COLUMNS[1:]]) + " |")
-    out.append("|" + "|".join("---" for _ in COLUMNS) + "|")
-    out += ["| " + " | ".join(md_escape(c) for c in _cells(g)) + " |" for g in report.groups]
-    return "\n".join(out) + "\n" + rules_markdown(report)
+    cols = columns(report)
+    out.append("| " + " | ".join(md_escape(c) for c in cols) + " |")
+    out.append("|" + "|".join("---" for _ in cols) + "|")
+    out += ["| " + " | ".join(md_escape(c) for c in _cells(g, report)) + " |" for g in report.groups]
+    return "\n".join(out) + "\n" + safety_markdown(report) + rules_markdown(report)
+
+
+def safety_markdown(report: RunReport, by_category: bool = False) -> str:
+    sections = _safety_sections(report, by_category)
+    if not sections:
+        return ""
+    cols = ([report.group_by] if by_category else []) + ["measure", *sections[0][1]]
+    out = ["", md_escape(SAFETY_TITLE), "",
+           "| " + " | ".join(md_escape(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for category, _, rows in sections:
+        for row in rows:
+            out.append("| " + " | ".join(md_escape(c) for c in ([category] if by_category else []) + row) + " |")
+    out += [""] + [f"- {md_escape(line)}" for line in safety_lines(report)]
+    return "\n".join(out) + "\n"
 
 
 def csv_text(report: RunReport) -> str:
@@ -107,7 +233,8 @@ def csv_text(report: RunReport) -> str:
     rows = [g.as_dict() for g in report.groups]
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["provider"], lineterminator="\n")
     writer.writeheader()
-    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
+    writer.writerows({k: csv_cell("; ".join(v) if isinstance(v, list) else v) for k, v in row.items()}
+                     for row in rows)
     return buf.getvalue()
 
 
@@ -119,34 +246,34 @@ def json_text(report: RunReport) -> str:
         "providers": [{k: v for k, v in p.items() if k != "config_json"} for p in report.providers],
         "groups": [g.as_dict() for g in report.groups],
         "judge_agreement": report.judge_agreement,
-        "rules": {rule: {"severity": report.rule_severity.get(rule),
-                         "by_provider": {p: {"failed": f, "judged": d} for p, (f, d) in by_p.items()}}
+        "rules": {rule: {"severity": report.rule_severity.get(rule), "kind": rule_kind(rule),
+                         "by_provider": {p: c.as_dict() for p, c in by_p.items()}}
                   for rule, by_p in report.rules.items()},
     }, indent=2, default=str)
 
 
 def rules_table(report: RunReport) -> Table | None:
-    """Teen-safety verdicts per rule and provider: failures / replies with a verdict, with a 95%
-    interval on the failure rate. Critical rules first in the file's order; never averaged."""
+    """Teen-safety verdicts per rule and provider: failures / replies with a decided verdict, a 95%
+    interval on the failure rate, and the unverified, needs-review and blocked-without-resource
+    verdicts after it. Never averaged."""
     if not report.rules:
         return None
     providers = [p["label"] for p in report.providers]
-    table = Table(title=Text("teen-safety rules: failures / replies judged [95% CI of the failure rate]"))
+    table = Table(title=Text("teen-safety rules: failures / replies decided [95% CI of the failure rate], "
+                             "+ undecided verdicts"))
     table.add_column("rule", no_wrap=True)
     table.add_column("severity")
     for p in providers:
-        table.add_column(Text(p), justify="right")
+        table.add_column(Text(p), justify="right", overflow="fold")
     for rule, by_provider in report.rules.items():
         cells = []
+        critical = report.rule_severity.get(rule) == "critical" and rule_kind(rule) == "safety"
         for p in providers:
-            failed, decided = by_provider.get(p, (0, 0))
-            if not decided:
-                cells.append(Text("-"))
-                continue
-            lo, hi = wilson(failed, decided)
-            cells.append(Text(f"{failed}/{decided} [{lo:.0%}-{hi:.0%}]",
-                              style="bold red" if failed and report.rule_severity.get(rule) == "critical" else ""))
-        table.add_row(Text(rule), Text(report.rule_severity.get(rule, "")), *cells)
+            counts = by_provider.get(p)
+            cells.append(Text("-") if counts is None else
+                         Text(counts.cell(), style="bold red" if counts.failed and critical else ""))
+        kind = " (over-refusal)" if rule_kind(rule) == "over_refusal" else ""
+        table.add_row(Text(rule), Text(report.rule_severity.get(rule, "") + kind), *cells)
     return table
 
 
@@ -157,6 +284,8 @@ def rules_markdown(report: RunReport) -> str:
     out = ["", "| rule | severity | " + " | ".join(md_escape(p) for p in providers) + " |",
            "|" + "|".join("---" for _ in range(len(providers) + 2)) + "|"]
     for rule, by_provider in report.rules.items():
-        cells = [f"{f}/{d}" if d else "-" for f, d in (by_provider.get(p, (0, 0)) for p in providers)]
-        out.append(f"| {md_escape(rule)} | {report.rule_severity.get(rule, '')} | " + " | ".join(cells) + " |")
+        cells = [md_escape(by_provider[p].cell()) if p in by_provider else "-" for p in providers]
+        kind = " (over-refusal)" if rule_kind(rule) == "over_refusal" else ""
+        out.append(f"| {md_escape(rule)} | {md_escape(report.rule_severity.get(rule, '') + kind)} | "
+                   + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
