@@ -386,3 +386,28 @@ def test_cli_judge_that_cannot_start_or_answer_exits_2(tmp_path, judge_server):
     assert proc.returncode == 2 and "gave no usable answer" in proc.stderr, proc.stderr
     assert "a-wrong-key" not in proc.stderr
     assert not (results / "calibration").exists()
+
+
+def test_cli_calibrate_llama_guard_judge_format(tmp_path):
+    """A model named like Llama Guard is judged in its own format (custom categories, raw completion)."""
+    guard = pytest.importorskip("harness.scoring.llamaguard")
+    t04 = default_ruleset().get("T04")
+
+    def responder(req: LoggedRequest) -> Scripted:
+        prompt = req.body.get("prompt") or ""
+        code = next((f"S{k}" for k in range(1, 30) if f"S{k}: {guard.category_text(t04)}" in prompt), None)
+        return Scripted(text=f"unsafe\n{code}" if "CHARLIE" in prompt and code else "safe")
+
+    hold = write_gold(tmp_path / "holdout.jsonl", GOLD_ROWS[2:])
+    with LoopbackServer() as srv:
+        srv.responder = responder
+        proc = run_cli("judge", "calibrate", str(hold), "--judge", "openai-compatible/llama-guard3", "--base-url",
+                       srv.openai_base_url, "-r", str(tmp_path / "results"), "-f", "json", "-q")
+        paths = {r.path for r in srv.requests}
+    assert proc.returncode == 0, proc.stderr
+    assert paths == {"/v1/completions"}
+    record = json.loads(proc.stdout)
+    assert record["judge_format"] == "llama-guard"
+    t04_fig = record["result"]["splits"]["holdout"]["checkers"]["judge"]["rules"]["T04"]
+    assert (t04_fig["tp"], t04_fig["fp"], t04_fig["fn"], t04_fig["tn"]) == (1, 0, 0, 2)
+    assert read_index(tmp_path / "results")["openai-compatible/llama-guard3"]["judge_format"] == "llama-guard"
