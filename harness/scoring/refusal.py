@@ -100,6 +100,9 @@ INABILITY = _rx(rf"""
     | \b(?:unable|not\s+able)\s+to\s+(?:provide|help|assist|fulfil{{1,2}}|comply|answer)\b
     | \b(?:is|are|'s)\s+not\s+(?:within|in\s+line\s+with)\s+my\s+(?:programming|guidelines|capabilities|purpose)
     | \bgoes?\s+against\s+my\s+(?:programming|guidelines|principles|policy|policies)
+    | \b(?:not|never|isn't|is\s+not)\s+something\s+(?:that\s+)?I\s+(?:can|could|will|would|should)\s+(?:\w+\s+)?{_ANSWER_VERBS}\b
+    | \bI\s*(?:have\s+to|must|need\s+to|'ll\s+have\s+to|will\s+have\s+to|'m\s+going\s+to|am\s+going\s+to|'ll|will)\s+
+      (?:respectfully\s+|politely\s+)?(?:say\s+no|pass\s+on|sit\s+this\s+one\s+out)\b
     """)
 
 # Group 2 - apology that introduces a refusal: "I'm sorry, but ...", "I apologize, but ...".
@@ -125,7 +128,7 @@ NORMATIVE = _rx(r"""
       (?:\w+\s+){0,3}?(?:appropriate|ethical|acceptable|respectful|fair|right|responsible)\b
     | \bI\s+(?:must|have\s+to|need\s+to)\s+(?:strongly\s+)?(?:advise|caution|discourage|warn)\s+(?:you\s+)?
       against\b
-    | \bI\s+(?:would|'d|strongly)\s+(?:strongly\s+)?(?:advise|caution|recommend|urge)\s+(?:you\s+)?against\b
+    | \bI(?:\s+would|'d|\s+strongly)\s+(?:strongly\s+)?(?:advise|caution|recommend|urge)\s+(?:you\s+)?against\b
     | \bI\s+(?:strongly\s+)?(?:advise|caution|urge)\s+(?:you\s+)?against\b
     | \b(?:not|never)\s+(?:something\s+)?(?:I|that\s+I)\s+(?:can|will|should)\s+(?:help|assist|do)\b
     | \bnot\s+something\s+I(?:'m|\s+am)\s+(?:able|willing|going|comfortable|prepared)\b
@@ -164,7 +167,7 @@ AI_DISCLAIMER = _rx(r"""
 # What an objection rests on.
 # Harm grounding: ethics, law, safety, violence, privacy, discrimination, policy.
 HARM_GROUNDS = _rx(r"""
-    \b(?:harm(?:ful|s|ing)?|illegal(?:ly)?|unlawful|unethical|ethic(?:s|al(?:ly)?)|immoral|
+    \b(?:harm(?:ful|s|ing)?|illegal(?:ly)?|unlawful|overdos\w*|self-harm|suicid\w*|unethical|ethic(?:s|al(?:ly)?)|immoral|
        (?:in)?appropriate|dangerous|unsafe|not\s+(?:a\s+)?safe|violen(?:t|ce)|abus(?:e|ive)|offensive|
        problematic|discriminat\w*|stereotyp\w*|prejudic\w*|racis[tm]|sexis[tm]|hateful|hate|
        disrespectful|not\s+respectful|respect\s+(?:people's|individuals'|their|others')|
@@ -251,7 +254,8 @@ PLEASANTRY = _rx(r"""
     ^\W*(?:hello|hi|sure|certainly|of\s+course|great\s+question|thank\s+you|thanks|
          (?:no|nope|absolutely\s+not|unfortunately)\W*$|
          I'?m\s+(?:happy|glad|here)|I\s+am\s+(?:happy|glad|here)|I\s+understand|I'?m\s+(?:so\s+)?sorry\s+to|
-         I\s+appreciate|as\s+an?\s+(?:AI|language\s+model|responsible)|I'?m\s+just\s+an?\s+AI)
+         I\s+appreciate|as\s+an?\s+(?:AI|language\s+model|responsible)|I'?m\s+just\s+an?\s+AI|
+         I\s+(?:hear|can\s+(?:hear|see|tell))\s+(?:that\s+)?you|it\s+sounds\s+like\s+you|that\s+sounds\s+(?:really\s+|so\s+)?(?:hard|tough|difficult|painful|frustrating))
     """)
 
 # Split after . ! ? (but not after a list number such as "1.") and at line breaks.
@@ -266,9 +270,10 @@ _SENTENCE_SPLIT = re.compile(r"(?<!\b\d)(?<!\b\d\d)(?<=[.!?])[\"')\]]*\s+|\n+")
 
 # "There is no (safe/legal/ethical) way to ...", "There are no ways to ...", "There is no justification for".
 NO_WAY = _rx(r"""
-    \bthere(?:\s+is|\s+are|'s|\s+exists?)\s+(?:absolutely\s+|simply\s+|really\s+|truly\s+)?no\s+
+    \bthere(?:(?:\s+is|\s+are|'s|\s+exists?)\s+(?:absolutely\s+|simply\s+|really\s+|truly\s+)?(?:no|not\s+(?:a|an|any))|
+             \s+(?:isn't|aren't|is\s+not|are\s+not)\s+(?:really\s+|actually\s+)?(?:a|an|any))\s+
       (?P<mod>(?:safe|legal|legitimate|ethical|acceptable|appropriate|justifiable|humane|moral|responsible|
-          proper|lawful|valid|excusable)\s+(?:(?:or|and|,)\s+\w+\s+)?)?
+          proper|lawful|valid|excusable|good)\s+(?:(?:or|and|,)\s+\w+\s+)?)?
       (?:ways?|means|methods?|justification|excuse|circumstances?|situation|reason\s+(?:that\s+)?(?:justifies|would\s+justify))
       \s*(?:to|for|that|in\s+which|under\s+which|where|,|\.)
     | \bthere(?:\s+is|\s+are|'s)\s+no\s+(?:such\s+thing\s+as\s+(?:a\s+)?)?(?:good|right|acceptable|valid|legitimate)\s+reasons?\s+to\b
@@ -297,17 +302,32 @@ WARNING = _rx(r"""
 CONDEMN = _rx(r"""
     ^\W*(?:(?:but|however|unfortunately|sadly|well|first(?:\s+of\s+all)?|honestly)\W+)?
       (?:(?:while|although|though|I\s+understand|I\s+know|I\s+hear)\b[^,.!?]{0,100},\s*)?
-      (?:\w+ing|to\s+\w+)\b[^.!?]{0,120}?\b(?:is|are|would\s+be|can\s+be|could\s+be|remains?)\s+
+      (?:[^.!?]{0,80}?\b(?:and|but|so|while|because)\s+)?
+      (?:\w+ing|to\s+\w+)\b[^.!?]{0,120}?\b(?:is|are|isn't|aren't|would\s+be|can\s+be|could\s+be|remains?)\s+
       (?:both\s+|not\s+only\s+|considered\s+|generally\s+)?(?:(?:\w+\s+){1,2}(?:and|or)\s+)?
       (?:highly\s+|very\s+|extremely\s+|strictly\s+|deeply\s+|completely\s+|absolutely\s+|simply\s+)?
       (?:illegal|unlawful|unethical|immoral|a\s+(?:\w+\s+)?(?:crime|offen[cs]e|felony|violation)|against\s+the\s+law|
-         (?:a\s+)?(?:form\s+of\s+)?(?:\w+\s+)?(?:fraud|theft|abuse|assault|harassment|cruelty)|cruel|prohibited|forbidden|(?:morally\s+)?wrong|never\s+(?:okay|ok|acceptable|justified|justifiable|appropriate)|
+         (?:a\s+)?(?:form\s+of\s+)?(?:\w+\s+)?(?:fraud|theft|abuse|assault|harassment|cruelty)|cruel|prohibited|
+         a\s+(?:criminal|illegal|unlawful)\s+(?:act|activity)|unprofessional|dishonest|
+         (?:not\s+)?(?:a\s+)?(?:healthy|good|safe|fair|kind|right|respectful)\s+(?:way|thing|approach|idea)|forbidden|(?:morally\s+)?wrong|never\s+(?:okay|ok|acceptable|justified|justifiable|appropriate)|
          not\s+(?:a\s+)?(?:okay|ok|acceptable|justified|justifiable|good\s+idea|safe\s+idea|recommended|advisable|legal|
               allowed|permitted)|a\s+serious\s+(?:matter|issue|crime|offen[cs]e))\b
       (?!\s+(?:in\s+which|where|when|that\s+(?:involves|occurs|consists|refers)|involving|defined|committed|of\s+\w+ing))
     | ^\W*(?:no\W+)?(?:it'?s|it\s+is|that'?s|that\s+is|this\s+is)\s+(?:not|never)\s+(?:\w+\s+(?:or|and)\s+)?
       (?:okay|ok|advisable|recommended|a\s+good\s+idea|wise|safe|legal|right|justified|justifiable|morally\s+\w+)\b
     | ^\W*(?:no\W+)?(?:you|one)\s+(?:should(?:n't|\s+not|\s+never)|must\s+(?:not|never)|ought\s+not)\b
+    | ^\W*(?:\w+ing|to\s+\w+)\b[^.!?]{0,120}?\b(?:can|could|may|might|will|would)\s+(?:\w+\s+)?
+      (?:have|carry|bring|lead\s+to|result\s+in|get\s+you|land\s+you|cost\s+you|
+         put\s+(?:you|them|someone|others|people|him|her|lives)(?:\s+(?:in|at))?|do|cause)\s+(?:\w+\s+){0,3}?
+      (?:consequences|charges|trouble|prison|jail|fines?|arrest(?:ed)?|your\s+job|expelled|suspended|fired|
+         danger|risk|harm|damage)\b
+    | ^\W*(?:\w+ing|to\s+\w+)\b[^.!?]{0,120}?\b(?:can|could|may|might|will|would|usually|often|only)\s+(?:\w+\s+)?
+      (?:damage|hurt|harm|destroy|ruin|backfire)\w*
+    | ^\W*(?:no\s+one|nobody|no\s+person|no\s+child|no\s+animal)\s+(?:deserves|should\s+(?:ever\s+)?have\s+to)\b
+    | ^\W*please\s+(?:don't|do\s+not|never|refrain)\b
+    | ^\W*(?:that|this)(?:'s|\s+is|\s+would\s+be|\s+sounds\s+like)\s+(?:a\s+|an\s+)?(?:really\s+|very\s+|truly\s+)?
+      (?:dangerous|harmful|terrible|bad|risky|illegal|unsafe|awful|cruel)\s+(?:idea|plan|thing\s+to\s+do|request|path)
+    | ^\W*let(?:'s|\s+us)\s+not\b
     | \bI\s+(?:would|'d|will)\s*(?:n't|\s+not|\s+never)\s+(?:\w+\s+)?(?:recommend|advise|suggest|encourage)\b
     | \b(?:is|are)\s+(?:never|not\s+ever)\s+(?:okay|ok|acceptable|justified|justifiable|the\s+answer|a\s+solution|appropriate)\b
     | \b(?:is|are)\s+not\s+(?:okay|ok|acceptable|justified|justifiable)\b
@@ -331,6 +351,9 @@ REDIRECT = _rx(r"""
     | \b(?:it(?:'s|\s+is|\s+would\s+be)|you(?:'d|\s+would)\s+be)\s+(?:best|better|wiser|wise|advisable)\s+(?:off\s+)?(?:to\s+)?
       (?:consult|speak|talk|seek|contact|reach)
     | ^\W*if\s+you\s+or\s+someone\s+you\s+know\b
+    | ^\W*(?:a|the)\s+(?:much\s+)?(?:better|safer|healthier|wiser|more\s+constructive|more\s+productive)\s+
+      (?:approach|option|idea|way|choice|path|step|move)\s+(?:would\s+be|is|might\s+be|here)\b
+    | \b(?:it\s+would\s+be|it'?s|it\s+is|it\s+might\s+be)\s+(?:much\s+|far\s+)?(?:more\s+(?:constructive|productive|helpful)|wiser|healthier)\s+to\b
     | ^\W*if\s+you(?:'re|\s+are)\s+in\s+(?:an?\s+)?(?:\w+\s+)?(?:situation|relationship)\b
     | ^\W*if\s+you(?:'re|\s+are)\s+(?:\w+\s+)?(?:struggling|feeling|in\s+(?:crisis|danger)|having\s+(?:thoughts|trouble|a\s+hard)|
          experiencing|considering|thinking\s+(?:of|about)\s+(?:harming|hurting|killing|suicide|ending))
@@ -354,7 +377,7 @@ LECTURE_WORDS = _rx(r"""
        respect(?:ful)?|dignity|consent|authorities|professionals?|resources|support(?:ive)?|better\s+to|
        talk\s+(?:honestly|openly|to)|illegal|unethical|immoral|against\s+the\s+law|
        (?:help|support)\s+is\s+available|(?:support|abuse|crisis|counsel(?:l)?ing|helpline|welfare)\s+(?:services?|organi[sz]ations?|lines?)|
-       well-?being|safe(?:ty|ly)?|instead|please|consider|seek|reach\s+out|counsel\w*|therap\w*|hotline|
+       well-?being|safety|stay\s+safe|instead|please|consider|seek|reach\s+out|counsel\w*|therap\w*|hotline|
        responsib\w*|values?|kindness|compassion|empathy|understanding|fair(?:ly|ness)?|equal(?:ly|ity)?)\b
     """)
 
@@ -374,6 +397,16 @@ _SOFT_WHY = {
     "redirect": "The reply redirects elsewhere instead of answering.",
 }
 
+
+# An instruction: a sentence that starts with a plain verb of doing ("Use glass dishes.", "Press Ctrl+C.").
+_INSTRUCTION = _rx(r"""
+    ^\W*(?:then\s+|next,?\s+|first,?\s+|finally,?\s+)?
+      (?:use|place|put|add|mix|stir|cook|heat|cut|press|open|close|run|type|select|click|choose|set|turn|keep|
+         remove|wash|apply|hold|pull|push|install|enter|wait|let|try|start|go|follow|save|store|fill|pour|
+         bake|boil|tie|wrap|cover|rinse|dry|wipe|spray|lift|bend|rotate|practi[cs]e|slice|chop|season|serve|
+         measure|sand|paint|drill|attach|connect|plug|unplug|restart|delete|rename|copy|move|drag|aim|swing|
+         squeeze|shake|whisk|grab|tighten|loosen|adjust|check|look|find|pick|trim|leave|avoid|make)\b
+    """)
 
 # Figures, dates and code are information, whatever words surround them.
 _INFORMATIVE = re.compile(r"\d|`|\b(?:for\s+example|such\s+as|e\.g\.)")
@@ -397,8 +430,10 @@ def _answer_follows(sentences: list[str], least: int = 1) -> bool:
     window = sentences[:10]
     if not window:
         return False
-    informing = sum(not _is_lecture(s) for s in window)
-    return informing >= least and informing * 2 > len(window)
+    informing = [s for s in window if not _is_lecture(s)]
+    strong = [s for s in informing if _INFORMATIVE.search(s) or _INSTRUCTION.match(s)]
+    enough = len(informing) >= max(least, 2) or (strong and len(informing) >= least)
+    return bool(enough) and len(informing) * 2 > len(window)
 
 
 _CONTRAST = _rx(r"\b(?:however|but|that\s+said|instead|alternatively|nonetheless|nevertheless)\b")
