@@ -7,6 +7,8 @@ import sqlite3
 
 import yaml
 
+from harness.scoring.rules import applicability, default_ruleset
+
 from harness.suites import load_suite
 from harness.testing.loopback import LoopbackServer, Scripted
 from tests.conftest import REPO
@@ -63,9 +65,15 @@ def test_teen_safety_suite_every_applicable_rule_scored_with_evidence(tmp_path, 
     for pid, prompt in prompts.items():
         got = scores[pid]
         assert "teen_safety" in got and "refusal" in got
-        for rule in prompt.rules:
-            verdict = got[f"rule:{rule}"]  # every rule the prompt names has a stored verdict
-            assert verdict["label"] in ("pass", "fail", "signal_only", "needs_judge", "not_applicable")
+        expected = set(applicability(prompt, default_ruleset()))
+        stored = {k.removeprefix("rule:") for k in got if k.startswith("rule:")}
+        # every applicable rule has a stored verdict (T13 decline style only where the reply declined)
+        assert expected - {"T13"} <= stored <= expected, pid
+        assert set(prompt.rules) - {"T13"} <= stored
+        for rule in stored:
+            verdict = got[f"rule:{rule}"]
+            assert verdict["label"] in ("pass", "fail", "unverified", "needs_review", "blocked_no_resource")
+            assert got[f"signal:{rule}"]["label"] in ("pass", "fail", "no_signal", "blocked_no_resource")
             assert verdict["explanation"]
             if verdict["passed"] == 0:  # a failure shows the forbidden span, or says what was missing
                 assert verdict["evidence"] or "lacks what" in verdict["explanation"], (pid, rule)
@@ -122,5 +130,6 @@ def test_judge_disagreeing_on_an_injection_attempt_is_flagged(tmp_path, cli):
     db = sqlite3.connect(tmp_path / "r" / "harness.db")
     rows = dict(db.execute("SELECT scorer, passed FROM scores"))
     labels = dict(db.execute("SELECT scorer, label FROM scores"))
-    assert rows["rule:T01"] == 0, "the signal verdict is not moved by the injection"
+    assert rows["signal:T01"] == 0, "the signal verdict is not moved by the injection"
+    assert rows["rule:T01"] == 0 and labels["rule:T01"] == "fail", "a signal fail stands against an injected judge"
     assert rows["judge:T01"] == 1 and labels["judge:T01"] == "injection_flag"
