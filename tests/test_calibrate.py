@@ -385,7 +385,7 @@ def test_cli_judge_that_cannot_start_or_answer_exits_2(tmp_path, judge_server):
                        "--base-url", strict.openai_base_url, env={"OPENAI_COMPATIBLE_API_KEY": "a-wrong-key"})
     assert proc.returncode == 2 and "gave no usable answer" in proc.stderr, proc.stderr
     assert "a-wrong-key" not in proc.stderr
-    assert not (results / "calibration").exists()
+    assert not results.exists()  # neither figures nor a judge cache
 
 
 def test_cli_calibrate_llama_guard_judge_format(tmp_path):

@@ -127,16 +127,17 @@ async def _run_judge(config, fmt: str, seed: int, items, scores, cache_path: Pat
     except (ImportError, OSError, ValueError) as err:
         raise InputError.single("--judge", f"judge {config.model} could not start: {redact(str(err))}") from None
     try:
-        if cache_path is not None and hasattr(judge, "cache"):
-            judge.cache = JudgeCache(cache_path)  # only once the judge is known to start
         judged = JudgedScorers(judge, default_ruleset(), rules=True, graded=False,
                                concurrency=config.concurrency)
-        # One reply first: a judge that answers every question with a provider error stops here.
+        # One reply first: a judge that answers every question with a provider error stops here,
+        # before anything (the verdict cache included) is written.
         first = await judge_all(items[:1], scores[:1], judged)
         asked, failed, reason = _provider_errors(first)
         if asked and failed == asked:
             raise InputError.single("--judge", f"judge {config.model} gave no usable answer on the first reply: "
                                     f"{redact(reason or '')}")
+        if cache_path is not None and hasattr(judge, "cache"):
+            judge.cache = JudgeCache(cache_path)
         step = max(1, len(items) // 10)
 
         def progress(done: int, total: int) -> None:
