@@ -341,7 +341,7 @@ class LlamaGuardJudge:
         await self.aclose()
 
     @property
-    def format(self) -> GuardFormat:
+    def guard_format(self) -> GuardFormat:
         """Llama Guard 4's tokens when the model says so (name, GGUF name, llama4 architecture)."""
         if self._version is not None:
             return LLAMA_GUARD_4 if self._version == 4 else LLAMA_GUARD_3
@@ -355,7 +355,7 @@ class LlamaGuardJudge:
         judged = [r for r in _unique(rules) if unjudged_reason(r) is None]
         codes = {f"S{i}": r.id for i, r in enumerate(judged, 1)}
         return build_prompt([category_text(r) for r in judged], conversation(prompt_text, reply_text),
-                            self.format), codes
+                            self.guard_format), codes
 
     def cache_key(self, raw_prompt: str, rule_id: str) -> str:
         identity = {k: v for k, v in self.provider.identity().items() if k not in _VOLATILE_IDENTITY}
@@ -435,6 +435,25 @@ def judge_format_for(model: str, fmt: str | None) -> str:
     if fmt not in JUDGE_FORMATS:
         raise ValueError(f"judge_format must be one of {', '.join(JUDGE_FORMATS)}, not {fmt!r}")
     return fmt
+
+
+def judge_problems(config: ProviderConfig, fmt: str | None, scorers: list[str]) -> list[str]:
+    """What is wrong with this judge for this eval, for the eval file's validation (before anything
+    is written): an unknown format, a Llama Guard judge on a provider kind it cannot run on, or a
+    Llama Guard judge asked for the graded scorer."""
+    try:
+        chosen = judge_format_for(config.model, fmt)
+    except ValueError as err:
+        return [str(err)]
+    problems = []
+    if chosen == "llama-guard":
+        if config.kind not in ("llama", "openai-compatible"):
+            problems.append(f"a Llama Guard judge runs as llama/FILE.gguf or openai-compatible/MODEL with base_url, "
+                            f"not {config.model!r}; or set judge_format: chat")
+        if "graded" in scorers:
+            problems.append("Llama Guard cannot answer the graded scorer's question; use a chat judge for graded "
+                            "(judge_format: chat) or drop graded from scorers")
+    return problems
 
 
 def make_judge(config: ProviderConfig, fmt: str | None = None, cache: JudgeCache | None = None,
