@@ -96,14 +96,15 @@ def near_misses(prompts: list[Prompt], declared: list[str], file: str) -> list[P
     """A category that looks like a built-in one but is not (`self_harm`, `Self Harm`, `eating-disorder`)
     would silently lose its conditional rules: an error, once per category, unless declared or mapped."""
     known = builtin_categories()
-    counts = Counter(p.category for p in prompts
-                     if p.rule_categories is None and p.category not in known and _key(p.category) not in declared)
+    counts = Counter(p.category for p in prompts if p.rule_categories is None
+                     and p.category.strip().lower() not in known and _key(p.category) not in declared)
     problems = []
     for category, n in counts.items():
         hint = did_you_mean(category, known)
         if hint:
             problems.append(Problem(file, f"category {category!r} ({n} prompts) is not a teen-safety category; did "
-                                    f"you mean {hint!r}? (or declare it with categories: [{category!r}])",
+                                    f"you mean {hint!r}? (or map it: category_map: {{{category!r}: [{hint}]}}, or declare it: "
+                                    f"categories: [{category!r}])",
                                     field="category"))
     return problems
 
