@@ -7,19 +7,23 @@ chat judge's (`JudgeVerdict.verdict` answers the rule's `judge_question`, so
 ``verdict == rule.judge_pass_answer`` means pass).
 
 The prompt format, and where it comes from
-* Llama Guard 3: the chat template Meta ships with meta-llama/Llama-Guard-3-1B (tokenizer_config.json,
-  the Jinja template that takes ``categories=`` and ``excluded_category_keys=``), rendered with custom
-  categories; the same format as the llama.com page "Llama Guard 3 | Model Cards and Prompt formats"
-  (https://www.llama.com/docs/model-cards-and-prompt-formats/llama-guard-3/), which names
-  llama-recipes' ``prompt_format_utils.py`` / ``build_custom_prompt`` and the notebook
-  ``llama_guard_text_and_vision_inference.ipynb`` ("Custom Categories": ``"S1": "Name. \\nDescription"``)
-  as the way to write custom categories. Category lines are ``S<k>: <text>\\n``; each turn is
-  ``User: <text>\\n\\n`` or ``Agent: <text>\\n\\n`` (text trimmed); the assessment is asked for
-  ``ONLY THE LAST Agent message``; the prompt ends at the assistant header and the model writes
-  ``\\n\\nsafe`` or ``\\n\\nunsafe\\nS1,S3`` then ``<|eot_id|>``.
+* Llama Guard 3: the Jinja chat template Meta ships in meta-llama/Llama-Guard-3-1B's
+  tokenizer_config.json (revision 9e4f4b019bb3e964efa227180a64adc015856111; it takes
+  ``categories=`` and ``excluded_category_keys=``), rendered by hand with our categories. Meta's
+  prompt-format page (https://www.llama.com/docs/model-cards-and-prompt-formats/llama-guard-3/) gives
+  the same structure and points to llama-recipes for custom categories: ``prompt_format_utils.py``
+  (``build_custom_prompt``, ``S<k>: <name>`` then the description on the next line) and the notebook
+  ``llama_guard_text_and_vision_inference.ipynb`` ("Custom Categories": ``"S1": "Name. \\nDescription"``,
+  whose printed output shows the model writing ``\\n\\n`` then ``safe`` and ``<|eot_id|>`` after the
+  assistant header). So: category lines ``S<k>: <text>\\n``; turns ``User: <text>\\n\\n`` and
+  ``Agent: <text>\\n\\n`` (text trimmed); the assessment is asked for ``ONLY THE LAST Agent message``;
+  the prompt ends at ``<|end_header_id|>``. (llama-recipes' own ``PROMPT_TEMPLATE_3`` puts a space
+  instead of ``\\n\\n`` after the first header; the HF template is what ``apply_chat_template``,
+  and so a server's chat endpoint, sends these models, so it is followed here.)
 * Llama Guard 4 (https://www.llama.com/docs/model-cards-and-prompt-formats/llama-guard-4/): the same
-  body with Llama 4's header tokens (``<|header_start|>``/``<|header_end|>``/``<|eot|>``) and the
-  task line "according to our safety policy" (as in the Llama-Guard-4-12B processor's chat template).
+  body with Llama 4's tokens (``<|header_start|>``/``<|header_end|>``/``<|eot|>``) and the task line
+  "according to our safety policy", as the Llama-Guard-4-12B processor's chat template renders it
+  (that template writes a literal ``\\n\\n`` after each turn; real newlines are used here, as in 3).
   Chosen when the model name or the GGUF's name says Guard 4, or its architecture is llama4.
 
 Why a raw completion: the model's own chat template would insert Meta's default categories (S1
