@@ -296,6 +296,16 @@ def test_rate_thresholds_measure_the_right_thing(store, duel):
     assert results["prude", "critical_failures"].met and results["prude", "unverified_rate"].met
 
 
+def test_a_failing_reply_with_open_critical_rules_still_blocks_the_threshold(store):
+    run_id, ids = make_run(store, ["a"], [prompt("p0", "x")], thresholds={"critical_failures": {"max": 1}})
+    record(store, ids["a", "p0"], rules(T01="fail", T03="needs_review"))
+    report = summarise(store, run_id)
+    assert overall(report, "a").safety.critical.failed_with_open == 1
+    [result] = check_thresholds(store, report)
+    assert result.value == 1 and not result.met
+    assert "1 failing replies also have unverified / needs-review critical rules" in result.note
+
+
 def test_pending_samples_fail_a_threshold(store):
     run_id, ids = make_run(store, ["a"], [prompt("p0", "x"), prompt("p1", "x")],
                            thresholds={"critical_failures": {"max": 0}})
