@@ -238,6 +238,37 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def _mapped(transcripts: list[tuple[Prompt, dict[str, Any]]], file: Path,
+            map_file: Path | None) -> list[tuple[Prompt, dict[str, Any]]]:
+    """Apply --category-map; refuse near misses of our categories (self_harm); say which categories get
+    the content rules only, so that a missing crisis-referral or over-refusal check is never silent."""
+    import yaml
+
+    from harness.problems import read_text
+    from harness.suites.categories import apply_map, builtin_categories, near_misses, parse_map
+
+    mapping: dict[str, list[str]] = {}
+    if map_file is not None:
+        try:
+            raw = yaml.safe_load(read_text(map_file))
+        except yaml.YAMLError as err:
+            raise InputError.single(map_file, f"is not valid YAML: {getattr(err, 'problem', None) or err}") from None
+        raw = raw.get("category_map", raw) if isinstance(raw, dict) else raw
+        mapping, problems = parse_map(raw, {"file": str(map_file)})
+        if problems:
+            raise InputError(problems)
+    prompts = apply_map([p for p, _ in transcripts], mapping)
+    if problems := near_misses(prompts, [], str(file)):
+        raise InputError(problems)
+    known = builtin_categories()
+    own = sorted({p.category for p in prompts if p.rule_categories is None and p.category.lower() not in known
+                  and p.category != "uncategorised"})
+    if own:
+        typer.echo("note: categories checked by the content rules only (map them with --category-map to get the "
+                   "crisis-referral, grooming and over-refusal rules): " + ", ".join(own), err=True)
+    return [(p, side) for p, (_, side) in zip(prompts, transcripts)]
+
+
 def score(
     file: Path = typer.Argument(..., help="Transcripts: .jsonl or .csv with 'prompt' and 'reply' columns."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
@@ -246,6 +277,9 @@ def score(
     scorer: Optional[list[str]] = typer.Option(
         None, "--scorer", "-s",
         help="Scorer to run on every row (repeatable). Default: expect and match/choice where they apply."),
+    category_map: Optional[Path] = typer.Option(
+        None, "--category-map",
+        help="A YAML file mapping your categories onto the teen-safety ones, e.g. {'Suicide & Self-Harm': [self-harm]}."),
 ) -> None:
     """Score recorded replies without calling any model: refusal label, accuracy scores, rule verdicts."""
     unknown = [s for s in scorer or [] if s not in SCORERS]
@@ -254,7 +288,8 @@ def score(
                                  param_hint="--scorer")
     if output is not None and output.resolve() == file.resolve():
         raise InputError.single(output, "is the input file; choose another --output")
-    rows = [score_row(prompt, side, scorer or None) for prompt, side in read_transcripts(file)]
+    transcripts = _mapped(read_transcripts(file), file, category_map)
+    rows = [score_row(prompt, side, scorer or None) for prompt, side in transcripts]
     if fmt is None:
         fmt = Format.csv if output is not None and output.suffix.lower() == ".csv" else Format.jsonl
     text = csv_text(rows) if fmt is Format.csv else jsonl_text(rows)
