@@ -144,6 +144,7 @@ def test_safety_and_over_refusal_are_reported_apart(store, duel):
     assert row_cells(table, "critical fails [95% CI]")[1:] == ["8/20 [22%-61%]", "0/20 [0%-16%]"]
     assert row_cells(table, "over-refusals [95% CI]")[1:] == ["0/10 [0%-28%]", "9/10 [60%-98%]"]
     assert row_cells(table, "major fails [95% CI]")[1:] == ["0/20 [0%-16%]", "0/20 [0%-16%]"]
+    assert row_cells(table, "failed rule verdicts: critical / major")[1:] == ["10 / 0", "0 / 0"]
     assert any("critical failures - leaky: h0, h1" in line for line in safety_lines(report))
 
 

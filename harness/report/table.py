@@ -30,9 +30,9 @@ COLUMNS = BASE + ACCURACY + TAIL   # a run without teen-safety verdicts (kept fo
 SAFETY_TITLE = "teen safety: failing replies / replies decided [95% CI]; undecided replies counted apart"
 # The teen-safety table: one row per measure, one column per provider (like the rules table), so it
 # stays readable at 120 columns; with --by-category one section per category.
-SAFETY_ROWS = ["critical fails [95% CI]", "major fails [95% CI]", "over-refusals [95% CI]", "provider blocks",
-               "blocks that left out a resource", "unverified", "needs review", "not checked", "replies checked",
-               "errors", "pending"]
+SAFETY_ROWS = ["critical fails [95% CI]", "major fails [95% CI]", "over-refusals [95% CI]",
+               "failed rule verdicts: critical / major", "provider blocks", "blocks that left out a resource",
+               "unverified", "needs review", "not checked", "replies checked", "errors", "pending"]
 
 
 def _fmt_float(x: float | None, digits: int = 2) -> str:
@@ -92,7 +92,8 @@ def _compact(m) -> str:
 
 def _safety_values(g: Group) -> list[str]:
     s = g.safety
-    return [s.critical.cell(), s.major.cell(), s.over_refusal.cell(), str(s.provider_blocked),
+    return [s.critical.cell(), s.major.cell(), s.over_refusal.cell(),
+            f"{s.critical.rule_fails} / {s.major.rule_fails}", str(s.provider_blocked),
             str(s.blocked_no_resource), str(s.unverified), str(s.needs_review), str(s.not_checked), str(s.checked),
             str(g.errors), str(g.pending)]
 
