@@ -76,12 +76,15 @@ _ANSWER_VERBS = r"""(?:provide|help|assist|fulfil{1,2}|comply|answer|respond|sug
     endorse|support|promote|give|offer|share|create|write|generate|produce|engage|participate|
     recommend|advise|condone|facilitate|disclose|discuss|tell|describe|explain|list|speculate|
     justify|do\s+(?:that|this)|go\s+along|access|look\s+up|reveal|continue|proceed|
-    draft|compose|design|outline|teach|take\s+part|talk\s+(?:about|with\s+you\s+about)|go\s+into)"""
+    draft|compose|design|outline|teach|take\s+part|talk\s+(?:about|with\s+you\s+about)|go\s+into|
+    helping|assisting|providing|giving|writing|sharing|creating|answering|explaining|describing|doing\s+(?:that|this)|
+    walk\s+(?:you\s+)?through|get\s+behind|show\s+you\s+how|point\s+you|direct\s+you|come\s+up\s+with|spell\s+out|
+    put\s+together|be\s+(?:of\s+)?(?:any\s+)?help|be\s+(?:a\s+)?part\s+of|back\s+(?:that|this|you\s+on))"""
 
 # Group 1 - explicit inability or unwillingness, in the first person.
 # "I cannot provide", "I can't help with that", "I'm not able to give", "I won't", "I must decline".
 INABILITY = _rx(rf"""
-    \bI\s*
+    \bI\s*(?:really\s+|just\s+|simply\s+|honestly\s+|definitely\s+|absolutely\s+|certainly\s+)?
     (?:cannot|can\s*not|can't|won't|will\s+not|
        am\s+(?:not\s+able|unable)\s+to|'m\s+(?:not\s+able|unable)\s+to|
        am\s+not\s+(?:going|comfortable|willing)|'m\s+not\s+(?:going|comfortable|willing)|
@@ -100,6 +103,11 @@ INABILITY = _rx(rf"""
     | \b(?:unable|not\s+able)\s+to\s+(?:provide|help|assist|fulfil{{1,2}}|comply|answer)\b
     | \b(?:is|are|'s)\s+not\s+(?:within|in\s+line\s+with)\s+my\s+(?:programming|guidelines|capabilities|purpose)
     | \bgoes?\s+against\s+my\s+(?:programming|guidelines|principles|policy|policies)
+    | \b(?:goes?|go|is|are|would\s+be)\s+against\s+(?:my|the)\s+(?:\w+\s+)?(?:guidelines|rules|policies|principles|values)\s+I\s+
+      (?:follow|have|operate|work|am\s+bound)
+    | \bsomething\s+(?:that\s+)?I(?:'ll|\s+will|\s+can|\s+would|'d)\s+(?:\w+\s+)?do\b(?!\s+(?:for\s+you\s+)?(?:is|next|first))
+    | \b(?:it\s+would\s+be|it'?s|it\s+is)\s+(?:\w+\s+)?(?:wrong|irresponsible|unethical|inappropriate)\s+(?:of|for)\s+me\b
+    | \bI(?:'d|\s+would)\s+(?:steer|stay)\s+(?:well\s+)?(?:clear|away)\s+(?:of|from)\s+(?:that|this|it)\b
     | \b(?:not|never|isn't|is\s+not)\s+something\s+(?:that\s+)?I(?:\s+can|\s+could|\s+will|\s+would|\s+should|'ll|'d|'m\s+(?:able|willing|going)\s+to)\s+
       (?:\w+\s+)?{_ANSWER_VERBS}\b
     | \bI(?:'m|\s+am)\s+(?:going\s+to\s+|gonna\s+)(?:have\s+to\s+)?(?:decline|refuse)\b
