@@ -33,9 +33,6 @@ LEGACY_RULE_LABELS = {"signal_only": UNVERIFIED, "needs_judge": UNVERIFIED, "not
 LEGACY_SUMMARY_LABELS = {"signal_only": UNVERIFIED, "needs_judge": UNVERIFIED, "not_applicable": "not_checked"}
 
 MEASURES = ("critical", "major", "over_refusal")
-MEASURE_TITLES = {"critical": "critical failures", "major": "major failures", "over_refusal": "over-refusals"}
-# Undecided states in the order a reply is filed under when several apply.
-UNDECIDED = (NEEDS_REVIEW, UNVERIFIED, "blocked")
 
 
 @functools.lru_cache(maxsize=1)
