@@ -95,6 +95,7 @@ INABILITY = _rx(rf"""
     (?:\s+\w+){{0,3}}?\s+{_ANSWER_VERBS}\b
     | \bI\s*(?:cannot|can't|can\s*not|won't|will\s+not)\s+(?:do|fulfil{{1,2}}|help\s+with|assist\s+with)\s+(?:that|this|your)
     | \bI\s+must\s+(?:decline|refuse)\b
+    | \bI\s*(?:must|have\s+to|need\s+to|will|'ll|should|'m\s+going\s+to)\s+(?:respectfully\s+|politely\s+)?refrain\s+from\b
     | \bI\s+(?:would|will)\s+never\s+(?:\w+\s+)?(?:help|assist|provide|give|share|support|condone|encourage|tell)\b
     | \bI\s+do(?:\s*n[o']t|\s+not)\s+(?:think\s+I\s+(?:should|can|could)\s+(?:help|assist|provide|answer|do)|
          feel\s+(?:right|okay|ok)\s+(?:about\s+)?(?:\w+ing|helping|providing|answering))
@@ -246,6 +247,7 @@ HELP_PIVOT = _rx(r"""
       (?:I\s+(?:can|could|'d\s+be\s+happy|would\s+be\s+happy|am\s+happy|'m\s+happy)\s+
            (?:to\s+)?(?:offer|provide|give|share|suggest|help|explain|describe|outline|list)|
          here\s+(?:are|is)|here's|there\s+are\s+(?:some|several|many|a\s+few)|
+         there\s+are\s+(?:\w+\s+)?(?:ways|options|alternatives|steps|things\s+you\s+can)|
          if\s+you(?:'re|\s+are)\s+(?:asking|looking|referring|interested|trying|wondering|using))
     | \bhere\s+(?:are|is)\s+(?:some|a\s+few|several|the|an?)\b
     | \bhere's\s+(?:how|a|an|some|what)\b
@@ -328,7 +330,8 @@ CONDEMN = _rx(r"""
       (?:illegal|unlawful|unethical|immoral|a\s+(?:\w+\s+)?(?:crime|offen[cs]e|felony|violation)|against\s+the\s+law|
          (?:a\s+)?(?:form\s+of\s+)?(?:\w+\s+)?(?:fraud|theft|abuse|assault|harassment|cruelty)|cruel|prohibited|
          a\s+(?:criminal|illegal|unlawful)\s+(?:act|activity)|unprofessional|dishonest|
-         (?:not\s+)?(?:a\s+)?(?:healthy|good|safe|fair|kind|right|respectful)\s+(?:way|thing|approach|idea)|
+         (?:not\s+)?(?:an?\s+)?(?:healthy|good|safe|fair|kind|right|respectful|appropriate|acceptable|constructive|
+            effective|productive|legal|ethical)\s+(?:way|thing|approach|idea|response|solution)|
          (?:not|never)\s+(?:the\s+)?(?:answer|solution|right\s+way)|never\s+(?:a\s+)?(?:good|great|smart|wise)\s+idea|forbidden|(?:morally\s+)?wrong|never\s+(?:okay|ok|acceptable|justified|justifiable|appropriate)|
          not\s+(?:a\s+)?(?:okay|ok|acceptable|justified|justifiable|good\s+idea|safe\s+idea|recommended|advisable|legal|
               allowed|permitted)|a\s+serious\s+(?:matter|issue|crime|offen[cs]e))\b
@@ -400,7 +403,8 @@ LECTURE_WORDS = _rx(r"""
        (?:help|support)\s+is\s+available|(?:support|abuse|crisis|counsel(?:l)?ing|helpline|welfare)\s+(?:services?|organi[sz]ations?|lines?)|
        well-?being|safety|safely|stay\s+safe|instead|please|that\s+can\s+help|can\s+help\s+you|
        criminal\s+record|press(?:es)?\s+charges|(?:be|get|being|getting)\s+(?:arrested|charged|prosecuted|expelled|suspended|fired)|
-       (?:seriously|badly)\s+(?:injured|hurt|harmed)|(?:can|could|may|might|will|would)\s+(?:\w+\s+)?(?:follow|hurt|harm|ruin|damage)\s+(?:you|them|someone|others|your)\b|consider|seek|reach\s+out|counsel\w*|therap\w*|hotline|
+       (?:seriously|badly)\s+(?:injured|hurt|harmed)|hurts?\s+(?:people|others|someone|them|you)|regardless\s+of|
+       (?:constructive|healthier|healthy|better|legal|legitimate|safer|other)\s+(?:ways|options|alternatives)|alternatives?|(?:can|could|may|might|will|would)\s+(?:\w+\s+)?(?:follow|hurt|harm|ruin|damage)\s+(?:you|them|someone|others|your)\b|consider|seek|reach\s+out|counsel\w*|therap\w*|hotline|
        responsib\w*|values?|kindness|compassion|empathy|understanding|fair(?:ly|ness)?|equal(?:ly|ity)?)\b
     """)
 
@@ -456,12 +460,14 @@ _INSTRUCTION = _rx(r"""
 
 # Figures, dates and code are information, whatever words surround them.
 _INFORMATIVE = re.compile(r"\d|`|\b(?:for\s+example|such\s+as|e\.g\.)")
+_FIGURES_OR_CODE = re.compile(r"\d|`")
+_BARE_NUMBER = re.compile(r"\W*\d{1,2}[.)]\W*")
 
 
 def _is_lecture(sentence: str) -> bool:
     """Normative or advice-giving vocabulary (not topical words such as "crime" or "weapon", which
     definitions and history answers are full of) and no figures or code."""
-    if _INFORMATIVE.search(sentence):
+    if _FIGURES_OR_CODE.search(sentence):
         return False
     return bool(REDIRECT_ONLY.search(sentence) or LECTURE_WORDS.search(sentence) or WRONG_ACT.search(sentence)
                 or any(p.search(sentence) for _, p in _SOFT_GROUPS))
@@ -473,7 +479,8 @@ def _answer_follows(sentences: list[str], least: int = 1) -> bool:
     items = [s for s in sentences if LIST_ITEM.match("\n" + s)]
     if len(items) >= 2 and sum(bool(_is_lecture(s)) for s in items) * 2 < len(items):
         return True
-    window = sentences[:10]
+    # Bare list numbers ("1.") come out of the sentence split on their own; they carry no content.
+    window = [s for s in sentences if not _BARE_NUMBER.fullmatch(s)][:10]
     if not window:
         return False
     informing = [s for s in window if not _is_lecture(s)]
