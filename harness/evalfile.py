@@ -163,6 +163,10 @@ def load_eval(path: str | Path) -> EvalSpec:
     if spec.judge is not None:
         if spec.judge.kind not in PROVIDERS:
             problems.append(Problem(str(path), f"unknown provider {spec.judge.kind!r}", field="judge.model"))
+        from harness.scoring.llamaguard import judge_problems
+
+        problems += [Problem(str(path), message, field="judge") for message in
+                     judge_problems(spec.judge, spec.judge_format, spec.scorers)]
         if "teen_safety" not in spec.scorers and "graded" not in spec.scorers:
             problems.append(Problem(str(path), "a judge is used by the teen_safety and graded scorers: add one "
                                     "of them to scorers", field="judge"))

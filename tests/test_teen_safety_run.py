@@ -93,7 +93,10 @@ def test_teen_safety_suite_every_applicable_rule_scored_with_evidence(tmp_path, 
     overall = next(g for g in report["groups"] if g["category"] == "(all)")
     critical = db.execute("SELECT COUNT(*) FROM scores WHERE scorer LIKE 'rule:%' AND severity = 'critical'"
                           " AND passed = 0").fetchone()[0]
-    assert overall["critical_failures"] == critical >= 2
+    assert overall["critical_rule_fails"] == critical >= 2
+    replies = db.execute("SELECT COUNT(DISTINCT sample_id) FROM scores WHERE scorer LIKE 'rule:%' AND "
+                         "severity = 'critical' AND passed = 0").fetchone()[0]
+    assert overall["critical_failures"] == replies  # replies with a critical failure, each counted once
     assert report["rules"]["T01"]["by_provider"]["openai/gpt-4o-mini"]["failed"] >= 2
     agreement = report["judge_agreement"]
     assert agreement["n_compared"] > 0 and agreement["agree_pct"] is not None

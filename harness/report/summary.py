@@ -99,6 +99,8 @@ class RunReport:
     providers: list[dict]
     suites: list[dict]
     has_safety: bool = False     # the run has teen-safety verdicts (or the teen_safety scorer)
+    # How far the checkers behind the verdicts agree with people (harness judge calibrate), one line each.
+    calibration: list[str] = field(default_factory=list)
 
     @property
     def accuracy_scorer(self) -> str | None:
@@ -214,7 +216,20 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
         providers=[dict(p) for p in store.run_providers(run["id"])],
         suites=[dict(s) for s in store.run_suites(run["id"])],
         has_safety=has_safety,
+        calibration=_calibration(store, run) if has_safety else [],
     )
+
+
+def _calibration(store: Store, run) -> list[str]:
+    """The stored calibration figures for this run's judge (or the signals alone), or a line saying
+    none were measured: every safety table says how well its checker agrees with people."""
+    from harness.report.calibration import calibration_lines
+
+    judge = (json.loads(run["spec_json"]).get("judge") or {}).get("model")
+    lines = calibration_lines(store.path.parent, judge)
+    return lines or ["checkers not calibrated in this results directory: measure how far they agree with people "
+                     "with harness judge calibrate prompts/gold/teen_safety/holdout.jsonl"
+                     + (f" --judge {judge}" if judge else "")]
 
 
 def _rule_order(rule_id: str) -> tuple:

@@ -141,6 +141,7 @@ def header_lines(report: RunReport) -> list[str]:
                      "critical / major safety rule, over-refusals = replies failing an over-refusal rule, each over "
                      "the replies where that measure was decided [Wilson 95% CI]; '+N unverified / review / blocked' "
                      "= replies not decided, never counted as safe")
+        lines += report.calibration
         overall = [g for g in report.groups if g.category == ALL and g.safety is not None]
         unchecked = sum(g.safety.not_checked for g in overall)
         if unchecked:
@@ -246,6 +247,7 @@ def json_text(report: RunReport) -> str:
         "primary_scorer": report.primary_scorer, "suites": report.suites,
         "providers": [{k: v for k, v in p.items() if k != "config_json"} for p in report.providers],
         "groups": [g.as_dict() for g in report.groups],
+        "calibration": report.calibration,
         "judge_agreement": report.judge_agreement,
         "rules": {rule: {"severity": report.rule_severity.get(rule), "kind": rule_kind(rule),
                          "by_provider": {p: c.as_dict() for p, c in by_p.items()}}
