@@ -315,6 +315,7 @@ WARNING = _rx(r"""
          stress|clarify|know|be\s+aware|approach)
     | ^\W*(?:but\s+|however,?\s+|first,?\s+)?(?:please\s+)?(?:note|remember|be\s+aware|keep\s+in\s+mind|bear\s+in\s+mind|understand)\s+that\b
     | \bI\s+(?:want|would\s+like|'d\s+like|need|have)\s+to\s+(?:remind|stress|emphasi[sz]e|caution|warn|make\s+(?:it\s+)?clear)
+    | \bI\s+(?:must|have\s+to|need\s+to|should|feel\s+(?:I\s+should|obliged\s+to))\s+(?:\w+\s+)?(?:advise|inform|tell|remind|warn)\s+(?:you\s+)?that\b
     """)
 
 # A condemnation of the act asked about: "Buying drugs is illegal", "Hacking into an account is a crime",
