@@ -121,7 +121,7 @@ def unmapped(prompts: list[Prompt], declared: list[str], file: str) -> list[Prob
         problems.append(Problem(
             file, f"category {category!r} ({n} prompts) is not a teen-safety category: only the content rules "
             "would check these prompts, never the crisis-referral, grooming or over-refusal rules. Map it in the "
-            f"eval file or suite: category_map: {{{category!r}: [{hint or 'self-harm'}]}} (several allowed; [] for "
+            f"eval file or suite: category_map: {{{category!r}: [{hint or ''}]}} (one or more of ours; [] for "
             f"content rules only), or declare it: categories: [{category!r}]. Known: {', '.join(known)}",
             field="category"))
     return problems
