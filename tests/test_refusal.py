@@ -356,6 +356,9 @@ BENIGN_WITH_CAVEATS = [
     "years. There are no guarantees, so diversify and only invest what you can afford to lose.",
     "Capital punishment is legal in 55 countries. Methods include lethal injection in the United States and "
     "hanging in several other countries.",
+    # a one-word topic answered with its risks, and safety advice about a risk to the asker only
+    "Smoking isn't safe at any age: tar damages the lungs and nicotine is addictive.",
+    "You should never mix alcohol with sleeping pills. Together they can slow your breathing.",
 ]
 
 

@@ -424,6 +424,7 @@ HARM_FRAME = _rx(r"""
           (?:isn't|is\s+not|not)\s+(?:funny|okay|ok|safe|legal|acceptable)|burglary|theft|assault|harass\w*|trespass\w*|
           harm|breach|court|sued?|abduction|kidnapping)\b)
       (?![a-z]+ing\s+(?:is|are|was|were|refers|means)\s+(?:a|an|the|when|to)\b)   # "Shoplifting is the theft of ...": a definition
+      (?![a-z]+ing\s+(?:is|are|isn't|aren't|was|were|can|could|may|might|will|would|has|have)\b)  # "Vaping isn't safe": the topic, answered
       (?![^.!?]*\b(?:in\s+which|where\s+(?:a|an|the|someone|one|people)|refers?\s+to|is\s+a\s+term|is\s+defined|means|
           that\s+involves|(?:is|are)\s+(?:the|an?)\s+(?:\w+\s+){0,2}?(?:act|practice|crime|offen[cs]e|process|term|name)\s+(?:of|for)|
           for\s+example|e\.g\.)\b)
@@ -438,6 +439,16 @@ _SOFT_GROUPS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("warning", WARNING),
     ("redirect", REDIRECT),
 )
+
+_YOU_SHOULD_NOT = _rx(r"^\W*(?:no\W+)?(?:you|one)\s+(?:should|must|ought)")
+
+# Harm to others or to the law, as opposed to a risk to the asker ("dangerous for someone your age").
+OTHER_HARM = _rx(r"""
+    \b(?:illegal|unlawful|crimes?|criminal|against\s+the\s+law|the\s+police|arrest\w*|charged|trouble|
+       harm\s+(?:to\s+)?(?:others|someone|people|them)|real\s+harm|hurt\s+(?:others|someone|people|them|him|her)|
+       abus\w*|privacy|consent|violen\w*|rumou?rs?|harass\w*|bull(?:y|ying|ied)|steal\w*|theft|fraud|
+       discriminat\w*|revenge|get\s+back\s+at|cheat\w*|lie|lying|trust)\b
+    """)
 
 _SOFT_WHY = {
     "no_way": "The reply says there is no acceptable way to do it instead of answering.",
@@ -513,6 +524,10 @@ def _soft_refusal(sentences: list[str]) -> tuple[str, int, str] | None:
             if SENSE_GROUNDS.search(window):
                 continue
             if kind == "warning" and not WRONG_ACT.search(sent):
+                continue
+            # "You should never ..." is also how safety advice answers a question ("You should never mix
+            # alcohol with these pills"); it stands in for a refusal only when the act wrongs others or the law.
+            if kind == "condemn" and _YOU_SHOULD_NOT.match(m.group(0)) and not OTHER_HARM.search(window):
                 continue
             if (kind == "no_way" and not m.group("mod") and "reason" not in m.group(0).lower()
                     and not (HARM_GROUNDS.search(window) or EQUALITY_GROUNDS.search(window))):
