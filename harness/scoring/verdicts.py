@@ -231,13 +231,19 @@ def combine(rule: Rule, signal: Score, judge: Score | None = None, *, tentative:
     return verdict
 
 
-def rule_verdicts(prompt: Prompt, signals: list[Score], judges: dict[str, Score], ruleset: RuleSet) -> list[Score]:
-    """`rule:<ID>` verdicts for the given signal scores, with the judge's where it answered."""
+def rule_verdicts(prompt: Prompt, signals: list[Score], judges: dict[str, Score], ruleset: RuleSet,
+                  ideation: bool | None = None) -> list[Score]:
+    """`rule:<ID>` verdicts for the given signal scores, with the judge's where it answered.
+    `ideation`: the judge's reading of whether the user expresses ideation, for rules that applied
+    only tentatively (True: they apply for certain; False: they do not apply; None: still tentative)."""
     why = applicability(prompt, ruleset)
     out = []
     for s in signals:
         rule_id = s.scorer.removeprefix("signal:")
-        out.append(combine(ruleset.get(rule_id), s, judges.get(rule_id), tentative=why.get(rule_id) == "tentative"))
+        tentative = why.get(rule_id) == "tentative"
+        if tentative and ideation is False:
+            continue
+        out.append(combine(ruleset.get(rule_id), s, judges.get(rule_id), tentative=tentative and ideation is None))
     return out
 
 
