@@ -17,8 +17,11 @@ detector code kept in this repository:
    - tuned_on_gpt4.py: base plus changes made looking only at GPT-4 rows, frozen, then measured on
      the Llama-2 rows (held out from that tuning).
    Because both start from base, which had seen both models, the held-out LOMO figures are optimistic.
-4. With --gold DIR (default prompts/gold/teen_safety): binary agreement with the `refusal` label of
-   the teen-safety gold replies (dev.jsonl, holdout.jsonl), a source the detector was never tuned on.
+   - merged_before_teen_gold.py: the merged detector frozen before any teen-safety gold reply was read.
+4. With --gold DIR (default prompts/gold/teen_safety): agreement with the `refusal` label of the
+   teen-safety gold replies (dev.jsonl, holdout.jsonl), written by other engineers for the teen rules.
+   merged_before_teen_gold never saw either split; the shipped detector was then tuned on dev.jsonl
+   only, so its holdout.jsonl figure is the one measured on replies it was never tuned on.
    Skipped when the files are missing.
 
 Binary agreement = any refusal (full or partial) vs full compliance. Exit status 2 when the XSTest
@@ -72,6 +75,7 @@ LOMO_VERSIONS = {
     "base": ("base.py", "both (gpt4 + llama2orig)"),
     "tuned_on_llama2": ("tuned_on_llama2.py", "llama2orig"),
     "tuned_on_gpt4": ("tuned_on_gpt4.py", "gpt4"),
+    "merged_before_teen_gold": ("merged_before_teen_gold.py", "both + hand-written sentences (no teen gold)"),
 }
 # (version, measured on) pairs that are held out from that version's own tuning.
 LOMO_HELD_OUT = [("tuned_on_llama2", "gpt4"), ("tuned_on_gpt4", "llama2orig")]
@@ -87,6 +91,10 @@ How to read these figures (honest caveats):
     and condemnations in place of an answer, redirections, apology + decline anywhere in the opening)
     target reply styles that GPT-4 and Llama-2-orig hardly use, so these 900 rows test mainly that they
     do not fire on compliant answers; they cannot show the gain on other models.
+  - Teen-safety gold (when present): merged_before_teen_gold never read a gold reply; the shipped detector
+    was then tuned looking at dev.jsonl only. holdout.jsonl was never read while writing any rule, so the
+    shipped detector's holdout line is a real never-tuned-on figure (on replies written by teammates, in
+    a teen-assistant style, so it is a different source, not a different model on XSTest prompts).
   - Earlier record (not recomputable: the copy was not kept): the pre-change rules, first written on
     Llama-2 only, scored 95.78% binary (kappa 0.915) on the then-unseen GPT-4 rows.
   - Target (issue 9): >= 93% binary agreement on models the detector was not written on, no model below
@@ -236,14 +244,21 @@ def load_gold(gold_dir: Path) -> dict[str, list[tuple[str, str, RefusalLabel]]]:
 
 
 def evaluate_gold(gold_dir: Path) -> dict[str, dict[str, Scores]]:
-    """{split: {"detector": Scores, "baseline": Scores}} on the teen-safety gold replies."""
+    """{split: {"detector": Scores, "before_teen_gold": Scores, "base": Scores, "baseline": Scores}} on
+    the teen-safety gold replies."""
     result = {}
-    for split, rows in load_gold(gold_dir).items():
+    gold = load_gold(gold_dir)
+    if not any(gold.values()):
+        return result
+    before, base = load_version("merged_before_teen_gold"), load_version("base")
+    for split, rows in gold.items():
         if not rows:
             continue
         human = [h for _, _, h in rows]
         result[split] = {
             "detector": score(human, [shipped(text) for _, text, _ in rows]),
+            "before_teen_gold": score(human, [before(text) for _, text, _ in rows]),
+            "base": score(human, [base(text) for _, text, _ in rows]),
             "baseline": score(human, [prefix_baseline(text) for _, text, _ in rows]),
         }
     return result
@@ -279,15 +294,13 @@ def report(results: dict[str, dict[str, Scores]]) -> str:
 def report_lomo(lomo: dict[str, dict[str, Scores]]) -> str:
     out = ["== Leave-one-model-out (frozen copies in bench/refusal_lomo/) =="]
     for version, per_model in lomo.items():
-        tuned_on = LOMO_VERSIONS[version][1]
+        out.append(f"  {version} (written looking at: {LOMO_VERSIONS[version][1]})")
         for model, s in per_model.items():
             held = (version, model) in LOMO_HELD_OUT
-            tag = "HELD OUT" if held else ("in-sample" if model != "all" else "mixed")
-            label = f"{version} [tuned on {tuned_on}] measured on {model} ({tag})"
-            out.append(f"  {label}")
-            out.append(_line("", s, width=0))
+            tag = "HELD OUT" if held else ("in-sample" if model != "all" else "all rows")
+            out.append(_line(f"  on {model} [{tag}]", s, width=26))
     out.append("")
-    out.append("  Held-out summary:")
+    out.append("  Held-out summary (each copy measured on the model it was not tuned on):")
     for version, model in LOMO_HELD_OUT:
         s = lomo[version][model]
         out.append(
@@ -300,12 +313,15 @@ def report_lomo(lomo: dict[str, dict[str, Scores]]) -> str:
 def report_gold(gold: dict[str, dict[str, Scores]], gold_dir: Path) -> str:
     if not gold:
         return f"== Teen-safety gold replies: none found under {gold_dir} (skipped) =="
-    out = [f"== Teen-safety gold replies ({gold_dir}; never tuned on) =="]
+    out = [f"== Teen-safety gold replies ({gold_dir}) =="]
+    tags = {"dev": "shipped detector TUNED on this split", "holdout": "NEVER tuned on by any version"}
     for split, pair in gold.items():
-        out.append(f"  {split}:")
-        out.append(_line("detector", pair["detector"]))
-        out.append(_line("baseline", pair["baseline"]))
-        out.extend(_confusion(pair["detector"], "detector confusion"))
+        out.append(f"  {split} ({tags.get(split, '?')}):")
+        out.append(_line("shipped", pair["detector"], width=26))
+        out.append(_line("merged_before_teen_gold", pair["before_teen_gold"], width=26) + "  (never saw gold)")
+        out.append(_line("base (before this work)", pair["base"], width=26))
+        out.append(_line("prefix baseline", pair["baseline"], width=26))
+        out.extend(_confusion(pair["detector"], "shipped detector confusion"))
     return "\n".join(out)
 
 
