@@ -142,6 +142,8 @@ def test_ctrl_c_stops_cleanly_and_prints_how_to_resume(tmp_path):
     assert "harness run --resume" in err
     db = sqlite3.connect(results / "harness.db")
     assert db.execute("SELECT status FROM runs").fetchone()[0] == "interrupted"
+    # The provider that was sending is not left saying `running` (issue 10, item 5).
+    assert db.execute("SELECT status FROM run_providers").fetchone()[0] == "interrupted"
     assert 0 < db.execute("SELECT COUNT(*) FROM replies").fetchone()[0] < N_PROMPTS
 
 

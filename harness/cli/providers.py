@@ -12,9 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.cli.common import table_console
-from harness.providers.base import GenerationParams, Provider
+from harness.providers.base import GenerationParams, Provider, RetrySettings
 from harness.providers.errors import ProviderError
-from harness.providers.registry import PROVIDERS
+from harness.providers.registry import PROVIDERS, create_provider
 from harness.redact import redact
 from harness.types import Message, Outcome
 
@@ -29,8 +29,33 @@ def _installed(module: str) -> bool:
         return False
 
 
+# --check answers within a few seconds: its own short retry budget (not the run's six attempts and two
+# minutes of waits), a short per-request timeout, and a deadline over the whole check of one provider.
+CHECK_RETRY = RetrySettings(max_attempts=2, base_delay_s=0.25, max_delay_s=0.5, max_total_wait_s=1.0,
+                            max_retry_after_s=1.0)
+CHECK_TIMEOUT_S = 4.0
+CHECK_DEADLINE_S = 10.0
+
+
+def check_provider(provider: Provider) -> Provider:
+    """The same provider with the check's short retry budget and timeout."""
+    config = provider.config.model_copy(update={"retry": CHECK_RETRY,
+                                                "timeout_s": min(provider.config.timeout_s, CHECK_TIMEOUT_S)})
+    return create_provider(config)
+
+
 async def _check(provider: Provider) -> tuple[str, str]:
-    """One tiny request; (status, detail) with the latency or the exact error."""
+    """One tiny request; (status, detail) with the latency or the exact error. A local model has no
+    deadline: loading a large GGUF can take longer than any network check, and nothing is retried."""
+    if provider.config.kind == "llama":
+        return await _check_once(provider)
+    try:
+        return await asyncio.wait_for(_check_once(provider), CHECK_DEADLINE_S)
+    except asyncio.TimeoutError:
+        return "error", f"no answer within {CHECK_DEADLINE_S:.0f}s"
+
+
+async def _check_once(provider: Provider) -> tuple[str, str]:
     try:
         await provider.start()
     except ProviderError as err:
@@ -41,8 +66,12 @@ async def _check(provider: Provider) -> tuple[str, str]:
     finally:
         await provider.aclose()
     if reply.outcome is Outcome.ERROR:
-        return "error", f"{reply.error_kind.value}: {reply.reason}"
+        return "error", redact(f"{reply.error_kind.value}: {reply.reason}")
     return "ok", f"{reply.latency_s:.2f}s, {reply.outcome.value}, model {reply.model_reported or '?'}"
+
+
+async def _check_all(providers: list[Provider]) -> list[tuple[str, str]]:
+    return list(await asyncio.gather(*(_check(check_provider(p)) for p in providers)))
 
 
 def providers(
@@ -73,7 +102,8 @@ def providers(
     rows = Table(title=f"providers in {eval_file}")
     for col in ("label", "model", "status", "detail"):
         rows.add_column(col)
-    for provider in planned.providers:
-        status, detail = asyncio.run(_check(provider)) if check else ("listed", "use --check to send a request")
+    checked = asyncio.run(_check_all(planned.providers)) if check else \
+        [("listed", "use --check to send a request")] * len(planned.providers)
+    for provider, (status, detail) in zip(planned.providers, checked):
         rows.add_row(*(Text(v) for v in (provider.config.display, provider.config.model, status, detail)))
     console.print(rows)

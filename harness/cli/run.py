@@ -1,4 +1,19 @@
-"""`harness run`: plan (validate everything), write the planned samples, execute, print the table."""
+"""`harness run`: plan (validate everything), write the planned samples, execute, print the table.
+
+Exit codes (documented in the README; `harness.cli.main` maps the exceptions):
+
+* 0  every planned sample has a reply, the error rate is within its bound, every threshold is met;
+* 1  internal error;  2 bad input (nothing written);  3 a threshold of the eval file not met;
+* 4  incomplete: samples left pending (a provider skipped for want of a key, or stopped after a
+     rejected key or an exhausted quota);
+* 5  nothing measured: no provider returned a single usable (non-error) reply;
+* 6  too many errors: a provider's error rate passed the bound (--max-error-rate, default 0.2;
+     an eval file's own `thresholds: {error_rate: ...}` replaces it and is reported with 3);
+* 7  the run is being executed by another live process (its lease is held);
+* 130 interrupted by Ctrl-C;  143 terminated by SIGTERM (replies so far kept, resume printed).
+
+When several apply, the first in the order 5, 4, 6, 3 is the exit code; all are printed.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -10,15 +25,94 @@ import typer
 
 from harness.cache import ResponseCache
 from harness.cli.common import ResultsOption, enforce_thresholds, open_store, show_report
+from harness.evalfile import load_eval
 from harness.problems import InputError
 from harness.providers.base import ProviderConfig
 from harness.providers.pricing import reply_cost
 from harness.providers.registry import create_provider
-from harness.report.summary import summarise
+from harness.redact import is_redacted, redact_url
+from harness.report.summary import ALL, summarise
 from harness.runner import execute_run, plan_run
+from harness.runner.execute import SigtermGuard, Terminated
 from harness.runner.coverage import coverage_lines
 from harness.scoring.judge import JudgeCache
 from harness.scoring.llamaguard import LlamaGuardJudge, make_judge
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INPUT = 2
+EXIT_THRESHOLD = 3
+EXIT_INCOMPLETE = 4
+EXIT_NOTHING_MEASURED = 5
+EXIT_ERROR_RATE = 6
+EXIT_LOCKED = 7
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+
+DEFAULT_MAX_ERROR_RATE = 0.2
+
+
+def run_verdict(report, thresholds: dict, max_error_rate: float) -> tuple[int, list[str]]:
+    """The exit code a finished (not interrupted) run deserves, and the banner lines that say why.
+    `report` is harness.report.summary.RunReport; `thresholds` the eval file's."""
+    overall = [g for g in report.groups if g.category == ALL]
+    status = {p["label"]: (p["status"], p["note"]) for p in report.providers}
+
+    def why(provider: str) -> str:
+        st, note = status.get(provider, ("?", None))
+        st = {"skipped": "never started", "pending": "never started"}.get(st, st)
+        return st + (f" - {note}" if note else "")
+
+    usable = sum(g.replied - g.errors for g in overall)
+    if usable == 0:
+        lines = ["NOTHING MEASURED: no provider returned a single usable reply"]
+        lines += [f"  {g.provider}: {g.errors} errors, {g.pending} pending of {g.planned} ({why(g.provider)})"
+                  for g in overall]
+        return EXIT_NOTHING_MEASURED, lines
+    pending = [g for g in overall if g.pending]
+    if pending:
+        lines = [f"INCOMPLETE: {sum(g.pending for g in pending)} samples have no reply"]
+        lines += [f"  {g.provider}: {g.pending} of {g.planned} pending ({why(g.provider)})" for g in pending]
+        lines.append(f"  send them with: harness run --resume {report.run_id}")
+        return EXIT_INCOMPLETE, lines
+    if "error_rate" not in thresholds:
+        over = [g for g in overall if g.replied and g.errors / g.replied > max_error_rate]
+        if over:
+            lines = [f"TOO MANY ERRORS: error rate above {max_error_rate:.0%} (--max-error-rate; "
+                     "or set thresholds: {error_rate: {max: ...}} in the eval file)"]
+            lines += [f"  {g.provider}: {g.errors} errors of {g.replied} replies ({g.errors / g.replied:.1%})"
+                      for g in over]
+            return EXIT_ERROR_RATE, lines
+    return EXIT_OK, []
+
+
+def banner(code: int, lines: list[str]) -> None:
+    rule = "=" * 78
+    typer.echo(rule, err=True)
+    for i, line in enumerate(lines):
+        typer.echo(line + (f"  [exit {code}]" if i == 0 else ""), err=True)
+    typer.echo(rule, err=True)
+
+
+def _restore_url(stored: ProviderConfig, original: ProviderConfig | None, what: str, run_row) -> ProviderConfig:
+    """A stored config whose base_url held a credential was stored redacted: take the URL back from
+    the eval file the run was started with, provided it is the same URL once redacted."""
+    if not is_redacted(stored.base_url):
+        return stored
+    if original is not None and original.base_url and redact_url(original.base_url) == stored.base_url:
+        return stored.model_copy(update={"base_url": original.base_url})
+    raise InputError.single(run_row["eval_path"] or "the stored run",
+                            f"the base_url of {what} held a credential, which is never stored; it is read back "
+                            f"from the eval file on resume, but {run_row['eval_path']!r} no longer has the same "
+                            "URL for it. Put the key in an environment variable (api_key_env) instead",
+                            field="base_url")
+
+
+def _original_spec(run_row):
+    try:
+        return load_eval(run_row["eval_path"]) if run_row["eval_path"] else None
+    except Exception:  # the eval file is gone or changed: only needed for a redacted URL
+        return None
 
 
 def _resumed(results_dir: Path, run_ref: str, only: list[str] | None):
@@ -26,6 +120,10 @@ def _resumed(results_dir: Path, run_ref: str, only: list[str] | None):
     store = open_store(results_dir, must_exist=True)
     run_row = store.run(run_ref)
     configs = [ProviderConfig.model_validate_json(p["config_json"]) for p in store.run_providers(run_row["id"])]
+    if any(is_redacted(c.base_url) for c in configs):
+        spec = _original_spec(run_row)
+        originals = {c.display: c for c in spec.provider_configs()} if spec else {}
+        configs = [_restore_url(c, originals.get(c.display), f"provider {c.display}", run_row) for c in configs]
     if only:
         unknown = [o for o in only if o not in {c.display for c in configs}]
         if unknown:
@@ -33,8 +131,12 @@ def _resumed(results_dir: Path, run_ref: str, only: list[str] | None):
                                     + ", ".join(c.display for c in configs), field="--provider")
         configs = [c for c in configs if c.display in only]
     judge = json.loads(run_row["spec_json"]).get("judge")
+    judge_config = ProviderConfig.model_validate(judge) if judge else None
+    if judge_config is not None and is_redacted(judge_config.base_url):
+        spec = _original_spec(run_row)
+        judge_config = _restore_url(judge_config, spec.judge if spec else None, "the judge", run_row)
     return (store, run_row["id"], json.loads(run_row["scorers_json"]), [create_provider(c) for c in configs],
-            ProviderConfig.model_validate(judge) if judge else None)
+            judge_config)
 
 
 def _planned(eval_file: Path, results_dir: Path, only: list[str] | None, limit: int | None):
@@ -74,17 +176,55 @@ def run(
     use_cache: bool = typer.Option(True, "--cache/--no-cache",
                                    help="Reuse stored replies for identical requests (errors are never cached)."),
     cache_ttl_days: float = typer.Option(30.0, "--cache-ttl-days", min=0, help="Cached replies older than this are re-requested."),
+    max_error_rate: float = typer.Option(DEFAULT_MAX_ERROR_RATE, "--max-error-rate", min=0, max=1,
+                                         help="Exit 6 when a provider's error rate is above this (the eval "
+                                              "file's thresholds: {error_rate: ...} replaces it)."),
 ) -> None:
     """Run an eval: every prompt x provider x repeat, each reply stored and scored as it arrives."""
+    state: dict = {}
+    with SigtermGuard():
+        try:
+            _run(state, eval_file, provider, limit, results_dir, resume, retry_errors, progress, use_cache,
+                 cache_ttl_days, max_error_rate)
+        except (KeyboardInterrupt, Terminated) as stopped:
+            code = EXIT_SIGTERM if isinstance(stopped, Terminated) else EXIT_SIGINT
+            what = "terminated (SIGTERM)" if code == EXIT_SIGTERM else "interrupted"
+            store, run_id = state.get("store"), state.get("run_id")
+            if run_id is None:
+                typer.echo(f"\n{what} before the run started; nothing was sent", err=True)
+            elif state.get("executed"):
+                typer.echo(f"\n{what} while printing the report; run {run_id} itself had ended and is stored. "
+                           f"See it with: harness compare {run_id} --results {results_dir}", err=True)
+            else:
+                store.interrupt_providers(run_id)
+                store.finish_run(run_id, "interrupted")
+                typer.echo(f"\n{what}; replies received so far are saved. Resume with:\n"
+                           f"  harness run --resume {run_id} --results {results_dir}", err=True)
+            raise typer.Exit(code)
+        finally:
+            if state.get("lease") is not None:
+                state["lease"].release()
+
+
+def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_errors, progress, use_cache,
+         cache_ttl_days, max_error_rate) -> None:
     if resume:
         if eval_file is not None:
             raise InputError.single(eval_file, "give either an eval file or --resume RUN: a resumed run keeps "
                                     "the eval it was started with")
         store, run_id, scorers, providers, judge_config = _resumed(results_dir, resume, provider)
+        state.update(store=store)
+        # One writer per run: refused (exit 7) while another live process executes it.
+        state["lease"] = store.acquire_lease(run_id)
+        state["run_id"] = run_id
+        if state["lease"].previous:
+            typer.echo(f"note: took over run {run_id}: {state['lease'].previous}", err=True)
     elif eval_file is None:
         raise InputError.single("harness run", "give an eval file, or --resume RUN")
     else:
         store, run_id, scorers, providers, judge_config = _planned(eval_file, results_dir, provider, limit)
+        state.update(store=store, run_id=run_id)
+        state["lease"] = store.acquire_lease(run_id)
     cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
     judge = None
     if judge_config is not None:
@@ -98,14 +238,12 @@ def run(
         if isinstance(judge, LlamaGuardJudge) and "graded" in scorers:
             typer.echo(f"warning: the judge {judge.judge_model} is Llama Guard, which cannot answer the graded "
                        "scorer's question: graded scores will be unusable (set judge_format: chat)", err=True)
-    try:
-        summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
-                                          show_progress=progress, cost_fn=reply_cost, cache=cache, judge=judge))
-    except KeyboardInterrupt:
-        store.finish_run(run_id, "interrupted")
-        typer.echo(f"\ninterrupted; replies received so far are saved. Resume with:\n"
-                   f"  harness run --resume {run_id} --results {results_dir}", err=True)
-        raise typer.Exit(130)
+    summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
+                                      show_progress=progress, cost_fn=reply_cost, cache=cache, judge=judge,
+                                      lease=state["lease"]))
+    state["executed"] = True   # the run's status is final: a signal from here on only cuts the report short
+    state["lease"].release()
+    state["lease"] = None
     sent = sum(p.sent for p in summary.providers)
     typer.echo(f"{sent} requests sent" + (f", {cache.hits} replies from the cache" if cache else ""), err=True)
     report = summarise(store, run_id)
@@ -113,5 +251,13 @@ def run(
     if not summary.complete:
         pending = sum(p.pending for p in summary.providers)
         typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
-    enforce_thresholds(store, report)
-
+    code, lines = run_verdict(report, json.loads(store.run(run_id)["spec_json"]).get("thresholds") or {},
+                              max_error_rate)
+    try:
+        enforce_thresholds(store, report)
+    except typer.Exit:
+        code = code or EXIT_THRESHOLD
+    if lines:
+        banner(code, lines)
+    if code:
+        raise typer.Exit(code)

@@ -4,10 +4,15 @@ Each provider runs as its own task with its own concurrency limit; each reply is
 committed to the store the moment it arrives. A provider that cannot start (no key) is skipped with
 one line; a provider whose key is rejected stops after that first failure. Samples never sent stay
 pending in the store, visible in `harness compare`, and are sent by a resumed run.
+
+Ctrl-C and SIGTERM stop a run the same way: the run's task is cancelled, requests in flight are
+abandoned, every reply already stored stays, and each provider that was sending is marked
+`interrupted` (never left `running`). SIGTERM then surfaces as :class:`Terminated` (exit 143).
 """
 from __future__ import annotations
 
 import asyncio
+import signal
 from dataclasses import dataclass, field
 
 from harness.cache import ResponseCache, cache_key
@@ -21,10 +26,58 @@ from harness.scoring.judge import Judge
 from harness.scoring.judged import JudgedScorers
 from harness.scoring.rules import default_ruleset
 from harness.store import Store
-from harness.store.db import PlannedSample
+from harness.store.db import Lease, PlannedSample
 from harness.types import ErrorKind, Outcome, Reply, Score
 
 STOP_KINDS = (ErrorKind.AUTH, ErrorKind.QUOTA)
+
+
+class Terminated(Exception):
+    """SIGTERM arrived (timeout, docker stop, systemd, CI cancellation): handled like Ctrl-C."""
+
+    exit_code = 143
+
+
+class SigtermGuard:
+    """While installed (a context manager, main thread only), SIGTERM is handled like Ctrl-C: the
+    first one cancels the running :func:`execute_run` task, which stops sending, keeps what was
+    stored and raises :class:`Terminated`; outside a run, or on a second SIGTERM, :class:`Terminated`
+    is raised at once (like asyncio's own handling of a second Ctrl-C)."""
+
+    active: "SigtermGuard | None" = None
+
+    def __init__(self) -> None:
+        self.received = False
+        self._task: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._previous = None
+
+    def __enter__(self) -> "SigtermGuard":
+        self._previous = signal.signal(signal.SIGTERM, self._handle)
+        SigtermGuard.active = self
+        return self
+
+    def __exit__(self, *exc) -> None:
+        SigtermGuard.active = None
+        signal.signal(signal.SIGTERM, self._previous if self._previous is not None else signal.SIG_DFL)
+
+    def attach(self, task: asyncio.Task, loop: asyncio.AbstractEventLoop) -> None:
+        self._task, self._loop = task, loop
+        if self.received:       # it arrived while the run was being set up
+            task.cancel()
+
+    def detach(self) -> None:
+        self._task = self._loop = None
+
+    def _handle(self, signum, frame) -> None:
+        first = not self.received
+        self.received = True
+        task, loop = self._task, self._loop
+        if first and task is not None and not task.done() and loop is not None:
+            task.cancel()
+            loop.call_soon_threadsafe(lambda: None)   # wake the loop if it sleeps in select()
+            return
+        raise Terminated()
 
 
 @dataclass
@@ -49,14 +102,29 @@ class RunSummary:
 
 async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: list[str],
                         progress: RunProgress, retry_errors: bool, cost_fn,
-                        cache: ResponseCache | None, judged: JudgedScorers | None) -> ProviderResult:
+                        cache: ResponseCache | None, judged: JudgedScorers | None,
+                        lease: Lease | None = None) -> ProviderResult:
+    label = provider.config.display
+    try:
+        return await _send_all(store, run_id, provider, scorers, progress, retry_errors, cost_fn, cache, judged,
+                               lease)
+    except asyncio.CancelledError:
+        # Ctrl-C or SIGTERM: what was stored stays; the provider must not be left saying `running`.
+        store.set_provider(run_id, label, status="interrupted", note=None)
+        raise
+
+
+async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list[str],
+                    progress: RunProgress, retry_errors: bool, cost_fn,
+                    cache: ResponseCache | None, judged: JudgedScorers | None,
+                    lease: Lease | None) -> ProviderResult:
     label = provider.config.display
     result = ProviderResult(label)
     samples = store.pending_samples(run_id, label, include_errors=retry_errors)
     progress.add(label, len(samples))
     if not samples:
         result.status = "finished"
-        store.set_provider(run_id, label, status="finished")
+        store.set_provider(run_id, label, status="finished", note=None)
         return result
     try:
         await provider.start()
@@ -66,7 +134,8 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
         progress.line(f"{label}: skipped, {result.note}")
         return result
     identity = provider.identity()
-    store.set_provider(run_id, label, status="running", identity=identity)
+    # A resumed provider starts afresh: an earlier "stopped after auth error" no longer applies.
+    store.set_provider(run_id, label, status="running", identity=identity, note=None)
     config = provider.config
     limiter = AdaptiveLimiter(config.concurrency, maximum=max(config.concurrency,
                                                               config.max_concurrency or 2 * config.concurrency))
@@ -86,6 +155,12 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
         if reply is None:
             async with limiter.slot():
                 if stop.is_set():
+                    return
+                if lease is not None and lease.lost.is_set():
+                    # This process was silent past the stale bound and another writer took the run over.
+                    stop.set()
+                    result.note = "stopped: another process took over this run's lease"
+                    progress.line(f"{label}: {result.note}")
                     return
                 estimate = _estimate_tokens(sample, config.params.max_tokens)
                 if rate is not None and (waited := await rate.acquire(estimate)) > 0:
@@ -148,13 +223,32 @@ def _no_cost(provider: Provider, reply: Reply) -> float | None:
 
 async def execute_run(store: Store, run_id: str, providers: list[Provider], scorers: list[str], *,
                       retry_errors: bool = False, show_progress: bool = True, cost_fn=_no_cost,
-                      cache: ResponseCache | None = None, judge: Judge | None = None) -> RunSummary:
+                      cache: ResponseCache | None = None, judge: Judge | None = None,
+                      lease: Lease | None = None) -> RunSummary:
+    guard = SigtermGuard.active
+    if guard is not None:
+        guard.attach(asyncio.current_task(), asyncio.get_running_loop())
+    try:
+        return await _execute(store, run_id, providers, scorers, retry_errors, show_progress, cost_fn, cache,
+                              judge, lease)
+    except asyncio.CancelledError:
+        if guard is not None and guard.received:
+            raise Terminated() from None
+        raise
+    finally:
+        if guard is not None:
+            guard.detach()
+
+
+async def _execute(store: Store, run_id: str, providers: list[Provider], scorers: list[str], retry_errors: bool,
+                   show_progress: bool, cost_fn, cache: ResponseCache | None, judge: Judge | None,
+                   lease: Lease | None) -> RunSummary:
     summary = RunSummary(run_id)
     with RunProgress(enabled=show_progress) as progress:
         judged = await _start_judge(judge, progress, scorers) if judge is not None else None
         try:
             results = await asyncio.gather(*(
-                _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, judged)
+                _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, judged, lease)
                 for p in providers))
         finally:
             if judged is not None:

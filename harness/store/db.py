@@ -4,8 +4,13 @@ loses at most the requests in flight (WAL journal, one transaction per reply).""
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import socket
 import sqlite3
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -14,6 +19,7 @@ from typing import Any
 
 from harness import __version__
 from harness.problems import InputError
+from harness.redact import redact_config
 from harness.store.migrations import MIGRATIONS
 from harness.types import Prompt, Reply, Score
 
@@ -22,6 +28,18 @@ DEFAULT_DB = Path("results") / "harness.db"
 
 class StoreError(Exception):
     pass
+
+
+class LeaseHeld(StoreError):
+    """Another live process is executing this run (see Store.acquire_lease)."""
+
+
+#: Seconds between two heartbeats of a lease, and how long a holder may stay silent before its lease
+#: counts as stale (a holder on another host; or on this host, one whose process is alive but frozen).
+LEASE_HEARTBEAT_S = float(os.environ.get("HARNESS_LEASE_HEARTBEAT_S", "5"))
+LEASE_STALE_S = float(os.environ.get("HARNESS_LEASE_STALE_S", "60"))
+
+_KEEP = object()   # set_provider: leave the note as it is
 
 
 def _now() -> str:
@@ -89,6 +107,10 @@ class Store:
                    samples: list[tuple[str, Prompt, str, int]]) -> str:
         """Write the run and every planned sample (suite, prompt, provider label, repeat) at once."""
         run_id = new_run_id()
+        # Never store a credential: a key written into a base_url (user part, query string) is redacted.
+        # A resumed run gets such a URL back from the eval file (harness.cli.run).
+        spec = redact_config(spec)
+        providers = [{**p, "config": redact_config(p["config"])} for p in providers]
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO runs (id, eval_name, eval_path, spec_json, scorers_json, repeats, harness_version,"
@@ -107,12 +129,25 @@ class Store:
         return run_id
 
     def set_provider(self, run_id: str, label: str, *, status: str, identity: dict[str, Any] | None = None,
-                     note: str | None = None) -> None:
+                     note: Any = _KEEP) -> None:
+        """Set a provider's status; `note` replaces the stored note (None clears it; by default it is
+        kept), so a provider that finishes on resume no longer says why it stopped before."""
+        identity_json = json.dumps(redact_config(identity)) if identity is not None else None
         with self.transaction():
-            self.conn.execute(
-                "UPDATE run_providers SET status = ?, note = COALESCE(?, note),"
-                " identity_json = COALESCE(?, identity_json) WHERE run_id = ? AND label = ?",
-                (status, note, json.dumps(identity) if identity is not None else None, run_id, label))
+            if note is _KEEP:
+                self.conn.execute(
+                    "UPDATE run_providers SET status = ?, identity_json = COALESCE(?, identity_json)"
+                    " WHERE run_id = ? AND label = ?", (status, identity_json, run_id, label))
+            else:
+                self.conn.execute(
+                    "UPDATE run_providers SET status = ?, note = ?, identity_json = COALESCE(?, identity_json)"
+                    " WHERE run_id = ? AND label = ?", (status, note, identity_json, run_id, label))
+
+    def interrupt_providers(self, run_id: str) -> None:
+        """After Ctrl-C or SIGTERM: no provider of the run is left saying `running`."""
+        with self.transaction():
+            self.conn.execute("UPDATE run_providers SET status = 'interrupted' WHERE run_id = ? AND status = 'running'",
+                              (run_id,))
 
     def record_reply(self, sample_id: int, reply: Reply, scores: list[Score], cost_usd: float | None) -> None:
         """Store one reply and its scores in one transaction, replacing an earlier attempt's."""
@@ -136,6 +171,39 @@ class Store:
         with self.transaction():
             self.conn.execute("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
                               (status, _now() if status == "finished" else None, run_id))
+
+    # -- one writer per run ---------------------------------------------------------------------
+    def acquire_lease(self, run_id: str, *, heartbeat_s: float | None = None,
+                      stale_after_s: float | None = None) -> "Lease":
+        """Take the run's lease, or raise LeaseHeld naming the live holder. A lease is taken over when
+        its holder is dead: on this host, its process is gone; on any host, its heartbeat is older
+        than `stale_after_s`. Check and take happen in one write transaction, so of two processes
+        racing for the same run exactly one wins."""
+        heartbeat_s = LEASE_HEARTBEAT_S if heartbeat_s is None else heartbeat_s
+        stale_after_s = LEASE_STALE_S if stale_after_s is None else stale_after_s
+        token = secrets.token_hex(16)
+        host, pid = socket.gethostname(), os.getpid()
+        command = " ".join(["harness", *sys.argv[1:]])[:500]
+        with self.transaction():
+            row = self.conn.execute("SELECT * FROM run_leases WHERE run_id = ?", (run_id,)).fetchone()
+            if row is not None:
+                live, why = _lease_holder_alive(row, stale_after_s)
+                if live:
+                    age = time.time() - row["heartbeat_at"]
+                    raise LeaseHeld(
+                        f"run {run_id} is being executed by another process (pid {row['pid']} on {row['host']}, "
+                        f"since {row['acquired_at'][:19]}, last heartbeat {age:.0f}s ago: {row['command']}); "
+                        "two writers would send and pay for every pending sample twice. Wait for it to finish, "
+                        f"or stop it (kill {row['pid']}) and resume again")
+            self.conn.execute(
+                "INSERT OR REPLACE INTO run_leases (run_id, token, pid, host, command, acquired_at, heartbeat_at)"
+                " VALUES (?,?,?,?,?,?,?)", (run_id, token, pid, host, command, _now(), time.time()))
+        lease = Lease(self.path, run_id, token, heartbeat_s, previous=None if row is None else why)
+        lease.start()
+        return lease
+
+    def lease(self, run_id: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM run_leases WHERE run_id = ?", (run_id,)).fetchone()
 
     # -- reading ---------------------------------------------------------------------------------
     def run(self, run_id: str | None = None) -> sqlite3.Row:
@@ -188,6 +256,84 @@ class Store:
             " ORDER BY sc.sample_id, sc.scorer", (run_id,)).fetchall()
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped by its parent) is dead
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _lease_holder_alive(row: sqlite3.Row, stale_after_s: float) -> tuple[bool, str]:
+    """(alive, why the lease is stale when not)."""
+    age = time.time() - row["heartbeat_at"]
+    if row["host"] == socket.gethostname():
+        if row["pid"] == os.getpid():
+            return False, "held by this very process"
+        if not _pid_alive(row["pid"]):
+            return False, f"its holder (pid {row['pid']}) is no longer running"
+    if age > stale_after_s:
+        return False, f"its holder (pid {row['pid']} on {row['host']}) sent no heartbeat for {age:.0f}s"
+    return True, ""
+
+
+class Lease:
+    """A held run lease: a daemon thread refreshes its heartbeat (with its own connection, so a busy
+    event loop cannot starve it). If the lease is found taken over (this process was frozen past the
+    stale bound), `lost` is set and the runner stops sending."""
+
+    def __init__(self, path: Path, run_id: str, token: str, heartbeat_s: float, previous: str | None = None) -> None:
+        self.path, self.run_id, self.token, self.heartbeat_s = path, run_id, token, heartbeat_s
+        self.previous = previous          # why an earlier holder's lease was taken over, if one was
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{run_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _beat(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=5)
+        try:
+            while not self._stop.wait(self.heartbeat_s):
+                try:
+                    cur = conn.execute("UPDATE run_leases SET heartbeat_at = ? WHERE run_id = ? AND token = ?",
+                                       (time.time(), self.run_id, self.token))
+                except sqlite3.Error:
+                    continue   # busy: try again at the next beat
+                if cur.rowcount == 0:
+                    self.lost.set()
+                    return
+        finally:
+            conn.close()
+
+    def release(self) -> None:
+        """Stop the heartbeat and delete the lease (only if it is still ours)."""
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+            try:
+                conn.execute("DELETE FROM run_leases WHERE run_id = ? AND token = ?", (self.run_id, self.token))
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            pass   # a stale lease is taken over by the next writer anyway
+
+    def __enter__(self) -> "Lease":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
 class _Transaction:
     """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
 
@@ -200,3 +346,36 @@ class _Transaction:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+# -- scorings (harness rescore): added functions; the original scores in `scores` are never touched --
+
+def create_scoring(store: Store, run_id: str, *, scorers: list[str], rules_version: str | None,
+                   rules_hash: str | None, judge_reused: int, note: str | None,
+                   scores: list[tuple[int, Score]]) -> int:
+    """Write one scoring of a run (its description and every (sample id, score)) in one transaction;
+    returns its id. Nothing is written if anything fails."""
+    with store.transaction():
+        cur = store.conn.execute(
+            "INSERT INTO scorings (run_id, created_at, scorers_json, rules_version, rules_hash, harness_version,"
+            " judge_reused, note) VALUES (?,?,?,?,?,?,?,?)",
+            (run_id, _now(), json.dumps(scorers), rules_version, rules_hash, __version__, judge_reused, note))
+        scoring_id = cur.lastrowid
+        store.conn.executemany(
+            "INSERT INTO scoring_scores (scoring_id, sample_id, scorer, passed, value, label, explanation, evidence,"
+            " severity) VALUES (?,?,?,?,?,?,?,?,?)",
+            [(scoring_id, sid, s.scorer, None if s.passed is None else int(s.passed), s.value, s.label,
+              s.explanation, s.evidence, s.severity) for sid, s in scores])
+    return scoring_id
+
+
+def scorings(store: Store, run_id: str) -> list[sqlite3.Row]:
+    """The rescorings of a run, oldest first (the original scoring is not listed: it is `scores`)."""
+    return store.conn.execute("SELECT * FROM scorings WHERE run_id = ? ORDER BY id", (run_id,)).fetchall()
+
+
+def scoring_scores(store: Store, scoring_id: int) -> list[sqlite3.Row]:
+    """One scoring's scores, in the shape of Store.scores (sample_id, scorer, passed, value, ...)."""
+    return store.conn.execute(
+        "SELECT sample_id, scorer, passed, value, label, explanation, evidence, severity FROM scoring_scores"
+        " WHERE scoring_id = ? ORDER BY sample_id, scorer", (scoring_id,)).fetchall()

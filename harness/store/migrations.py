@@ -79,4 +79,47 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (sample_id, scorer)
     );
     """,
+    # 2: one writer per run. A process executing a run holds its lease (a random token, the holder's
+    # process id and host, a heartbeat refreshed from a background thread); a second writer is refused
+    # while the holder is alive, and a lease whose holder is dead (or silent too long) is taken over.
+    """
+    CREATE TABLE run_leases (
+        run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        token TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        command TEXT NOT NULL,
+        acquired_at TEXT NOT NULL,
+        heartbeat_at REAL NOT NULL
+    );
+    """,
+    # 3: rescoring. A scoring is one pass of the scorers over a run's stored replies, made after the
+    # run (harness rescore) with the rules and scorers of that moment; the scores written while the
+    # run executed stay in `scores` (the original scoring) and are never overwritten.
+    """
+    CREATE TABLE scorings (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        scorers_json TEXT NOT NULL,
+        rules_version TEXT,
+        rules_hash TEXT,
+        harness_version TEXT NOT NULL,
+        judge_reused INTEGER NOT NULL DEFAULT 0,
+        note TEXT
+    );
+    CREATE INDEX scorings_run ON scorings (run_id, id);
+    CREATE TABLE scoring_scores (
+        scoring_id INTEGER NOT NULL REFERENCES scorings(id) ON DELETE CASCADE,
+        sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+        scorer TEXT NOT NULL,
+        passed INTEGER,
+        value REAL,
+        label TEXT,
+        explanation TEXT NOT NULL,
+        evidence TEXT,
+        severity TEXT,
+        PRIMARY KEY (scoring_id, sample_id, scorer)
+    );
+    """,
 ]
