@@ -30,13 +30,14 @@ from harness.problems import InputError
 from harness.providers.base import ProviderConfig
 from harness.providers.pricing import reply_cost
 from harness.providers.registry import create_provider
-from harness.redact import is_redacted, redact_url
+from harness.redact import is_redacted, redact, redact_url
 from harness.report.summary import ALL, summarise
 from harness.runner import execute_run, plan_run
 from harness.runner.execute import SigtermGuard, Terminated
 from harness.runner.coverage import coverage_lines
 from harness.scoring.judge import JudgeCache
 from harness.scoring.llamaguard import LlamaGuardJudge, make_judge
+from harness.store import LeaseHeld
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -186,6 +187,9 @@ def run(
         try:
             _run(state, eval_file, provider, limit, results_dir, resume, retry_errors, progress, use_cache,
                  cache_ttl_days, max_error_rate)
+        except LeaseHeld as err:   # another live process executes this run: one writer per run
+            typer.echo(f"error: {redact(str(err))}", err=True)
+            raise typer.Exit(EXIT_LOCKED)
         except (KeyboardInterrupt, Terminated) as stopped:
             code = EXIT_SIGTERM if isinstance(stopped, Terminated) else EXIT_SIGINT
             what = "terminated (SIGTERM)" if code == EXIT_SIGTERM else "interrupted"
