@@ -13,15 +13,18 @@
 """
 from __future__ import annotations
 
+import difflib
+import importlib
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.problems import InputError, Problem
 from harness.providers.base import GenerationParams, ProviderConfig
 from harness.providers.registry import PROVIDERS
-from harness.yamlfile import load_yaml_model
+from harness.yamlfile import read_yaml, validation_problems
 
 PARAM_KEYS = set(GenerationParams.model_fields)
 
@@ -51,6 +54,10 @@ class SuiteRef(BaseModel):
     name: str | None = None
     version: str | None = None
     category: str | None = None
+    # Like a suite file's defaults: applied to every prompt that does not set the field.
+    rules: list[str] = Field(default_factory=list)
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    sheet: str | None = None  # for an .xlsx file: which sheet (default: the first)
     # Their categories onto ours (harness/suites/categories.py), and categories declared content-rules-only.
     category_map: dict[str, list[str] | str] = Field(default_factory=dict)
     categories: list[str] = Field(default_factory=list)
@@ -98,20 +105,6 @@ class EvalSpec(BaseModel):
     def _provider_entries(cls, value: Any) -> Any:
         return [_provider_entry(v) for v in value] if isinstance(value, list) else value
 
-    @field_validator("providers")
-    @classmethod
-    def _known_providers(cls, value: list[ProviderConfig]) -> list[ProviderConfig]:
-        for p in value:
-            if "/" not in p.model or not p.model_name:
-                raise ValueError(f"{p.model!r} must be written provider/model, e.g. openai/gpt-4o-mini")
-            if p.kind not in PROVIDERS:
-                raise ValueError(f"unknown provider {p.kind!r} in {p.model!r}; known: {', '.join(sorted(PROVIDERS))}")
-        labels = [p.display for p in value]
-        dupes = sorted({l for l in labels if labels.count(l) > 1})
-        if dupes:
-            raise ValueError(f"provider {dupes[0]!r} is listed twice; give each entry a distinct 'label'")
-        return value
-
     @field_validator("judge", mode="before")
     @classmethod
     def _judge_entry(cls, value: Any) -> Any:
@@ -145,42 +138,172 @@ def resolve_path(eval_path: Path, relative: str) -> Path | None:
     return None
 
 
-def load_eval(path: str | Path) -> EvalSpec:
-    """Load and validate an eval file, including that its suite paths and scorers exist."""
-    from harness.scoring import SCORERS  # local: scoring imports are not needed to parse YAML
+# Suite entry fields that only the suite loader can apply: an entry with any of them is loaded through
+# harness.suites.hub.load_hub_suite (which reads local files with the harness's own readers).
+_LOADER_FIELDS = ("columns", "rules", "defaults", "sheet", "category", "name", "version")
 
-    path = Path(path)
-    spec, _ = load_yaml_model(path, EvalSpec)
+
+def _near(word: str, known: list[str] | set[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(known))}"
+
+
+def _known_options(kind: str) -> frozenset[str] | None:
+    """The `options:` keys an adapter reads, or None when its module cannot be imported here."""
+    info = PROVIDERS.get(kind)
+    if info is None:
+        return None
+    module_name, class_name = info.target.split(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except Exception:  # noqa: BLE001 - the run's preflight reports a provider that cannot be imported
+        return None
+    return getattr(cls, "known_options", None)
+
+
+def _provider_problems(path: Path, entry: Any, at: tuple[Any, ...], lines: dict) -> list[Problem]:
+    """Checks of one raw provider entry (or the judge), each at its own line."""
+    entry = _provider_entry(entry)
+    if not isinstance(entry, dict) or not isinstance(entry.get("model"), str):
+        return []  # pydantic reports the shape
+    line = lines.get(at + ("model",), lines.get(at))
+    model = entry["model"]
+    kind, _, name = model.partition("/")
     problems = []
-    for i, ref in enumerate(spec.suites):
+    if not name:
+        problems.append(Problem(str(path), f"{model!r} must be written provider/model, e.g. openai/gpt-4o-mini",
+                                line=line, field=_fmt(at + ("model",))))
+    elif kind not in PROVIDERS:
+        problems.append(Problem(str(path), f"unknown provider {kind!r} in {model!r}{_near(kind, PROVIDERS)}",
+                                line=line, field=_fmt(at + ("model",))))
+    base_url = entry.get("base_url")
+    if isinstance(base_url, str):
+        parts = urlsplit(base_url.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            problems.append(Problem(str(path), f"{redact_url(base_url)!r} is not a URL: write it with its scheme, "
+                                    "e.g. http://127.0.0.1:8080/v1", line=lines.get(at + ("base_url",), line),
+                                    field=_fmt(at + ("base_url",))))
+    options = entry.get("options")
+    known = _known_options(kind) if isinstance(options, dict) and options else None
+    if known is not None:
+        for key in options:
+            if key not in known:
+                problems.append(Problem(str(path), f"unknown option {key!r}; " + _near(str(key), known)[2:],
+                                        line=lines.get(at + ("options", key), line),
+                                        field=_fmt(at + ("options", key))))
+    return problems
+
+
+def _fmt(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def redact_url(url: str) -> str:
+    """A URL as it may be printed: no user part, no query string (keys hide there)."""
+    head, query = url.split("?", 1) if "?" in url else (url, None)
+    scheme, sep, rest = head.partition("://")
+    if not sep:
+        scheme, rest = "", head
+    host, slash, path = rest.partition("/")
+    if "@" in host:
+        host = "***@" + host.rsplit("@", 1)[1]
+    return (scheme + sep + host + slash + path) + ("?***" if query is not None else "")
+
+
+def _raw_problems(path: Path, data: dict[str, Any], lines: dict) -> list[Problem]:
+    """Everything that can be checked on the raw file, so that all problems are reported at once,
+    whatever pydantic thought of the rest."""
+    from harness.scoring import scorer_problem
+
+    problems: list[Problem] = []
+    providers = data.get("providers")
+    if isinstance(providers, list):
+        labels: dict[str, int] = {}
+        for i, entry in enumerate(providers):
+            problems += _provider_problems(path, entry, ("providers", i), lines)
+            e = _provider_entry(entry)
+            if isinstance(e, dict) and isinstance(e.get("model"), str):
+                label = str(e.get("label") or e["model"])
+                if label in labels:
+                    problems.append(Problem(str(path), f"provider {label!r} is listed twice (also providers"
+                                            f"[{labels[label]}]); give each entry a distinct 'label'",
+                                            line=lines.get(("providers", i)), field=f"providers[{i}]"))
+                labels.setdefault(label, i)
+    if data.get("judge") is not None:
+        problems += _provider_problems(path, data["judge"], ("judge",), lines)
+    scorers = data.get("scorers", ["match"])
+    names: list[str] = []
+    if isinstance(scorers, list):
+        for i, name in enumerate(scorers):
+            if isinstance(name, str):
+                names.append(name)
+                message = scorer_problem(name)
+                if message:
+                    problems.append(Problem(str(path), message, line=lines.get(("scorers", i)), field=f"scorers[{i}]"))
+    thresholds = data.get("thresholds")
+    if isinstance(thresholds, dict):
+        known = set(names) | set(SCORER_NAMES()) | THRESHOLD_METRICS
+        for key in thresholds:
+            if key not in known:
+                problems.append(Problem(str(path), f"threshold on unknown metric {key!r}; use a scorer name or one of "
+                                        f"{', '.join(sorted(THRESHOLD_METRICS))}" + (_near(str(key), known)
+                                                                                     if _near(str(key), known).startswith("; did") else ""),
+                                        line=lines.get(("thresholds", key)), field=f"thresholds.{key}"))
+    suites = data.get("suites")
+    if isinstance(suites, list):
+        for i, entry in enumerate(suites):
+            rel = entry if isinstance(entry, str) else entry.get("path") if isinstance(entry, dict) else None
+            if isinstance(rel, str) and resolve_path(path, rel) is None:
+                problems.append(Problem(str(path), f"suite {rel!r} not found next to the eval file "
+                                        "or in the current directory", line=lines.get(("suites", i)),
+                                        field=f"suites[{i}]"))
+    return problems
+
+
+def SCORER_NAMES() -> list[str]:  # noqa: N802 - a late import, read like a constant
+    from harness.scoring import known_scorers
+
+    return known_scorers()
+
+
+def load_eval(path: str | Path) -> EvalSpec:
+    """Load and validate an eval file: its fields, its providers, its suite paths and its scorers,
+    every problem at once with its line."""
+    path = Path(path)
+    doc = read_yaml(path)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise InputError.single(path, "must be a YAML mapping (key: value lines)")
+    problems: list[Problem] = []
+    spec: EvalSpec | None = None
+    try:
+        spec = EvalSpec.model_validate(data)
+    except ValidationError as err:
+        problems += validation_problems(path, err, doc.lines)
+    problems += _raw_problems(path, data, doc.lines)
+    if spec is None:
+        raise InputError(problems)
+    for ref in spec.suites:
         if ref.path is not None:
             resolved = resolve_path(path, ref.path)
-            if resolved is None:
-                problems.append(Problem(str(path), f"suite {ref.path!r} not found next to the eval file "
-                                        "or in the current directory", field=f"suites[{i}]"))
-            else:
+            if resolved is not None:
                 ref.path = str(resolved)
+                if any(getattr(ref, f) for f in _LOADER_FIELDS):
+                    ref.hub, ref.path = ref.path, None  # loaded with its options by load_hub_suite
     if spec.judge is not None:
-        if spec.judge.kind not in PROVIDERS:
-            problems.append(Problem(str(path), f"unknown provider {spec.judge.kind!r}", field="judge.model"))
         from harness.scoring.llamaguard import judge_problems
 
-        problems += [Problem(str(path), message, field="judge") for message in
+        problems += [Problem(str(path), message, field="judge", line=doc.lines.get(("judge",))) for message in
                      judge_problems(spec.judge, spec.judge_format, spec.scorers)]
         if "teen_safety" not in spec.scorers and "graded" not in spec.scorers:
             problems.append(Problem(str(path), "a judge is used by the teen_safety and graded scorers: add one "
-                                    "of them to scorers", field="judge"))
+                                    "of them to scorers", field="judge", line=doc.lines.get(("judge",))))
     elif "graded" in spec.scorers:
         problems.append(Problem(str(path), "the graded scorer needs a judge: add e.g. judge: openai/gpt-4o-mini",
-                                field="scorers"))
-    for name in spec.scorers:
-        if name not in SCORERS:
-            problems.append(Problem(str(path), f"unknown scorer {name!r}; known: {', '.join(sorted(SCORERS))}",
-                                    field="scorers"))
-    for key in spec.thresholds:
-        if key not in SCORERS and key not in THRESHOLD_METRICS:
-            problems.append(Problem(str(path), f"threshold on unknown metric {key!r}; use a scorer name or one of "
-                                    f"{', '.join(sorted(THRESHOLD_METRICS))}", field=f"thresholds.{key}"))
+                                field="scorers", line=doc.lines.get(("scorers",))))
     if problems:
         raise InputError(problems)
     return spec

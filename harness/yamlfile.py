@@ -1,6 +1,20 @@
-"""Load a YAML file into a pydantic model, reporting every problem with its line and field path."""
+"""Reading YAML from untrusted files: one streaming pass over the parser's events, with the checks a
+hostile or careless file needs, and pydantic models with every problem at its line and field path.
+
+Suites, rules and eval files come from other people and from the hub, so the reader refuses:
+
+* alias expansion past a bound ("billion laughs": a few hundred bytes that expand to gigabytes);
+  aliases may add at most as many nodes as the file itself holds, plus MAX_ALIAS_NODES;
+* recursive aliases, nesting deeper than MAX_DEPTH, and tags other than YAML's plain types;
+* any one text longer than MAX_FIELD_CHARS;
+* a key given twice in one mapping (YAML would silently keep the last value): both lines are named.
+
+Every problem of the file is reported at once. `harness prompts validate` and `harness run` read
+through the same function, so they can never disagree about a file.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,23 +25,189 @@ from harness.problems import InputError, Problem, read_text
 
 M = TypeVar("M", bound=BaseModel)
 
+#: The longest text one field may hold (a prompt, a target, a metadata value), in characters.
+MAX_FIELD_CHARS = 1_000_000
+#: Nodes that aliases may add beyond the size of the file itself.
+MAX_ALIAS_NODES = 10_000
+#: Deepest nesting of mappings and lists.
+MAX_DEPTH = 64
 
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """Follow a pydantic error location through the YAML node tree to the deepest line we can find."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == part), None)
-            if match is None:
-                break
-            node = match[1]
-            line = match[0].start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAP_TAGS = (None, "!", "tag:yaml.org,2002:map")
+_SEQ_TAGS = (None, "!", "tag:yaml.org,2002:seq")
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+
+
+class _Stop(Exception):
+    """Reading cannot go on (an alias bomb, too deep): the problems so far are the answer."""
+
+
+@dataclass
+class YamlDoc:
+    data: Any
+    # Line (1-based) of every mapping value and list item up to `line_depth` levels deep, by path.
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
+
+
+def _scalar(event: Any) -> Any:
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == "tag:yaml.org,2002:merge":
+        return "<<"
+    build = _constructor.yaml_constructors.get(tag)
+    if build is None or tag.startswith("tag:yaml.org,2002:python"):
+        raise ValueError(f"the tag {tag!r} is not allowed here; write plain text, numbers or lists")
+    return build(_constructor, yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
+
+
+def parse_yaml(path: Path, text: str, *, line_depth: int = 99) -> YamlDoc:
+    """Parse one YAML document safely; raise InputError listing every problem found."""
+    problems: list[Problem] = []
+    lines: dict[tuple[Any, ...], int] = {}
+    anchors: dict[str, tuple[Any, int]] = {}
+    # Each open container: [kind, value, path, start node count, anchor, pending key, key lines].
+    stack: list[list[Any]] = []
+    nodes = 0       # nodes as written in the file
+    expanded = 0    # nodes that aliases add when the data is used
+    root: Any = None
+    documents = 0
+
+    def where(event: Any) -> int:
+        return event.start_mark.line + 1
+
+    def add(value: Any, line: int) -> None:
+        """Put a finished value into the open container (or make it the document)."""
+        nonlocal root
+        if not stack:
+            root = value
+            return
+        top = stack[-1]
+        if top[0] == "seq":
+            at = top[2] + (len(top[1]),)
+            top[1].append(value)
+        elif top[5] is _NO_KEY:  # this value is a key
+            if isinstance(value, (dict, list)):
+                problems.append(Problem(str(path), "a mapping key must be plain text", line=line))
+                value = f"<bad key at line {line}>"
+            top[5], top[7] = value, line
+            return
         else:
-            break
-    return line
+            key, line = top[5], top[7]
+            top[5] = _NO_KEY
+            at = top[2] + (key,)
+            if key == "<<" and isinstance(value, (dict, list)):  # a merge key: its entries fill the gaps
+                for merged in (value if isinstance(value, list) else [value]):
+                    if isinstance(merged, dict):
+                        for k, v in merged.items():
+                            top[1].setdefault(k, v)
+                return
+            first = top[6].get(key)
+            if first is not None:
+                problems.append(Problem(str(path), f"duplicate key {key!r} (also at line {first}): YAML would "
+                                        "silently keep only the last value; remove one", line=line,
+                                        field=_field(at)))
+            else:
+                top[6][key] = line
+            top[1][key] = value
+        if len(at) <= line_depth:
+            lines[at] = line
+
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            kind = type(event)
+            if kind is yaml.ScalarEvent or kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+                nodes += 1
+            if kind is yaml.ScalarEvent:
+                if len(event.value) > MAX_FIELD_CHARS:
+                    problems.append(Problem(str(path), f"a text of {len(event.value):,} characters is longer than "
+                                            f"the {MAX_FIELD_CHARS:,} allowed in one field", line=where(event),
+                                            field=_field(stack[-1][2] + ((stack[-1][5],) if stack[-1][0] == "map"
+                                                                         and stack[-1][5] is not _NO_KEY else ()))
+                                            if stack else None))
+                    value: Any = ""
+                else:
+                    try:
+                        value = _scalar(event)
+                    except (ValueError, yaml.YAMLError) as err:
+                        problems.append(Problem(str(path), str(getattr(err, "problem", None) or err), line=where(event)))
+                        value = event.value
+                if event.anchor:
+                    anchors[event.anchor] = (value, 1)
+                add(value, where(event))
+            elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+                is_map = kind is yaml.MappingStartEvent
+                if event.tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
+                    problems.append(Problem(str(path), f"the tag {event.tag!r} is not allowed here", line=where(event)))
+                if len(stack) >= MAX_DEPTH:
+                    problems.append(Problem(str(path), f"nested more than {MAX_DEPTH} levels deep", line=where(event)))
+                    raise _Stop
+                parent_path = ()
+                if stack:
+                    top = stack[-1]
+                    parent_path = top[2] + ((len(top[1]),) if top[0] == "seq" else
+                                            ((top[5],) if top[5] is not _NO_KEY else ()))
+                stack.append(["map" if is_map else "seq", {} if is_map else [], parent_path, nodes + expanded,
+                              event.anchor, _NO_KEY, {}, where(event), where(event)])
+            elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
+                top = stack.pop()
+                size = nodes + expanded - top[3] + 1
+                if top[4]:
+                    anchors[top[4]] = (top[1], size)
+                add(top[1], top[8])
+            elif kind is yaml.AliasEvent:
+                if event.anchor not in anchors:
+                    open_anchor = any(s[4] == event.anchor for s in stack)
+                    problems.append(Problem(str(path), f"alias *{event.anchor} " + (
+                        "refers to a mapping or list that contains it (a recursive structure)" if open_anchor
+                        else "has no anchor &" + event.anchor + " before it"), line=where(event)))
+                    raise _Stop
+                value, size = anchors[event.anchor]
+                expanded += size
+                if expanded > nodes + MAX_ALIAS_NODES:
+                    problems.append(Problem(str(path), f"aliases (*{event.anchor}) expand this file past "
+                                            f"{nodes + MAX_ALIAS_NODES:,} nodes; a suite or eval file may repeat "
+                                            "itself at most once over through aliases (an alias bomb?)",
+                                            line=where(event)))
+                    raise _Stop
+                add(value, where(event))
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    problems.append(Problem(str(path), "holds more than one YAML document ('---'); use one",
+                                            line=where(event)))
+                    raise _Stop
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        problems.append(Problem(str(path), f"is not valid YAML: {getattr(err, 'problem', None) or err}",
+                                line=mark.line + 1 if mark else None))
+    except _Stop:
+        pass
+    if problems:
+        raise InputError(problems)
+    return YamlDoc(root, lines)
+
+
+class _NoKey:
+    def __repr__(self) -> str:
+        return "<no key>"
+
+
+_NO_KEY = _NoKey()
+
+
+def read_yaml(path: str | Path, *, line_depth: int = 99) -> YamlDoc:
+    path = Path(path)
+    return parse_yaml(path, read_text(path), line_depth=line_depth)
+
+
+def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    """The line of the deepest part of a pydantic error location that the file has."""
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return 1 if lines else None
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -37,30 +217,29 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def load_yaml_model(path: str | Path, model: type[M], *, context: dict[str, Any] | None = None) -> tuple[M, Any]:
+def validation_problems(path: Path, err: ValidationError, lines: dict[tuple[Any, ...], int]) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        message = e["msg"]
+        if e["type"] == "extra_forbidden":
+            message = "unknown field; check the spelling (see the README for the fields allowed here)"
+        elif e["type"] == "missing":
+            message = "is required"
+        problems.append(Problem(file=str(path), line=_line_of(lines, loc), field=_field(loc) or None,
+                                message=message))
+    return problems
+
+
+def load_yaml_model(path: str | Path, model: type[M], *, context: dict[str, Any] | None = None,
+                    doc: YamlDoc | None = None) -> tuple[M, Any]:
     """Return (validated model, raw data). Raises InputError listing every problem."""
     path = Path(path)
-    text = read_text(path)
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError.single(path, f"is not valid YAML: {getattr(err, 'problem', None) or err}",
-                                line=mark.line + 1 if mark else None) from None
+    doc = doc or read_yaml(path)
+    data = doc.data
     if not isinstance(data, dict):
         raise InputError.single(path, "must be a YAML mapping (key: value lines)")
     try:
         return model.model_validate(data, context=context), data
     except ValidationError as err:
-        problems = []
-        for e in err.errors():
-            loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-            message = e["msg"]
-            if e["type"] == "extra_forbidden":
-                message = "unknown field; check the spelling (see the README for the fields allowed here)"
-            elif e["type"] == "missing":
-                message = "is required"
-            problems.append(Problem(file=str(path), line=_line_of(node, loc), field=_field(loc) or None,
-                                    message=message))
-        raise InputError(problems) from None
+        raise InputError(validation_problems(path, err, doc.lines)) from None

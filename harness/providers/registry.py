@@ -1,7 +1,8 @@
 """Which provider kinds exist and where their adapters live.
 
 Adapters are imported lazily: each SDK is an optional dependency, and `harness prompts validate`
-should not pay for importing four SDKs.
+should not pay for importing four SDKs. Installed packages add provider kinds through the entry point
+group `harness.providers` (name: the kind, value: "module:Class"); only their names are read here.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class ProviderInfo:
     extra: str             # the pip extra that installs its SDK
     key_envs: tuple[str, ...]
     description: str
+    plugin: str | None = None  # the installed package that adds it (entry point `harness.providers`)
 
 
 PROVIDERS: dict[str, ProviderInfo] = {
@@ -41,6 +43,30 @@ PROVIDERS: dict[str, ProviderInfo] = {
 }
 
 
+ENTRY_POINT_GROUP = "harness.providers"
+
+
+def _plugin_providers() -> dict[str, ProviderInfo]:
+    """Providers that installed packages add: an entry point `kind = "module:Class"` in the group
+    `harness.providers`, the class a `harness.providers.base.Provider`. Built-in kinds win."""
+    from importlib.metadata import entry_points
+
+    found: dict[str, ProviderInfo] = {}
+    try:
+        eps = list(entry_points(group=ENTRY_POINT_GROUP))
+    except Exception:  # noqa: BLE001 - broken metadata of some package must not stop the harness
+        return found
+    for ep in eps:
+        if ep.name in PROVIDERS or ep.name in found or ":" not in ep.value:
+            continue
+        dist = getattr(getattr(ep, "dist", None), "name", None) or "an installed package"
+        found[ep.name] = ProviderInfo(ep.name, ep.value, "", (), f"from {dist}", plugin=dist)
+    return found
+
+
+PROVIDERS.update(_plugin_providers())
+
+
 class UnknownProvider(ValueError):
     pass
 
@@ -59,9 +85,13 @@ def create_provider(config: ProviderConfig) -> Provider:
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
+        if info.plugin:
+            raise ImportError(f"provider {config.kind!r} (from {info.plugin}) cannot be imported: {err}") from err
         raise ImportError(
             f"provider {config.kind!r} needs an optional dependency ({err.name}); "
             f"install it with: pip install 'chatbot-eval-harness[{info.extra}]'"
         ) from err
-    cls: type[Provider] = getattr(module, class_name)
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Provider)):
+        raise ValueError(f"provider {config.kind!r}: {info.target} is not a harness Provider class")
     return cls(config)

@@ -1,7 +1,13 @@
-"""Scorers: pure functions of (prompt, reply) that return a Score. Find one by its name in SCORERS."""
+"""Scorers: pure functions of (prompt, reply) that return a Score. Find one by its name with get_scorer:
+the built-in ones are in SCORERS; installed packages add more (entry points `harness.scorers`), and an
+eval file may name any importable function as `module:function`."""
 from __future__ import annotations
 
+import difflib
+import importlib
+import inspect
 from collections.abc import Callable
+from typing import Any
 
 from harness.scoring.accuracy import choice, contains, exact, expect, f1, match, numeric
 from harness.scoring.refusal import RefusalLabel, is_refusal, refusal_for_reply
@@ -55,6 +61,91 @@ SCORERS: dict[str, Scorer] = {
 }
 
 
+# ---------------------------------------------------------------------------------------------
+# Finding a scorer: a built-in name, a name that an installed package adds through the
+# `harness.scorers` entry point group, or `module:function` written in the eval file.
+
+ENTRY_POINT_GROUP = "harness.scorers"
+_resolved: dict[str, Scorer] = {}
+
+
+class UnknownScorer(ValueError):
+    pass
+
+
+def plugin_scorers() -> dict[str, Any]:
+    """{name: entry point} of the scorers installed packages add (built-in names win)."""
+    from importlib.metadata import entry_points
+
+    found = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name not in SCORERS and ep.name not in found:
+            found[ep.name] = ep
+    return found
+
+
+def known_scorers() -> list[str]:
+    return sorted(SCORERS) + sorted(plugin_scorers())
+
+
+def _check_callable(fn: Any, name: str) -> Scorer:
+    if not callable(fn):
+        raise UnknownScorer(f"scorer {name!r} is not a function")
+    try:
+        inspect.signature(fn).bind(None, None)
+    except TypeError:
+        raise UnknownScorer(f"scorer {name!r} must take two arguments (prompt, reply) and return a Score") from None
+    except ValueError:  # no signature (a builtin): trust it
+        pass
+    return fn
+
+
+def get_scorer(name: str) -> Scorer:
+    """The scorer function for a name; raises UnknownScorer with a did-you-mean or the import error."""
+    if name in SCORERS:
+        return SCORERS[name]
+    if name in _resolved:
+        return _resolved[name]
+    plugins = plugin_scorers()
+    if name in plugins:
+        ep = plugins[name]
+        try:
+            fn = ep.load()
+        except Exception as err:  # a broken package must not crash the harness
+            raise UnknownScorer(f"scorer {name!r} from package {getattr(ep.dist, 'name', '?')} cannot be loaded "
+                                f"({ep.value}): {type(err).__name__}: {err}") from None
+    elif ":" in name:
+        module_name, _, attr = name.partition(":")
+        if not module_name or not attr:
+            raise UnknownScorer(f"scorer {name!r}: write module:function, e.g. my_checks.scorers:polite")
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as err:
+            raise UnknownScorer(f"scorer {name!r}: cannot import module {module_name!r} ({type(err).__name__}: "
+                                f"{err}); is it installed, or on PYTHONPATH?") from None
+        fn = module
+        for part in attr.split("."):
+            fn = getattr(fn, part, None)
+        if fn is None:
+            raise UnknownScorer(f"scorer {name!r}: module {module_name!r} has no {attr!r}")
+    else:
+        known = known_scorers()
+        close = difflib.get_close_matches(name, known, n=1)
+        raise UnknownScorer(f"unknown scorer {name!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+                            + f" (known: {', '.join(known)}; or module:function)")
+    _resolved[name] = _check_callable(fn, name)
+    return _resolved[name]
+
+
+def scorer_problem(name: str) -> str | None:
+    """Why `name` cannot be used as a scorer, or None."""
+    try:
+        get_scorer(name)
+    except UnknownScorer as err:
+        return str(err)
+    return None
+
+
 def score_reply(names: list[str], prompt: Prompt, reply: Reply) -> list[Score]:
     """Run the named scorers. An error reply gets no scores: a failure to get an answer is not an
     answer, and must never count as a pass or a fail."""
@@ -63,9 +154,14 @@ def score_reply(names: list[str], prompt: Prompt, reply: Reply) -> list[Score]:
     scores: list[Score] = []
     for name in names:
         try:
-            result = SCORERS[name](prompt, reply)
+            result = get_scorer(name)(prompt, reply)
+            items = result if isinstance(result, list) else [result]
+            if not items or not all(isinstance(s, Score) for s in items):
+                raise TypeError(f"returned {type(result).__name__}, not a Score")
+            if name not in SCORERS:  # a user's scorer: its first score is filed under the name the eval used
+                items[0] = items[0].model_copy(update={"scorer": name})
         except Exception as err:  # a scorer bug must not lose the reply: record it, undecided, visibly
-            result = Score(scorer=name, passed=None, label="scorer_error",
-                           explanation=f"the scorer failed: {type(err).__name__}: {err}")
-        scores += result if isinstance(result, list) else [result]
+            items = [Score(scorer=name, passed=None, label="scorer_error",
+                           explanation=f"the scorer failed: {type(err).__name__}: {err}")]
+        scores += items
     return scores

@@ -11,6 +11,7 @@ live in `harness.scoring.accuracy`.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # kind -> what its value must be ("text", "texts", "number", "none")
@@ -69,6 +70,12 @@ def parse_expect(value: Any) -> tuple[list[dict[str, Any]], list[str]]:
         elif shape == "text" and not isinstance(val, (str, int)):
             problems.append(f"{where}: {kind} needs a text")
             continue
+        if kind in ("regex", "not-regex"):
+            try:  # compiled here, so a broken pattern fails validation instead of dropping out of the run
+                re.compile(str(val))
+            except (re.error, RecursionError, OverflowError) as err:
+                problems.append(f"{where}: invalid regex {str(val)[:80]!r} ({kind} does not compile: {err})")
+                continue
         elif shape == "number":
             try:
                 val = float(val)

@@ -1,0 +1,136 @@
+"""Validation of one prompt record (from any format) into `harness.types.Prompt`, every problem
+collected with its file, line and field."""
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from harness.problems import Problem
+from harness.scoring.expect import parse_expect
+from harness.suites.readers import PROMPT_FIELDS
+from harness.types import Message, Prompt
+from harness.yamlfile import MAX_FIELD_CHARS
+
+ROLES = ("system", "user", "assistant")
+
+
+def field_size(value: Any, limit: int = MAX_FIELD_CHARS) -> int:
+    """Characters of text in a value (and one per item), counted up to just past `limit`."""
+    total, todo = 0, [value]
+    while todo and total <= limit:
+        v = todo.pop()
+        if isinstance(v, str):
+            total += len(v)
+        elif isinstance(v, dict):
+            total += len(v)
+            todo += [str(k) for k in v] + list(v.values())
+        elif isinstance(v, (list, tuple)):
+            total += len(v)
+            todo += list(v)
+        else:
+            total += 1
+    return total
+
+
+def _messages(raw: dict[str, Any], where: dict[str, Any], problems: list[Problem]) -> list[Message]:
+    if "input" in raw and "messages" in raw:
+        problems.append(Problem(**where, field="input", message="give either 'input' or 'messages', not both"))
+        return []
+    value = raw.get("input", raw.get("messages"))
+    field_name = "input" if "input" in raw else "messages"
+    if value is None or value == "" or value == []:
+        problems.append(Problem(**where, field="input", message="is missing: every prompt needs an 'input' "
+                                "(a user message, or a list of {role, content} messages)"))
+        return []
+    if isinstance(value, str):
+        return [Message(role="user", content=value)]
+    if not isinstance(value, list):
+        problems.append(Problem(**where, field=field_name, message=f"must be a text or a list of messages, not "
+                                f"{type(value).__name__} {value!r}"[:200] + (" (quote it: input: \"...\")"
+                                                                            if isinstance(value, (int, float)) else "")))
+        return []
+    messages = []
+    for i, m in enumerate(value):
+        if not isinstance(m, dict) or set(m) != {"role", "content"}:
+            problems.append(Problem(**where, field=f"{field_name}[{i}]",
+                                    message="each message needs exactly 'role' and 'content'"))
+            continue
+        if m["role"] not in ROLES:
+            problems.append(Problem(**where, field=f"{field_name}[{i}].role",
+                                    message=f"{m['role']!r} is not a role; use one of {', '.join(ROLES)}"))
+            continue
+        if not isinstance(m["content"], str) or not m["content"].strip():
+            problems.append(Problem(**where, field=f"{field_name}[{i}].content", message="must be non-empty text"))
+            continue
+        messages.append(Message(role=m["role"], content=m["content"]))
+    if messages and messages[-1].role != "user":
+        problems.append(Problem(**where, field=field_name,
+                                message="the last message must be from the user (the model answers it)"))
+    return messages
+
+
+def _text_list(value: Any) -> list[str] | None:
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return [str(v) for v in value]
+    return None
+
+
+def validate_record(raw: Any, where: dict[str, Any], defaults: dict[str, Any],
+                    problems: list[Problem]) -> Prompt | None:
+    if not isinstance(raw, dict):
+        problems.append(Problem(**where, message=f"a prompt must be a mapping of fields, got {type(raw).__name__}"))
+        return None
+    raw = {**defaults, **raw}
+    before = len(problems)
+    for key, value in raw.items():
+        if not isinstance(value, (int, float, bool)) and value is not None:
+            size = field_size(value)
+            if size > MAX_FIELD_CHARS:
+                problems.append(Problem(**where, field=str(key), message=f"holds more than the {MAX_FIELD_CHARS:,} "
+                                        "characters allowed in one field"))
+    if len(problems) > before:
+        return None
+    for key in raw:
+        if key not in PROMPT_FIELDS:
+            close = difflib.get_close_matches(str(key), PROMPT_FIELDS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(PROMPT_FIELDS)}"
+            problems.append(Problem(**where, field=str(key), message=f"unknown field{hint} "
+                                    "(free-form data goes under 'metadata')"))
+    pid = raw.get("id")
+    if isinstance(pid, (int, float)) and not isinstance(pid, bool):
+        pid = str(pid)
+    if not isinstance(pid, str) or not pid.strip():
+        problems.append(Problem(**where, field="id", message="is missing: every prompt needs a stable, unique id"))
+    else:
+        where = {**where, "record": where.get("record") or pid}
+    messages = _messages(raw, where, problems)
+    category = raw.get("category", "uncategorised")
+    if not isinstance(category, str) or not category.strip():
+        problems.append(Problem(**where, field="category", message="must be a non-empty text"))
+    target = raw.get("target")
+    if target is not None and not isinstance(target, str):
+        target = _text_list(target) if isinstance(target, list) else (str(target) if isinstance(target, (int, float)) else None)
+        if target is None:
+            problems.append(Problem(**where, field="target", message="must be a text or a list of texts"))
+    choices = raw.get("choices")
+    if choices is not None:
+        choices = _text_list(choices)
+        if not choices or len(choices) < 2:
+            problems.append(Problem(**where, field="choices", message="must be a list of at least two options"))
+    expect, expect_problems = parse_expect(raw.get("expect"))
+    for msg in expect_problems:
+        problems.append(Problem(**where, field="expect", message=msg.split(": ", 1)[-1]))
+    rules = raw.get("rules", [])
+    if isinstance(rules, str):
+        problems.append(Problem(**where, field="rules", message=f"must be a list of rule ids: write rules: [{rules}]"))
+    elif not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
+        problems.append(Problem(**where, field="rules", message="must be a list of rule ids such as [T01, T02]"))
+    metadata = raw.get("metadata", {})
+    if not isinstance(metadata, dict):
+        problems.append(Problem(**where, field="metadata", message="must be a mapping of key: value"))
+    if len(problems) > before:
+        return None
+    return Prompt(id=pid.strip(), messages=messages, category=category.strip(), target=target, choices=choices,
+                  expect=expect, rules=rules, metadata=metadata)
+
+
