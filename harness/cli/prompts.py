@@ -29,7 +29,7 @@ def _suite_paths(root: Path) -> list[Path]:
     for p in sorted(root.iterdir()):
         if p.is_dir() and (p / "suite.yaml").exists():
             found.append(p)
-        elif p.is_file() and p.suffix in DATA_SUFFIXES and not p.name.startswith("."):
+        elif p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith((".", "~$")):
             found.append(p)
     return found
 
