@@ -31,6 +31,7 @@ from harness.providers.base import ProviderConfig
 from harness.providers.pricing import reply_cost
 from harness.providers.registry import create_provider
 from harness.redact import is_redacted, redact, redact_url
+from harness.report.escape import terminal_text
 from harness.report.summary import ALL, summarise
 from harness.runner import execute_run, plan_run
 from harness.runner.execute import SigtermGuard, Terminated
@@ -90,8 +91,8 @@ def run_verdict(report, thresholds: dict, max_error_rate: float) -> tuple[int, l
 def banner(code: int, lines: list[str]) -> None:
     rule = "=" * 78
     typer.echo(rule, err=True)
-    for i, line in enumerate(lines):
-        typer.echo(line + (f"  [exit {code}]" if i == 0 else ""), err=True)
+    for i, line in enumerate(lines):   # provider labels and notes come from files and servers: escaped
+        typer.echo(terminal_text(line) + (f"  [exit {code}]" if i == 0 else ""), err=True)
     typer.echo(rule, err=True)
 
 

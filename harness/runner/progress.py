@@ -6,6 +6,8 @@ import sys
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from harness.report.escape import terminal_text
+
 
 class RunProgress:
     def __init__(self, enabled: bool = True) -> None:
@@ -25,7 +27,10 @@ class RunProgress:
         self._progress.__exit__(*exc)
 
     def add(self, provider: str, total: int) -> None:
-        self._tasks[provider] = self._progress.add_task(provider, total=total, errors=0, status="")
+        # the description is rendered as Rich markup: a label from the eval file must be neither markup
+        # nor terminal control sequences
+        description = terminal_text(provider).replace("[", "\\[")
+        self._tasks[provider] = self._progress.add_task(description, total=total, errors=0, status="")
 
     def advance(self, provider: str, *, error: bool) -> None:
         task = self._tasks[provider]
@@ -33,8 +38,8 @@ class RunProgress:
         self._progress.update(task, advance=1, errors=errors, status="")
 
     def status(self, provider: str, text: str) -> None:
-        self._progress.update(self._tasks[provider], status=text)
+        self._progress.update(self._tasks[provider], status=terminal_text(text).replace("[", "\\["))
 
     def line(self, text: str) -> None:
         """A message that stays (skips, stops), printed above the live bars."""
-        self.console.print(text, highlight=False, markup=False, soft_wrap=True)
+        self.console.print(terminal_text(text), highlight=False, markup=False, soft_wrap=True)
