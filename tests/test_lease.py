@@ -226,3 +226,23 @@ def test_heartbeat_advances_and_a_holder_that_lost_its_lease_knows(store_with_ru
     finally:
         lease.release()
     assert store.lease(run_id)["token"] == "someone-else", "release never deletes another writer's lease"
+
+
+def test_a_store_of_schema_1_gets_the_lease_table_by_migration(tmp_path):
+    from harness.store.migrations import MIGRATIONS
+
+    conn = sqlite3.connect(tmp_path / "harness.db")
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO runs (id, eval_name, spec_json, scorers_json, repeats, harness_version, created_at,"
+                 " status) VALUES ('old-run', 'e', '{}', '[]', 1, '0', '2026-01-01', 'incomplete')")
+    conn.commit()
+    conn.close()
+    store = Store(tmp_path / "harness.db")
+    try:
+        assert store.schema_version == len(MIGRATIONS) >= 2
+        with store.acquire_lease("old-run") as lease:
+            assert store.lease("old-run")["pid"] == os.getpid() and lease.previous is None
+        assert store.lease("old-run") is None
+    finally:
+        store.close()

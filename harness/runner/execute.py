@@ -254,5 +254,6 @@ async def _execute(store: Store, run_id: str, providers: list[Provider], scorers
             if judged is not None:
                 await judge.provider.aclose()
     summary.providers = list(results)
-    store.finish_run(run_id, "finished" if summary.complete else "incomplete")
+    if lease is None or not lease.lost.is_set():   # else the run is another writer's now: its status too
+        store.finish_run(run_id, "finished" if summary.complete else "incomplete")
     return summary
