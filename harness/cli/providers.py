@@ -86,6 +86,11 @@ def providers(
         keys = [k for k in info.key_envs if os.environ.get(k)]
         key = f"set ({keys[0]})" if keys else ("not needed" if not info.key_envs or info.kind == "openai-compatible"
                                               else f"missing ({' or '.join(info.key_envs)})")
+        if info.plugin:  # added by an installed package (entry point group harness.providers)
+            module = info.target.split(":")[0]
+            table.add_row(*(Text(v) for v in (info.kind, "yes" if _installed(module) else f"no: {module} not found",
+                                              "see its package", f"{info.description} ({info.target})")))
+            continue
         table.add_row(*(Text(v) for v in (info.kind, "yes" if _installed(SDK_MODULES[info.kind]) else
                                           f"no: pip install 'chatbot-eval-harness[{info.extra}]'", key,
                                           info.description)))
