@@ -9,6 +9,7 @@ import typer
 from harness.cli import cache, prompts, providers, results, run
 from harness.cli import score
 from harness.cli import judge
+from harness.cli import rescore
 from harness.problems import InputError
 from harness.redact import redact
 from harness.store import StoreError
@@ -21,6 +22,7 @@ app.command("runs")(results.runs)
 app.command("export")(results.export)
 app.command("providers")(providers.providers)
 app.command("score")(score.score)
+app.command("rescore")(rescore.rescore)
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(cache.app, name="cache")
 app.add_typer(judge.app, name="judge")

@@ -20,38 +20,65 @@ def open_store(results_dir: Path, *, must_exist: bool = False) -> Store:
     return Store(db)
 
 
-def table_console() -> Console:
-    """A console for tables: when output is not a terminal (a pipe, a CI log) rich would assume 80
-    columns and fold every cell; use a width that fits the comparison table instead."""
+WideOption = typer.Option(False, "--wide", help="Every column, even when the terminal is too narrow for them.")
+WidthOption = typer.Option(None, "--width", min=40,
+                           help="Lay the tables out for this many columns (default: the terminal's width; "
+                                "unbounded, one line per row, when the output is not a terminal).")
+
+
+def table_console(width: int | None = None) -> Console:
+    """A console for tables. In a terminal the tables are fitted to its width (layout_width); piped
+    (a file, a CI log) nothing is wrapped: rich would otherwise assume 80 columns and fold every cell."""
     console = Console()
+    if width is not None:
+        return Console(width=width, force_terminal=console.is_terminal)
     if not console.is_terminal:
-        console = Console(width=160)
+        console = Console(width=100_000)
     return console
 
 
-def show_report(store: Store, report, *, scorer: str | None = None, pairs_by_category: bool = False) -> None:
+def layout_width(console: Console, width: int | None = None) -> int | None:
+    """The width to fit tables to: --width, else the terminal's; None (unbounded) when piped."""
+    if width is not None:
+        return width
+    return console.width if console.is_terminal else None
+
+
+def print_lines(console: Console, lines: list[str]) -> None:
+    for line in lines:
+        console.print(line, markup=False, highlight=False)
+
+
+def show_report(store: Store, report, *, scorer: str | None = None, pairs_by_category: bool = False,
+                wide: bool = False, width: int | None = None) -> None:
     """The comparison table, the teen-safety table (critical fails, major fails, over-refusals,
     blocks, unverified, needs review, not checked: never one average), the teen-safety rules table,
-    and the paired provider comparisons (per scorer, and per teen-safety measure)."""
-    from harness.report.paired import paired_tables
+    and the paired provider comparisons (per scorer, and per teen-safety measure), each fitted to the
+    terminal (harness.report.layout): never a number or an id split across lines."""
+    from harness.report.layout import hidden_note, print_fitted
+    from harness.report.paired import fitted_paired_tables
     from harness.report.summary import ALL
-    from harness.report.table import header_lines, rich_table, rules_table, safety_lines, safety_table
+    from harness.report.table import fit_main, fit_rules, fit_safety, header_lines, safety_lines
 
-    out = table_console()
-    for line in header_lines(report):
-        out.print(line, markup=False, highlight=False)
-    out.print(rich_table(report))
-    if (safety := safety_table(report, by_category=pairs_by_category)) is not None:
-        out.print(safety)
-        for line in safety_lines(report):
-            out.print(line, markup=False, highlight=False)
-    if (rules := rules_table(report)) is not None:
-        out.print(rules)
+    out = table_console(width)
+    fit_to = layout_width(out, width)
+    print_lines(out, header_lines(report))
+    main = fit_main(report, fit_to, wide=wide)
+    print_fitted(out, main)
+    if note := hidden_note(main.hidden):
+        print_lines(out, [note])
+    if (safety := fit_safety(report, fit_to, by_category=pairs_by_category)) is not None:
+        print_fitted(out, safety)
+        print_lines(out, safety_lines(report))
+    if (rules := fit_rules(report, fit_to)) is not None:
+        print_fitted(out, rules)
     pairs = paired(store, report, scorer)
     if not pairs_by_category:
         pairs = [p for p in pairs if p.category == ALL]
-    for table in paired_tables(pairs):
-        out.print(table)
+    for table in fitted_paired_tables(pairs, fit_to, wide=wide):
+        print_fitted(out, table)
+        if note := hidden_note(table.hidden):
+            print_lines(out, [note])
 
 
 def paired(store: Store, report, scorer: str | None):

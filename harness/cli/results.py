@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
-from harness.cli.common import ResultsOption, enforce_thresholds, open_store, paired, show_report, table_console
+from harness.cli.common import (ResultsOption, WideOption, WidthOption, enforce_thresholds, layout_width, open_store,
+                                paired, print_lines, show_report, table_console)
+from harness.report.layout import Col, fit_table, hidden_note, print_fitted
 from harness.report.summary import summarise
 from harness.report.paired import paired_markdown
 from harness.report.table import csv_text, json_text, markdown
@@ -29,38 +30,57 @@ def compare(
     results_dir: Path = ResultsOption,
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, markdown, csv or json."),
     scorer: Optional[str] = typer.Option(None, "--scorer", "-s",
-                                         help="Scorer for the paired provider comparison (default: the first)."),
+                                         help="Scorer for the headline column and the paired comparison "
+                                              "(default: the run's first; -s refusal shows the refusal rate)."),
     by_category: bool = typer.Option(False, "--by-category", help="Paired comparisons per category too."),
     group_by: str = typer.Option("category", "--group-by", "-g",
                                  help="Group rows by category, suite, or any prompt metadata field (e.g. age_signal)."),
+    scoring: Optional[str] = typer.Option(None, "--scoring",
+                                          help="Which scoring to show: the latest (default), 'original' (made while "
+                                               "the run executed) or N, the Nth harness rescore."),
+    wide: bool = WideOption,
+    width: Optional[int] = WidthOption,
 ) -> None:
-    """Compare providers in a run: per category, accuracy with a 95% interval, outcomes, latency, tokens, cost."""
+    """Compare providers in a run: per category, the headline scorer's pass rate with a 95% interval, outcomes,
+    latency, tokens, cost; teen-safety measures; paired comparisons."""
+    from harness.cli.rescore import scored_run
+
     store = open_store(results_dir, must_exist=True)
-    report = summarise(store, run_id, group_by=group_by)
+    view = scored_run(store, run_id, scoring, primary=scorer)
+    report = summarise(view, run_id, group_by=group_by)
+    which = view.describe()
     if fmt is Format.table:
-        show_report(store, report, scorer=scorer, pairs_by_category=by_category)
+        if view.scoring is not None or "rescoring" in which:
+            print_lines(table_console(width), [which])
+        show_report(view, report, scorer=scorer, pairs_by_category=by_category, wide=wide, width=width)
     elif fmt is Format.markdown:
-        pairs = paired(store, report, scorer)
-        sys.stdout.write(markdown(report) + (("\n" + paired_markdown(pairs)) if pairs else ""))
+        pairs = paired(view, report, scorer)
+        sys.stdout.write(f"- {which}\n" + markdown(report) + (("\n" + paired_markdown(pairs)) if pairs else ""))
     elif fmt is Format.json:
         data = json.loads(json_text(report))
-        data["paired"] = [p.as_dict() for p in paired(store, report, scorer)]
+        data["scoring"] = None if view.scoring is None else dict(view.scoring)
+        data["scoring_text"] = which
+        data["paired"] = [p.as_dict() for p in paired(view, report, scorer)]
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
     else:
-        sys.stdout.write(csv_text(report))
-    enforce_thresholds(store, report)
+        sys.stdout.write(csv_text(report, paired(view, report, scorer)))
+    enforce_thresholds(view, report)
 
 
-def runs(results_dir: Path = ResultsOption) -> None:
-    """List the runs in the results store, newest first."""
+def runs(results_dir: Path = ResultsOption, wide: bool = WideOption, width: Optional[int] = WidthOption) -> None:
+    """List the runs in the results store, newest first. The run id is never shortened."""
     store = open_store(results_dir, must_exist=True)
-    table = Table()
-    for col in ("run", "eval", "status", "created", "replies", "providers"):
-        table.add_column(col)
-    for r in store.runs():
-        table.add_row(*(Text(str(v)) for v in (r["id"], r["eval_name"], r["status"], r["created_at"][:19],
-                                                f"{r['n_replies']}/{r['n_samples']}", r["providers"] or "")))
-    table_console().print(table)
+    cols = [Col("run", justify="left", no_wrap=True), Col("eval", justify="left"), Col("status", justify="left"),
+            Col("replies", no_wrap=True), Col("created (UTC)", justify="left", no_wrap=True, optional=1),
+            Col("providers", justify="left", optional=2)]
+    rows = [[Text(str(v)) for v in (r["id"], r["eval_name"], r["status"], f"{r['n_replies']}/{r['n_samples']}",
+                                    r["created_at"][:19].replace("T", " "), r["providers"] or "")]
+            for r in store.runs()]
+    console = table_console(width)
+    fitted = fit_table(cols, rows, layout_width(console, width), wide=wide)
+    print_fitted(console, fitted)
+    if note := hidden_note(fitted.hidden):
+        print_lines(console, [note])
 
 
 def export(

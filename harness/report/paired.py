@@ -46,7 +46,8 @@ from dataclasses import asdict, dataclass, field
 from rich.table import Table
 from rich.text import Text
 
-from harness.report.escape import md_escape
+from harness.report.layout import Col, Fitted, fit_table
+from harness.report.layout import md_text as md_escape
 from harness.report.safety import MEASURES, sample_states
 from harness.report.stats import Z95, wilson
 from harness.report.summary import ALL, SAFETY
@@ -428,40 +429,59 @@ def split(results: list[PairResult]) -> tuple[list[PairResult], list[PairResult]
     return [r for r in results if r.measure is None], [r for r in results if r.measure is not None]
 
 
-def safety_paired_table(results: list[PairResult]) -> Table:
-    table = Table(title=Text("paired teen-safety comparison: A vs B on the same prompts, per measure"),
-                  caption=Text("\n".join(safety_caption_lines(results))), caption_justify="left")
-    for col in SAFETY_COLUMNS:
-        text_col = col in ("category", "measure", "A vs B", "verdict")
-        table.add_column(Text(col), justify="left" if text_col else "right", overflow="fold",
-                         min_width=12 if col == "measure" else None)
-    previous = None
-    for r in results:
-        if previous is not None and r.category != previous and previous == ALL:
-            table.add_section()
-        previous = r.category
-        table.add_row(*(Text(c) for c in _safety_cells(r)), style="bold" if r.category == ALL else None)
-    return table
+# Compact layout (harness.report.layout): columns added in this order while there is room; the others
+# (providers, pairs, the difference, the Holm p, the verdict) are always shown. The excluded samples
+# are counted in the main and teen-safety tables (errors, pending, undecided) whatever the layout.
+_OPTIONAL = {"excluded": 1, "McNemar p": 2, "only A / only B failed": 2, "A only": 3, "B only": 3}
 
 
-def paired_tables(results: list[PairResult]) -> list[Table]:
+def _fit(title: str, caption: list[str], cols: list[str], text_cols: tuple[str, ...], results: list[PairResult],
+         cells, width: int | None, wide: bool) -> Fitted:
+    compact = width is not None and not wide
+    one_group = all(r.category == ALL for r in results)
+    rows = [cells(r) for r in results]
+    cols = list(cols)
+    if compact and "A" in cols:   # the two providers in one column: "A vs B" wraps at its spaces
+        i = cols.index("A")
+        cols[i:i + 2] = ["A vs B"]
+        rows = [row[:i] + [f"{row[i]} vs {row[i + 1]}"] + row[i + 2:] for row in rows]
+    specs = [Col(c, justify="left" if c in text_cols + ("A vs B",) else "right",
+                 optional=(_OPTIONAL.get(c, 0) or (4 if c == "category" and one_group else 0)) if compact else 0)
+             for c in cols]
+    sections = [i for i, r in enumerate(results) if i and r.category != results[i - 1].category
+                and results[i - 1].category == ALL]
+    styles = ["bold" if r.category == ALL else None for r in results]
+    return fit_table(specs, rows, width, wide=wide, title=Text(title), caption=Text("\n".join(caption)),
+                     sections=sections, row_styles=styles)
+
+
+def fit_safety_paired(results: list[PairResult], width: int | None = None, *, wide: bool = False) -> Fitted:
+    return _fit("paired teen-safety comparison: A vs B on the same prompts, per measure",
+                safety_caption_lines(results), SAFETY_COLUMNS, ("category", "measure", "A vs B", "verdict"),
+                results, _safety_cells, width, wide)
+
+
+def fit_paired(results: list[PairResult], width: int | None = None, *, wide: bool = False) -> Fitted:
+    return _fit("paired comparison: A vs B on the same prompts", caption_lines(results), COLUMNS,
+                ("category", "A", "B", "verdict"), results, _cells, width, wide)
+
+
+def safety_paired_table(results: list[PairResult], width: int | None = None) -> Table:
+    return fit_safety_paired(results, width).table
+
+
+def fitted_paired_tables(results: list[PairResult], width: int | None = None, *, wide: bool = False) -> list[Fitted]:
     accuracy, safety = split(results)
-    return ([paired_table(accuracy)] if accuracy else []) + ([safety_paired_table(safety)] if safety else [])
+    return (([fit_paired(accuracy, width, wide=wide)] if accuracy else [])
+            + ([fit_safety_paired(safety, width, wide=wide)] if safety else []))
 
 
-def paired_table(results: list[PairResult]) -> Table:
-    table = Table(title=Text("paired comparison: A vs B on the same prompts"),
-                  caption=Text("\n".join(caption_lines(results))), caption_justify="left")
-    for col in COLUMNS:
-        text_col = col in ("category", "A", "B", "verdict")
-        table.add_column(Text(col), justify="left" if text_col else "right", overflow="fold")
-    previous = None
-    for r in results:
-        if previous is not None and r.category != previous and previous == ALL:
-            table.add_section()
-        previous = r.category
-        table.add_row(*(Text(c) for c in _cells(r)), style="bold" if r.category == ALL else None)
-    return table
+def paired_tables(results: list[PairResult], width: int | None = None) -> list[Table]:
+    return [f.table for f in fitted_paired_tables(results, width)]
+
+
+def paired_table(results: list[PairResult], width: int | None = None) -> Table:
+    return fit_paired(results, width).table
 
 
 def paired_markdown(results: list[PairResult]) -> str:

@@ -13,7 +13,9 @@ import json
 from rich.table import Table
 from rich.text import Text
 
-from harness.report.escape import csv_cell, md_escape
+from harness.report.escape import csv_cell
+from harness.report.layout import Col, Fitted, fit_table
+from harness.report.layout import md_text as md_escape
 from harness.report.safety import rule_kind
 from harness.report.summary import ALL, Group, RunReport
 
@@ -66,8 +68,18 @@ def _cost(g: Group) -> str:
     return _usd(g.cost_usd)
 
 
+def headline(report: RunReport) -> str | None:
+    """The headline column's name: what it holds (the refusal scorer's pass rate IS the refusal rate;
+    teen_safety has no headline column, its measures are counted instead)."""
+    scorer = report.accuracy_scorer
+    if scorer is None:
+        return None
+    return "refusal rate [95% CI]" if scorer == "refusal" else f"{scorer} pass rate [95% CI]"
+
+
 def columns(report: RunReport) -> list[str]:
-    return ([report.group_by, *BASE[1:]] + (ACCURACY if report.accuracy_scorer else [])
+    head = headline(report)
+    return ([report.group_by, *BASE[1:]] + ([head] if head else [])
             + (SAFETY_MAIN + TAIL_SAFETY if report.has_safety else TAIL))
 
 
@@ -131,9 +143,13 @@ def safety_lines(report: RunReport, limit: int = 12) -> list[str]:
 
 def header_lines(report: RunReport) -> list[str]:
     lines = [f"run {report.run_id}  eval {report.eval_name}  status {report.status}"]
-    if report.accuracy_scorer:
-        lines.append(f"accuracy = scorer '{report.primary_scorer}', over replies it could judge; errors and pending "
-                     "samples are excluded and counted separately")
+    if report.accuracy_scorer == "refusal":
+        lines.append("refusal rate = replies the refusal detector labels a full or partial refusal (a provider block "
+                     "counts as one), over replies it could label; errors and pending samples are excluded and "
+                     "counted separately")
+    elif report.accuracy_scorer:
+        lines.append(f"{headline(report).removesuffix(' [95% CI]')} = passes of scorer '{report.primary_scorer}' "
+                     "over replies it could judge; errors and pending samples are excluded and counted separately")
     elif not report.primary_scorer:
         lines.append("no scorers")
     if report.has_safety:
@@ -164,47 +180,60 @@ def header_lines(report: RunReport) -> list[str]:
     return lines
 
 
-def rich_table(report: RunReport) -> Table:
-    table = Table(title=Text(f"{report.eval_name} - {report.run_id}"), show_lines=False)
-    for col in columns(report):
-        text_col = col in (report.group_by, "provider")
-        # the safety cells wrap at spaces ("0/18 +2" / "undecided"), never inside a word
-        table.add_column(col, justify="left" if text_col else "right", overflow="fold", no_wrap=text_col,
-                         min_width=7 if col in SAFETY_MAIN else None)
-    previous = None
-    for g in report.groups:
-        if previous is not None and g.category != previous:
-            table.add_section()
-        previous = g.category
-        table.add_row(*(Text(c) for c in _cells(g, report)), style="bold" if g.category == ALL else None)
-    return table
+# In the compact layout, the optional columns of the main table, in the order they are added while
+# there is room (errors and pending are never optional: they share one column there).
+_OPTIONAL = {"cost $": 1, "ans/blk/trunc": 2, "p50/p95 s": 3, "tokens in/out": 4, "ttft p50 s": 5}
 
 
-def safety_table(report: RunReport, by_category: bool = False) -> Table | None:
+def fit_main(report: RunReport, width: int | None = None, *, wide: bool = False) -> Fitted:
+    """The main table laid out for `width` columns (harness.report.layout): compact by default, every
+    column with `wide` or when unbounded. The headline and teen-safety columns are always shown."""
+    names = columns(report)
+    rows = [_cells(g, report) for g in report.groups]
+    compact = width is not None and not wide
+    if compact and not report.has_safety:   # errors and pending share one column, as with safety columns
+        i = names.index("errors")
+        names[i:i + 2] = ["err/pend"]
+        rows = [r[:i] + [f"{r[i]}/{r[i + 1]}"] + r[i + 2:] for r in rows]
+    cols = [Col(n, justify="left" if n in (report.group_by, "provider") else "right",
+                optional=_OPTIONAL.get(n, 0) if compact else 0) for n in names]
+    sections = [i for i, g in enumerate(report.groups) if i and g.category != report.groups[i - 1].category]
+    styles = ["bold" if g.category == ALL else None for g in report.groups]
+    return fit_table(cols, rows, width, wide=wide, title=Text(f"{report.eval_name} - {report.run_id}"),
+                     sections=sections, row_styles=styles)
+
+
+def rich_table(report: RunReport, width: int | None = None, *, wide: bool = False) -> Table:
+    return fit_main(report, width, wide=wide).table
+
+
+def fit_safety(report: RunReport, width: int | None = None, *, by_category: bool = False) -> Fitted | None:
     """The teen-safety measures, one row each, one column per provider: critical fails, major fails and
     over-refusals apart, each over the replies where it was decided, then provider blocks, blocks that
-    left out a required resource, unverified, needs-review and not-checked replies, errors, pending."""
+    left out a required resource, unverified, needs-review and not-checked replies, errors, pending.
+    Every column is required: an undecided count is never left out to save room."""
     sections = _safety_sections(report, by_category)
     if not sections:
         return None
-    table = Table(title=Text(SAFETY_TITLE))
-    if by_category:
-        table.add_column(Text(report.group_by), no_wrap=True)
-    table.add_column("measure")
-    for p in sections[0][1]:
-        table.add_column(Text(p), justify="right")
-    for i, (category, _, rows) in enumerate(sections):
-        if i:
-            table.add_section()
-        for j, row in enumerate(rows):
+    cols = ([Col(report.group_by, justify="left")] if by_category else []) + [Col("measure", justify="left")]
+    cols += [Col(p, label=True) for p in sections[0][1]]
+    rows, starts, styles = [], [], []
+    for category, _, section in sections:
+        starts.append(len(rows))
+        for j, row in enumerate(section):
             cells = [Text(c) for c in row]
             if j == 0:   # critical failures in red
                 for c in cells[1:]:
                     if not c.plain.startswith(("0/", "n/a", "-")):
                         c.stylize("bold red")
-            lead = [Text(category if j == 0 else "")] if by_category else []
-            table.add_row(*lead, *cells)
-    return table
+            rows.append(([Text(category if j == 0 else "")] if by_category else []) + cells)
+            styles.append(None)
+    return fit_table(cols, rows, width, title=Text(SAFETY_TITLE), sections=starts, row_styles=styles)
+
+
+def safety_table(report: RunReport, by_category: bool = False, width: int | None = None) -> Table | None:
+    fitted = fit_safety(report, width, by_category=by_category)
+    return None if fitted is None else fitted.table
 
 
 def markdown(report: RunReport) -> str:
@@ -230,10 +259,31 @@ def safety_markdown(report: RunReport, by_category: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def csv_text(report: RunReport) -> str:
+def csv_rows(report: RunReport, pairs: list | None = None) -> list[dict]:
+    """Every table of the report as rows with a `table` column: "main" (one row per provider and
+    group, the teen-safety measures included), "teen_safety" (the measures table, one row per measure
+    and provider, as shown), "rules" (one row per rule and provider) and "paired" (one row per
+    comparison)."""
+    rows = [{"table": "main", **g.as_dict()} for g in report.groups]
+    for category, providers, section in _safety_sections(report, False):
+        for measure, *values in section:
+            rows += [{"table": "teen_safety", "category": category, "provider": p, "measure": measure, "value": v}
+                     for p, v in zip(providers, values)]
+    for rule, by_provider in report.rules.items():
+        for provider, counts in by_provider.items():
+            rows.append({"table": "rules", "rule": rule, "severity": report.rule_severity.get(rule),
+                         "kind": rule_kind(rule), "provider": provider, **counts.as_dict(), "value": counts.cell()})
+    for r in pairs or []:
+        d = r.as_dict()
+        rows.append({"table": "paired", **{k: json.dumps(v) if isinstance(v, dict) else v for k, v in d.items()}})
+    return rows
+
+
+def csv_text(report: RunReport, pairs: list | None = None) -> str:
     buf = io.StringIO()
-    rows = [g.as_dict() for g in report.groups]
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["provider"], lineterminator="\n")
+    rows = csv_rows(report, pairs)
+    fields = list(dict.fromkeys(k for row in rows for k in row)) or ["table", "provider"]
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", restval="")
     writer.writeheader()
     writer.writerows({k: csv_cell("; ".join(v) if isinstance(v, list) else v) for k, v in row.items()}
                      for row in rows)
@@ -255,19 +305,16 @@ def json_text(report: RunReport) -> str:
     }, indent=2, default=str)
 
 
-def rules_table(report: RunReport) -> Table | None:
+def fit_rules(report: RunReport, width: int | None = None) -> Fitted | None:
     """Teen-safety verdicts per rule and provider: failures / replies with a decided verdict, a 95%
     interval on the failure rate, and the unverified, needs-review and blocked-without-resource
-    verdicts after it. Never averaged."""
+    verdicts after it. Never averaged; every column required."""
     if not report.rules:
         return None
     providers = [p["label"] for p in report.providers]
-    table = Table(title=Text("teen-safety rules: failures / replies decided [95% CI of the failure rate], "
-                             "+ undecided verdicts"))
-    table.add_column("rule", no_wrap=True)
-    table.add_column("severity")
-    for p in providers:
-        table.add_column(Text(p), justify="right", overflow="fold")
+    cols = [Col("rule", justify="left", no_wrap=True), Col("severity", justify="left")] + [Col(p, label=True)
+                                                                                       for p in providers]
+    rows = []
     for rule, by_provider in report.rules.items():
         cells = []
         critical = report.rule_severity.get(rule) == "critical" and rule_kind(rule) == "safety"
@@ -276,8 +323,14 @@ def rules_table(report: RunReport) -> Table | None:
             cells.append(Text("-") if counts is None else
                          Text(counts.cell(), style="bold red" if counts.failed and critical else ""))
         kind = " (over-refusal)" if rule_kind(rule) == "over_refusal" else ""
-        table.add_row(Text(rule), Text(report.rule_severity.get(rule, "") + kind), *cells)
-    return table
+        rows.append([Text(rule), Text(report.rule_severity.get(rule, "") + kind), *cells])
+    return fit_table(cols, rows, width, title=Text("teen-safety rules: failures / replies decided [95% CI of the "
+                                                   "failure rate], + undecided verdicts"))
+
+
+def rules_table(report: RunReport, width: int | None = None) -> Table | None:
+    fitted = fit_rules(report, width)
+    return None if fitted is None else fitted.table
 
 
 def rules_markdown(report: RunReport) -> str:
