@@ -114,8 +114,38 @@ def _split_row(raw: dict[str, Any], is_csv: bool) -> tuple[dict[str, Any], dict[
     return record, side, problems
 
 
+def is_export_record(raw: Any) -> bool:
+    """A line of `harness export`: the prompt as stored (an object), the reply with its outcome."""
+    return isinstance(raw, dict) and "run_id" in raw and "prompt_id" in raw and isinstance(raw.get("prompt"), dict)
+
+
+def _from_export(raw: dict[str, Any], where: dict[str, Any]) -> tuple[Prompt | None, dict[str, Any], list[Problem]]:
+    """(prompt, side, problems) of one `harness export` line: the prompt exactly as the run stored it
+    (category, rules, checks and category map included), the reply with its real outcome (a provider
+    block stays a block, an error or a pending sample is not scored)."""
+    from pydantic import ValidationError
+
+    try:
+        prompt = Prompt.model_validate(raw["prompt"])
+    except ValidationError as err:
+        return None, {}, [Problem(**where, field="prompt", message=f"is not a stored prompt: "
+                                  f"{err.errors()[0]['msg']} at {'.'.join(map(str, err.errors()[0]['loc']))}")]
+    reply = raw.get("reply")
+    if reply is not None and not (isinstance(reply, dict) and isinstance(reply.get("outcome"), str)
+                                  and reply["outcome"] in {o.value for o in Outcome}):
+        return None, {}, [Problem(**where, field="reply", message="is not a stored reply (an object with an outcome)")]
+    identity = raw.get("model_identity") if isinstance(raw.get("model_identity"), dict) else {}
+    side = {"reply": None if reply is None else (reply.get("text") or ""),
+            "outcome": None if reply is None else reply["outcome"],
+            "provider": None if raw.get("provider") is None else str(raw["provider"]),
+            "model": identity.get("model") or (reply or {}).get("model_reported"),
+            "repeat": raw.get("repeat"), "run_id": raw.get("run_id")}
+    return prompt, side, []
+
+
 def read_transcripts(path: Path) -> list[tuple[Prompt, dict[str, Any]]]:
-    """Validated (prompt, {reply, provider, model}) pairs in file order. Raises InputError."""
+    """Validated (prompt, {reply, provider, model, outcome}) pairs in file order; JSONL lines may be
+    transcripts or `harness export` records. Raises InputError."""
     problems: list[Problem] = []
     records = _raw_records(path, problems)
     rows: list[tuple[Prompt, dict[str, Any]]] = []
@@ -123,6 +153,12 @@ def read_transcripts(path: Path) -> list[tuple[Prompt, dict[str, Any]]]:
         where = {"file": str(path), "line": line}
         if not isinstance(raw, dict):
             problems.append(Problem(**where, message=f"a row must be an object of fields, got {type(raw).__name__}"))
+            continue
+        if is_export_record(raw):
+            prompt, side, found = _from_export(raw, where)
+            problems += found
+            if prompt is not None:
+                rows.append((prompt, side))
             continue
         record, side, own = _split_row(raw, path.suffix.lower() == ".csv")
         problems += [Problem(**where, field=field, message=message) for field, message in own]
@@ -176,20 +212,25 @@ def _rule_verdicts(prompt: Prompt, reply: Reply) -> list[dict[str, Any]]:
 
 
 def score_row(prompt: Prompt, side: dict[str, Any], scorers: list[str] | None) -> dict[str, Any]:
-    reply = Reply(text=side["reply"], outcome=Outcome.ANSWERED)
-    verdict = refusal_for_reply(reply)
+    outcome = side.get("outcome", Outcome.ANSWERED.value)
     names = scorers if scorers is not None else default_scorers(prompt)
     scores: dict[str, Score] = {}
-    for name in names:
-        result = SCORERS[name](prompt, reply)
-        scores[name] = result[0] if isinstance(result, list) else result  # a list starts with its summary
+    verdict = None
+    if outcome not in (None, Outcome.ERROR.value):   # a pending sample or an error is never scored
+        reply = Reply(text=side["reply"], outcome=Outcome(outcome))
+        verdict = refusal_for_reply(reply)
+        for name in names:
+            result = SCORERS[name](prompt, reply)
+            scores[name] = result[0] if isinstance(result, list) else result  # a list starts with its summary
+    rules = [] if outcome in (None, Outcome.ERROR.value) else _rule_verdicts(prompt, reply)
     return {
         "id": prompt.id, "provider": side.get("provider"), "model": side.get("model"), "category": prompt.category,
+        "outcome": outcome, "repeat": side.get("repeat"),
         "refusal": verdict.label.value if verdict else None,
         "refusal_evidence": verdict.evidence if verdict else None,
         "refusal_explanation": verdict.explanation if verdict else None,
         "scores": {name: {k: getattr(s, k) for k in SCORE_FIELDS} for name, s in scores.items()},
-        "rules": _rule_verdicts(prompt, reply),
+        "rules": rules,
     }
 
 
@@ -200,14 +241,16 @@ def score_row(prompt: Prompt, side: dict[str, Any], scorers: list[str] | None) -
 def csv_text(rows: list[dict[str, Any]]) -> str:
     names = list(dict.fromkeys(n for r in rows for n in r["scores"]))
     has_rules = any(r["rules"] is not None for r in rows)
-    header = ["id", "provider", "model", "category", "refusal", "refusal_evidence", "refusal_explanation"]
+    header = ["id", "provider", "model", "category", "outcome", "repeat", "refusal", "refusal_evidence",
+              "refusal_explanation"]
+    fixed = len(header)
     header += [f"{n}.{f}" for n in names for f in SCORE_FIELDS]
     header += ["rules_failed", "rules"] if has_rules else []
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
     for r in rows:
-        cells = [r[k] for k in header[:7]]
+        cells = [r[k] for k in header[:fixed]]
         cells += [r["scores"].get(n, {}).get(f) for n in names for f in SCORE_FIELDS]
         if has_rules:
             rules = r["rules"] or []
@@ -280,8 +323,10 @@ def score(
     category_map: Optional[Path] = typer.Option(
         None, "--category-map",
         help="A YAML file mapping your categories onto the teen-safety ones, e.g. {'Suicide & Self-Harm': [self-harm]}."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-provider summary on stderr."),
 ) -> None:
-    """Score recorded replies without calling any model: refusal label, accuracy scores, rule verdicts."""
+    """Score recorded replies (transcripts, or `harness export` output) without calling any model: refusal
+    label, accuracy scores, rule verdicts; a per-provider summary on stderr."""
     unknown = [s for s in scorer or [] if s not in SCORERS]
     if unknown:
         raise typer.BadParameter(f"unknown scorer {unknown[0]!r}; known: {', '.join(sorted(SCORERS))}",
@@ -298,3 +343,7 @@ def score(
     else:
         write_atomic(output, text)
         typer.echo(f"scored {len(rows)} rows -> {output}", err=True)
+    if not quiet:
+        from harness.cli.score_summary import print_summary
+
+        print_summary(rows)
