@@ -62,13 +62,22 @@ class ResponseCache:
                           (key, provider, reply.model_dump_json(), time.time()))
 
     def stats(self) -> dict[str, Any]:
+        """Entries, expired entries and bytes, in all and per provider; times as epoch seconds."""
+        now = time.time()
         total, oldest, newest = self.conn.execute(
             "SELECT COUNT(*), MIN(created_at), MAX(created_at) FROM responses").fetchone()
         expired = self.conn.execute("SELECT COUNT(*) FROM responses WHERE created_at < ?",
-                                    (time.time() - self.ttl_s,)).fetchone()[0]
-        by_provider = dict(self.conn.execute("SELECT provider, COUNT(*) FROM responses GROUP BY provider").fetchall())
-        return {"path": str(self.path), "entries": total, "expired": expired, "by_provider": by_provider,
-                "oldest": oldest, "newest": newest, "bytes": self.path.stat().st_size if self.path.exists() else 0}
+                                    (now - self.ttl_s,)).fetchone()[0]
+        rows = self.conn.execute(
+            "SELECT provider, COUNT(*), SUM(created_at < ?), MIN(created_at), MAX(created_at),"
+            " SUM(LENGTH(CAST(reply_json AS BLOB))) FROM responses GROUP BY provider ORDER BY provider",
+            (now - self.ttl_s,)).fetchall()
+        return {"path": str(self.path), "entries": total, "expired": expired,
+                "by_provider": {r[0]: r[1] for r in rows},
+                "providers": [{"provider": r[0], "entries": r[1], "expired": r[2] or 0, "oldest": r[3],
+                               "newest": r[4], "reply_bytes": r[5] or 0} for r in rows],
+                "oldest": oldest, "newest": newest, "ttl_s": self.ttl_s,
+                "bytes": self.path.stat().st_size if self.path.exists() else 0}
 
     def clear(self, older_than_s: float | None = None) -> int:
         if older_than_s is None:
