@@ -246,3 +246,29 @@ def test_a_store_of_schema_1_gets_the_lease_table_by_migration(tmp_path):
         assert store.lease("old-run") is None
     finally:
         store.close()
+
+
+def test_writers_opening_a_new_store_at_once_each_migrate_it_safely(tmp_path):
+    """Two runs started at once on a new results directory: each re-reads the schema version under the
+    write lock, so neither applies a migration the other has just applied."""
+    from harness.store.migrations import MIGRATIONS
+
+    errors: list[BaseException] = []
+    for attempt in range(5):
+        path = tmp_path / f"new{attempt}" / "harness.db"
+        barrier = threading.Barrier(6)
+
+        def open_store() -> None:
+            try:
+                barrier.wait(10)
+                Store(path).close()
+            except BaseException as err:   # collected: an exception in a thread would pass silently
+                errors.append(err)
+
+        threads = [threading.Thread(target=open_store) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert not errors, errors
+        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)

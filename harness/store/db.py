@@ -86,6 +86,10 @@ class Store:
                              f"({len(MIGRATIONS)}); upgrade the harness")
         for number in range(version + 1, len(MIGRATIONS) + 1):
             with self.transaction():
+                # Another process may have applied it since the version was read (two runs starting at
+                # once on a new store): read it again under the write lock.
+                if self.conn.execute("PRAGMA user_version").fetchone()[0] >= number:
+                    continue
                 for statement in MIGRATIONS[number - 1].split(";"):
                     if statement.strip():
                         self.conn.execute(statement)
