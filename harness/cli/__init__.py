@@ -12,7 +12,8 @@ from harness.cli import judge
 from harness.cli import rescore
 from harness.problems import InputError
 from harness.redact import redact
-from harness.store import StoreError
+from harness.runner.execute import Terminated
+from harness.store import LeaseHeld, StoreError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Run prompt suites against model providers, score the replies, compare providers.")
@@ -35,11 +36,16 @@ def main() -> None:
         for problem in err.problems:
             typer.echo(f"error: {redact(str(problem))}", err=True)
         sys.exit(2)
+    except LeaseHeld as err:   # another live process executes this run: one writer per run
+        typer.echo(f"error: {redact(str(err))}", err=True)
+        sys.exit(run.EXIT_LOCKED)
     except StoreError as err:
         typer.echo(f"error: {redact(str(err))}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(run.EXIT_SIGINT)
+    except Terminated:
+        sys.exit(run.EXIT_SIGTERM)
     except Exception as err:  # keep secrets out of tracebacks: print a redacted summary only
         typer.echo(f"internal error: {type(err).__name__}: {redact(str(err))}", err=True)
         typer.echo("please report this with the command you ran", err=True)
