@@ -261,6 +261,8 @@ class Store:
 
 
 def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":   # os.kill(pid, 0) would send CTRL_C_EVENT there: trust the heartbeat alone
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
