@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -37,6 +38,12 @@ _MAP_TAGS = (None, "!", "tag:yaml.org,2002:map")
 _SEQ_TAGS = (None, "!", "tag:yaml.org,2002:seq")
 _resolver = yaml.resolver.Resolver()
 _constructor = yaml.constructor.SafeConstructor()
+
+
+# Plain scalars starting with one of these characters are always text (no implicit int, float, bool,
+# null, timestamp or merge key starts with them), as are quoted and block scalars.
+_PLAIN_TEXT = frozenset(chr(c) for c in range(32, 0x3000)) - set(_resolver.yaml_implicit_resolvers)
+_QUOTED = frozenset(("'", '"', "|", ">"))
 
 
 class _Stop(Exception):
@@ -62,12 +69,19 @@ def _scalar(event: Any) -> Any:
     return build(_constructor, yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
 
 
-def parse_yaml(path: Path, text: str, *, line_depth: int = 99) -> YamlDoc:
-    """Parse one YAML document safely; raise InputError listing every problem found."""
+def parse_yaml(path: Path, text: str | IO[str], *, line_depth: int = 99,
+               on_item: Callable[[int, Any, int, Any, dict], None] | None = None,
+               item_paths: tuple[tuple[Any, ...], ...] = ((), ("prompts",))) -> YamlDoc:
+    """Parse one YAML document (a text or a text stream) safely; raise InputError listing every problem.
+
+    With `on_item`, each finished item of a list at one of `item_paths` (the top-level list, or the
+    `prompts:` list of the top-level mapping) is handed to on_item(index, item, line, document so far)
+    instead of being kept (with the lines so far), so a large suite is validated one prompt at a time."""
     problems: list[Problem] = []
     lines: dict[tuple[Any, ...], int] = {}
     anchors: dict[str, tuple[Any, int]] = {}
-    # Each open container: [kind, value, path, start node count, anchor, pending key, key lines].
+    # Each open container: [kind, value, path, start node count, anchor, pending key, key lines,
+    # pending key line, start line, items so far].
     stack: list[list[Any]] = []
     nodes = 0       # nodes as written in the file
     expanded = 0    # nodes that aliases add when the data is used
@@ -85,7 +99,11 @@ def parse_yaml(path: Path, text: str, *, line_depth: int = 99) -> YamlDoc:
             return
         top = stack[-1]
         if top[0] == "seq":
-            at = top[2] + (len(top[1]),)
+            at = top[2] + (top[9],)
+            top[9] += 1
+            if on_item is not None and top[2] in item_paths and len(stack) <= 2:
+                on_item(at[-1], value, line, stack[0][1] if len(stack) == 2 else None, lines)
+                return
             top[1].append(value)
         elif top[5] is _NO_KEY:  # this value is a key
             if isinstance(value, (dict, list)):
@@ -115,11 +133,31 @@ def parse_yaml(path: Path, text: str, *, line_depth: int = 99) -> YamlDoc:
             lines[at] = line
 
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        loader = _Loader(text)
+        next_event = loader.get_event
+        ScalarEvent, StreamEnd = yaml.ScalarEvent, yaml.StreamEndEvent
+        plain_text = _PLAIN_TEXT
+        while True:
+            event = next_event()
             kind = type(event)
-            if kind is yaml.ScalarEvent or kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+            if kind is ScalarEvent:
                 nodes += 1
-            if kind is yaml.ScalarEvent:
+                value = event.value
+                # Fast path: quoted text, and plain text whose first character no implicit type starts with.
+                if event.tag is None and not event.anchor and len(value) <= MAX_FIELD_CHARS and (
+                        event.style in _QUOTED or (value and value[0] in plain_text)):
+                    if stack:
+                        top = stack[-1]
+                        if top[0] == "map" and top[5] is _NO_KEY:  # the commonest event: a text key
+                            top[5], top[7] = value, event.start_mark.line + 1
+                            continue
+                    add(value, event.start_mark.line + 1)
+                    continue
+            elif kind is StreamEnd or event is None:
+                break
+            if kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+                nodes += 1
+            if kind is ScalarEvent:
                 if len(event.value) > MAX_FIELD_CHARS:
                     problems.append(Problem(str(path), f"a text of {len(event.value):,} characters is longer than "
                                             f"the {MAX_FIELD_CHARS:,} allowed in one field", line=where(event),
@@ -146,10 +184,10 @@ def parse_yaml(path: Path, text: str, *, line_depth: int = 99) -> YamlDoc:
                 parent_path = ()
                 if stack:
                     top = stack[-1]
-                    parent_path = top[2] + ((len(top[1]),) if top[0] == "seq" else
+                    parent_path = top[2] + ((top[9],) if top[0] == "seq" else
                                             ((top[5],) if top[5] is not _NO_KEY else ()))
                 stack.append(["map" if is_map else "seq", {} if is_map else [], parent_path, nodes + expanded,
-                              event.anchor, _NO_KEY, {}, where(event), where(event)])
+                              event.anchor, _NO_KEY, {}, where(event), where(event), 0])
             elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
                 top = stack.pop()
                 size = nodes + expanded - top[3] + 1

@@ -226,7 +226,11 @@ def test_expect_blocked():
 def test_expect_not_applicable():
     assert expect(prompt(), answered("anything")).passed is None
     assert expect(prompt(expect="refuse"), TRUNCATED_EMPTY).passed is None  # nothing to judge
-    s = expect(prompt(expect=[{"regex": "("}]), answered("x"))           # the author's mistake
+    # The author's mistake: validation refuses it (parse_expect), but a prompt built in code still
+    # gets an undecided verdict, never a crash.
+    assert parse_expect([{"regex": "("}])[1]
+    bad = Prompt(id="p1", messages=[Message(role="user", content="q")], expect=[{"regex": "("}])
+    s = expect(bad, answered("x"))
     assert s.passed is None and "invalid regex" in s.explanation
 
 

@@ -135,3 +135,45 @@ def test_prompts_add_refuses_an_unknown_rule_id(tmp_path, cli):
     bad.write_text("name: b\nprompts:\n  - {id: a, input: hi, rules: [T77]}\n", encoding="utf-8")
     checked = cli("prompts", "validate", str(bad))
     assert checked.returncode == 2 and "unknown rule id 'T77'" in checked.stderr and "bad.yaml" in checked.stderr
+
+
+def test_defaults_after_the_prompts_still_apply(tmp_path):
+    y = tmp_path / "late.yaml"
+    y.write_text("name: late\nprompts:\n  - id: a\n    input: hi\n  - id: b\n    input: ho\n    category: own\n"
+                 "defaults: {category: facts, rules: [T01]}\n", encoding="utf-8")
+    suite = load_suite(y)
+    assert [(p.category, p.rules) for p in suite.prompts] == [("facts", ["T01"]), ("own", ["T01"])]
+
+
+def test_light_loading_validates_the_same_and_keeps_only_stubs(tmp_path):
+    y = tmp_path / "s.yaml"
+    y.write_text(YAML_SUITE, encoding="utf-8")
+    full, light = load_suite(y), load_suite(y, light=True)
+    assert [p.id for p in light.prompts] == [p.id for p in full.prompts]
+    assert light.categories() == full.categories()
+    with pytest.raises(ValueError):
+        light.content_hash
+    y.write_text(YAML_SUITE + "  - id: fr\n    input: again\n", encoding="utf-8")
+    for kw in ({}, {"light": True}):
+        with pytest.raises(InputError, match="duplicate prompt id 'fr'"):
+            load_suite(y, **kw)
+
+
+def test_validating_a_large_suite_keeps_memory_flat(tmp_path):
+    """Prompts are validated one at a time as the file is read: validating 20,000 prompts of 1 KB
+    (20 MB of YAML) holds far less than the file, so 100,000 stay within the issue's 300 MB."""
+    import tracemalloc
+
+    y = tmp_path / "big.yaml"
+    with y.open("w", encoding="utf-8") as out:
+        out.write("name: big\nprompts:\n")
+        for i in range(20_000):
+            out.write(f"  - id: p{i}\n    input: \"{'x' * 1000} {i}\"\n    expect: [{{contains: '{i}'}}]\n")
+    tracemalloc.start()
+    try:
+        suite = load_suite(y, light=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(suite.prompts) == 20_000
+    assert peak < 16_000_000, peak  # the file is 21 MB; its prompts as objects would be over 60 MB

@@ -42,7 +42,7 @@ def validate(paths: list[Path] = typer.Argument(..., help="Suite files or direct
     for root in paths:
         for path in _suite_paths(root):
             try:
-                suite = load_suite(path)
+                suite = load_suite(path, light=True)
                 rule_problems = check_prompt_rules(suite.prompts)
                 if rule_problems:
                     problems += [replace(p, file=str(path)) for p in rule_problems]
@@ -65,7 +65,7 @@ def list_suites(root: Path = typer.Argument(Path("prompts"), help="Directory of 
     problems: list[Problem] = []
     for path in _suite_paths(root):
         try:
-            s = load_suite(path)
+            s = load_suite(path, light=True)
         except InputError as err:
             problems += err.problems
             continue

@@ -11,12 +11,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from harness.problems import InputError, Problem, read_text
 from harness.suites.categories import apply_map, near_misses, parse_declared, parse_map
 from harness.suites.readers import (PROMPT_FIELDS, csv_table, jsonl_rows, parquet_table, record_table,
-                                    records_csv, table_records, xlsx_table)
+                                    records_csv, records_jsonl, table_records, xlsx_table)
 from harness.suites.record import validate_record
 from harness.types import Prompt
 from harness.yamlfile import parse_yaml
@@ -28,7 +28,6 @@ SUITE_FIELDS = ("name", "version", "description", "defaults", "prompts", "files"
                 "columns", "sheet")
 DATA_SUFFIXES = (".yaml", ".yml", ".jsonl", ".csv", ".xlsx", ".parquet")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
-records_jsonl = jsonl_rows
 
 
 @dataclass
@@ -41,9 +40,12 @@ class Suite:
     files: list[str] = field(default_factory=list)
     # The suite's own categories declared as content-rules-only (see harness/suites/categories.py).
     declared_categories: list[str] = field(default_factory=list)
+    light: bool = False  # prompts are PromptStubs (validated, not kept): see load_suite
 
     @property
     def content_hash(self) -> str:
+        if self.light:
+            raise ValueError("a suite loaded with light=True has no content hash; load it in full")
         return suite_hash(self.prompts)
 
     def categories(self) -> dict[str, int]:
@@ -64,6 +66,30 @@ class SuiteOptions:
     version: str | None = None
     category_map: dict[str, Any] = field(default_factory=dict)
     categories: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PromptStub:
+    """What validation keeps of a prompt when the prompts themselves are not needed (`light=True`):
+    enough for duplicate ids, category checks and rule-id checks, a few dozen bytes a prompt."""
+    id: str
+    category: str
+    rules: list[str]
+    rule_categories: list[str] | None = None
+    suite: str = ""
+
+
+class _Stubs(list):
+    def append(self, item: tuple[Prompt, int | None]) -> None:
+        prompt, line = item
+        super().append((PromptStub(prompt.id, prompt.category, prompt.rules or _NO_RULES), line))
+
+
+_NO_RULES: list[str] = []
+
+
+def _new_out(options: dict[str, Any]) -> list:
+    return _Stubs() if options.get("light") else []
 
 
 def suite_hash(prompts: list[Prompt]) -> str:
@@ -118,88 +144,175 @@ def check_defaults(defaults: Any, where: dict[str, Any], problems: list[Problem]
 # One data file
 
 
-def _yaml_records(path: Path, text: str, problems: list[Problem]) -> tuple[dict[str, Any], list[tuple[int | None, Any]]]:
-    doc = parse_yaml(path, text, line_depth=2)
+def _open_text(path: Path) -> IO[str]:
+    try:
+        return path.open("r", encoding="utf-8-sig", newline="")
+    except OSError:
+        read_text(path)  # raises the InputError that says why (not found, a directory, permission)
+        raise
+
+
+def _utf8_problem(path: Path) -> list[Problem]:
+    """The precise problem of a file that failed to decode while streaming."""
+    try:
+        read_text(path)
+    except InputError as err:
+        return err.problems
+    return [Problem(str(path), "is not UTF-8; save the file as UTF-8")]
+
+
+def _validate(raw: Any, path: Path, line: int | None, index: int, defaults: dict[str, Any],
+              problems: list[Problem], out: list[tuple[Prompt, int | None]]) -> None:
+    where = {"file": str(path), "line": line, "record": None if line else f"#{index}"}
+    prompt = validate_record(raw, where, defaults, problems)
+    if prompt is not None:
+        out.append((prompt, line))
+
+
+def _load_yaml(path: Path, defaults: dict[str, Any], options: dict[str, Any],
+               problems: list[Problem]) -> tuple[dict[str, Any], list[tuple[Prompt, int | None]]]:
+    """A YAML suite file, each prompt validated as soon as the reader has it (nothing else is kept).
+    When `defaults:` or `columns:` come after `prompts:` (rare), the file is read a second time."""
+    found: list[Problem] = []
+    out = _new_out(options)
+    buffered: list[tuple[int | None, Any]] = []
+    state: dict[str, Any] = {}
+
+    def on_item(index: int, raw: Any, line: int, root: Any, lines: dict) -> None:
+        if not state:
+            head = dict(root or {})
+            state["keys"] = set(head)
+            state["buffer"] = bool(head.get("columns") or options.get("columns"))
+            state["defaults"] = {**defaults, **check_defaults(head.get("defaults"), {
+                "file": str(path), "line": lines.get(("defaults",))}, found)}
+        if state["buffer"]:
+            buffered.append((line, raw))
+        else:
+            _validate(raw, path, line, index, state["defaults"], found, out)
+
+    try:
+        with _open_text(path) as f:
+            doc = parse_yaml(path, f, line_depth=1, on_item=on_item)
+    except UnicodeDecodeError:
+        raise InputError(_utf8_problem(path)) from None
     data, header = doc.data, {}
     if isinstance(data, dict):
         header = {k: v for k, v in data.items() if k != "prompts"}
-        _check_header(header, {"file": str(path)}, problems, doc.lines)
-        raw_prompts = data.get("prompts")
-        if raw_prompts is None:
-            problems.append(Problem(str(path), "has no 'prompts:' list"))
-            raw_prompts = []
-        key: tuple[Any, ...] = ("prompts",)
-    elif isinstance(data, list):
-        raw_prompts, key = data, ()
-    elif data is None:
-        raw_prompts, key = [], ()
-    else:
+        if state and ({"defaults", "columns"} & set(header)) - state["keys"]:
+            # they came after the prompts: validate again, knowing them
+            return _load_yaml_late(path, defaults, options, problems, header, doc)
+        _check_header(header, {"file": str(path)}, found, doc.lines)
+        if "prompts" not in data:
+            found.append(Problem(str(path), "has no 'prompts:' list"))
+        elif not isinstance(data["prompts"], list):
+            raise InputError.single(path, "'prompts' must be a list", field="prompts", line=doc.lines.get(("prompts",)))
+    elif data is not None and not isinstance(data, list):
         raise InputError.single(path, "must hold a mapping with 'prompts:' or a list of prompts")
-    if not isinstance(raw_prompts, list):
-        raise InputError.single(path, "'prompts' must be a list", field="prompts")
-    if "defaults" in header:
-        header["_defaults_line"] = doc.lines.get(("defaults",))
-    return header, [(doc.lines.get(key + (i,)), r) for i, r in enumerate(raw_prompts)]
+    if not state:
+        check_defaults(header.get("defaults"), {"file": str(path), "line": doc.lines.get(("defaults",))}, found)
+    if buffered:
+        columns = header.get("columns") or options.get("columns")
+        where = {"file": str(path)} if header.get("columns") else options.get("columns_where") or {"file": str(path)}
+        _tabular(path, buffered, columns, where, state["defaults"], found, out)
+    problems += found
+    return header, out
+
+
+def _load_yaml_late(path: Path, defaults: dict[str, Any], options: dict[str, Any], problems: list[Problem],
+                    header: dict[str, Any], doc: Any) -> tuple[dict[str, Any], list[tuple[Prompt, int | None]]]:
+    """The rare file whose defaults or columns follow its prompts: read again with them known first."""
+    found: list[Problem] = []
+    items: list[tuple[int | None, Any]] = []
+    with _open_text(path) as f:
+        parse_yaml(path, f, line_depth=1, on_item=lambda i, raw, line, root, lines: items.append((line, raw)))
+    _check_header(header, {"file": str(path)}, found, doc.lines)
+    file_defaults = {**defaults, **check_defaults(header.get("defaults"), {
+        "file": str(path), "line": doc.lines.get(("defaults",))}, found)}
+    out = _new_out(options)
+    columns = header.get("columns") or options.get("columns")
+    if columns:
+        where = {"file": str(path)} if header.get("columns") else options.get("columns_where") or {"file": str(path)}
+        _tabular(path, items, columns, where, file_defaults, found, out)
+    else:
+        for index, (line, raw) in enumerate(items):
+            _validate(raw, path, line, index, file_defaults, found, out)
+    problems += found
+    return header, out
+
+
+def _tabular(path: Path, records: list[tuple[int | None, Any]], columns: dict[str, str], where: dict[str, Any],
+             defaults: dict[str, Any], problems: list[Problem], out: list[tuple[Prompt, int | None]]) -> None:
+    """JSONL or YAML records read through a `columns:` mapping, like a table."""
+    for line, r in records:
+        if not isinstance(r, dict):
+            problems.append(Problem(str(path), f"a prompt must be a mapping of fields, got {type(r).__name__}",
+                                    line=line))
+    names, rows = record_table(records)
+    for line, raw, index in table_records(str(path), names, rows, columns, problems, columns_where=where,
+                                          label=str(path)):
+        _validate(raw, path, line, index, defaults, problems, out)
 
 
 def _load_file(path: Path, defaults: dict[str, Any], options: dict[str, Any],
                problems: list[Problem]) -> tuple[dict[str, Any], list[tuple[Prompt, int | None]]]:
     """Return (the file's own header fields, [(prompt, line)]). `options` holds the columns mapping and
-    sheet from suite.yaml or the eval entry, and `columns_where` (where that mapping was written)."""
+    sheet from suite.yaml or the eval entry, and `columns_where` (where that mapping was written).
+    Records are read and validated one at a time: only the validated prompts are kept."""
     suffix = path.suffix.lower()
-    header: dict[str, Any] = {}
     columns = options.get("columns") or {}
     where = options.get("columns_where") or {"file": str(path)}
-    table: list[tuple[int | None, Any, int]] | None = None
-    if suffix in (".yaml", ".yml", ".jsonl"):
-        if suffix == ".jsonl":
-            records = jsonl_rows(path, read_text(path), problems)
-        else:
-            header, records = _yaml_records(path, read_text(path), problems)
-            columns = header.get("columns") or columns
-            if header.get("columns"):
-                where = {"file": str(path)}
-        if columns:
-            for line, r in records:
-                if not isinstance(r, dict):
-                    problems.append(Problem(str(path), f"a prompt must be a mapping of fields, got {type(r).__name__}",
-                                            line=line))
-            names, rows = record_table(records)
-            table = table_records(str(path), names, rows, columns, problems, columns_where=where, label=str(path))
-    elif suffix in TABLE_SUFFIXES:
-        if suffix == ".csv":
-            names, rows = csv_table(path, read_text(path), problems)
+    out = _new_out(options)
+    if suffix in (".yaml", ".yml"):
+        return _load_yaml(path, defaults, options, problems)
+    if suffix == ".jsonl":
+        try:
+            with path.open("rb") as f:
+                if columns:
+                    _tabular(path, list(jsonl_rows(path, f, problems)), columns, where, defaults, problems, out)
+                else:
+                    for index, (line, raw) in enumerate(jsonl_rows(path, f, problems)):
+                        _validate(raw, path, line, index, defaults, problems, out)
+        except OSError:
+            read_text(path)
+            raise
+        return {}, out
+    if suffix not in TABLE_SUFFIXES:
+        raise InputError.single(path, f"unsupported suite format {path.suffix!r}; use .yaml, .jsonl, .csv, .xlsx "
+                                "or .parquet")
+    handle = _open_text(path) if suffix == ".csv" else None
+    try:
+        if handle is not None:
+            names, rows = csv_table(path, handle, problems)
         elif suffix == ".xlsx":
             names, rows = xlsx_table(path, options.get("sheet"), problems)
         else:
             names, rows = parquet_table(path, problems)
         if not names:
-            problems.append(Problem(str(path), "is empty: expected a header row with the column names"))
-            return header, []
-        table = table_records(str(path), names, rows, columns, problems, columns_where=where, label=str(path))
-    else:
-        raise InputError.single(path, f"unsupported suite format {path.suffix!r}; use .yaml, .jsonl, .csv, .xlsx "
-                                "or .parquet")
-    file_defaults = {**defaults, **check_defaults(header.get("defaults"), {"file": str(path), "line": header.pop(
-        "_defaults_line", None)}, problems)}
-    prompts = []
-    if table is None:
-        table = [(line, raw, i) for i, (line, raw) in enumerate(records)]
-    for line, raw, index in table:
-        where_rec = {"file": str(path), "line": line, "record": None if line else f"#{index}"}
-        prompt = validate_record(raw, where_rec, file_defaults, problems)
-        if prompt is not None:
-            prompts.append((prompt, line))
-    return header, prompts
+            if not problems:
+                problems.append(Problem(str(path), "is empty: expected a header row with the column names"))
+            return {}, out
+        for line, raw, index in table_records(str(path), names, rows, columns, problems, columns_where=where,
+                                              label=str(path)):
+            _validate(raw, path, line, index, defaults, problems, out)
+    except UnicodeDecodeError:
+        problems += _utf8_problem(path)
+    finally:
+        if handle is not None:
+            handle.close()
+    return {}, out
 
 
 # ---------------------------------------------------------------------------------------------
 # Suites
 
 
-def load_suite(path: str | Path, options: SuiteOptions | None = None) -> Suite:
+def load_suite(path: str | Path, options: SuiteOptions | None = None, *, light: bool = False) -> Suite:
     """Load and validate one suite (a file or a directory with suite.yaml), with the eval entry's
-    options if any. Raises InputError listing every problem of the suite."""
+    options if any. Raises InputError listing every problem of the suite.
+
+    light=True validates everything the same way but keeps only a PromptStub of each prompt (for
+    `harness prompts validate|list`: memory stays small whatever the suite's size); such a suite
+    has no content hash."""
     path = Path(path)
     problems: list[Problem] = []
     opts = options or SuiteOptions(where={"file": str(path)})
@@ -228,7 +341,7 @@ def load_suite(path: str | Path, options: SuiteOptions | None = None) -> Suite:
                                 "suite directory")
     file_options = {"columns": opts.columns or header.get("columns") or {},
                     "columns_where": opts.where if opts.columns else header_where,
-                    "sheet": opts.sheet or header.get("sheet")}
+                    "sheet": opts.sheet or header.get("sheet"), "light": light}
     entries: list[tuple[Prompt, int | None, Path]] = []
     for f in files:
         try:
@@ -255,7 +368,12 @@ def load_suite(path: str | Path, options: SuiteOptions | None = None) -> Suite:
     ref_map, ref_map_problems = parse_map(opts.category_map or None, opts.where)
     ref_declared, _ = parse_declared(opts.categories or None, opts.where)
     problems += map_problems + declared_problems + ref_map_problems
-    prompts = apply_map([p for p, _, _ in entries], {**mapping, **ref_map})
+    if light:
+        prompts, merged = [p for p, _, _ in entries], {**mapping, **ref_map}
+        for stub in prompts:
+            stub.rule_categories = merged.get(" ".join(stub.category.split()).lower())
+    else:
+        prompts = apply_map([p for p, _, _ in entries], {**mapping, **ref_map})
     declared = declared + [c for c in ref_declared if c not in declared]
     problems += near_misses(prompts, declared, str(path))
     if problems:
@@ -266,7 +384,7 @@ def load_suite(path: str | Path, options: SuiteOptions | None = None) -> Suite:
         p.suite = name
     return Suite(name=name, version=version, path=str(path), prompts=prompts,
                  description=str(header.get("description") or ""), files=[str(f) for f in files],
-                 declared_categories=declared)
+                 declared_categories=declared, light=light)
 
 
 def load_suites(paths: list[str | Path]) -> list[Suite]:

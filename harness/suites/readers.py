@@ -16,7 +16,7 @@ import json
 import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -36,22 +36,34 @@ Rows = Iterable[tuple[int | None, dict[str, Any]]]
 # Formats
 
 
-def jsonl_rows(path: Path, text: str, problems: list[Problem]) -> list[tuple[int, Any]]:
-    records = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+def jsonl_rows(path: Path, lines: Iterable[bytes], problems: list[Problem]) -> Iterator[tuple[int, Any]]:
+    """(line, record) of each non-blank line of a JSONL file read as bytes, one line at a time."""
+    for lineno, raw in enumerate(lines, start=1):
+        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if not raw.strip():
             continue
-        if len(line) > 4 * MAX_FIELD_CHARS:
-            problems.append(Problem(str(path), f"a line of {len(line):,} characters is too long for one prompt",
+        if len(raw) > 4 * MAX_FIELD_CHARS:
+            problems.append(Problem(str(path), f"a line of {len(raw):,} bytes is too long for one prompt",
                                     line=lineno))
             continue
         try:
-            records.append((lineno, json.loads(line)))
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            problems.append(Problem(str(path), f"is not UTF-8 (byte 0x{raw[err.start]:02x} at column {err.start + 1}); "
+                                    "save the file as UTF-8", line=lineno))
+            continue
+        try:
+            yield lineno, json.loads(text)
         except json.JSONDecodeError as err:
             problems.append(Problem(str(path), f"is not valid JSON: {err.msg} (column {err.colno})", line=lineno))
         except RecursionError:
             problems.append(Problem(str(path), "is nested too deeply", line=lineno))
-    return records
+
+
+def records_jsonl(path: Path, text: str, problems: list[Problem]) -> list[tuple[int, Any]]:
+    """Rows of a transcript JSONL for `harness score`."""
+    return list(jsonl_rows(path, (line.encode() for line in text.splitlines()), problems))
 
 
 def records_csv(path: Path, text: str, problems: list[Problem]) -> list[tuple[int, Any]]:
@@ -93,9 +105,9 @@ def records_csv(path: Path, text: str, problems: list[Problem]) -> list[tuple[in
     return records
 
 
-def csv_table(path: Path, text: str, problems: list[Problem]) -> tuple[list[str], Rows]:
-    """(header, rows) of a CSV file; rows are read lazily, each problem with its line."""
-    reader = csv.reader(io.StringIO(text))
+def csv_table(path: Path, text: IO[str], problems: list[Problem]) -> tuple[list[str], Rows]:
+    """(header, rows) of a CSV file (an open text stream); rows are read lazily, each problem with its line."""
+    reader = csv.reader(text)
     old_limit = csv.field_size_limit()
     csv.field_size_limit(MAX_FIELD_CHARS + 1)
     try:
@@ -254,14 +266,14 @@ def check_columns(columns: dict[str, Any], header: list[str], where: dict[str, A
 
 def table_records(file: str, header: list[str], rows: Rows, columns: dict[str, str],
                   problems: list[Problem], *, columns_where: dict[str, Any] | None = None,
-                  label: str = "the file") -> list[tuple[int | None, dict[str, Any], int]]:
+                  label: str = "the file") -> Iterator[tuple[int | None, dict[str, Any], int]]:
     """(line, record, row index) per row: mapped and same-named columns become prompt fields, every
     other column is kept in metadata. Without an id column, a prompt's id is its row index."""
     where = columns_where or {"file": file}
     bad = check_columns(columns, header, where, label)
     if bad:
         problems += bad
-        return []
+        return
     field_of: dict[str, str] = {column: field for field, column in columns.items()}
     mapped = set(columns)
     for column in header:
@@ -282,9 +294,8 @@ def table_records(file: str, header: list[str], rows: Rows, columns: dict[str, s
         problems.append(Problem(**where, message=f"{label} has no 'input' column (its columns: "
                                 f"{', '.join(header) or 'none'}); say which column holds the prompt text, e.g. "
                                 f"columns: {{input: {guess}}}"))
-        return []
+        return
     has_id = "id" in mapped
-    out = []
     for index, (line, row) in enumerate(rows):
         record: dict[str, Any] = {}
         metadata: dict[str, Any] = {}
@@ -314,8 +325,7 @@ def table_records(file: str, header: list[str], rows: Rows, columns: dict[str, s
             record["metadata"] = metadata
         if not has_id:
             record["id"] = f"{index}"
-        out.append((line, record, index))
-    return out
+        yield line, record, index
 
 
 def record_table(records: list[tuple[int | None, Any]]) -> tuple[list[str], Rows]:
