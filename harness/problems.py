@@ -60,3 +60,13 @@ def read_text(path: Path) -> str:
             path, f"is not UTF-8 (byte 0x{data[err.start]:02x} at byte {err.start}); save the file as UTF-8",
             line=line,
         ) from None
+
+
+def did_you_mean(word: str, known, *, cutoff: float = 0.6) -> str:
+    """'; did you mean 'x'?' for the closest of `known`, else '; known: a, b, c' (for messages about an
+    unknown name: a scorer, a field, a --group-by key)."""
+    import difflib
+
+    names = sorted(str(k) for k in known)
+    close = difflib.get_close_matches(str(word), names, n=1, cutoff=cutoff)
+    return f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(names)}"

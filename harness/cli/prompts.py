@@ -7,10 +7,10 @@ from typing import Optional
 
 import typer
 import yaml
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from harness.cli.common import table_console
 from harness.problems import InputError, Problem
 from harness.scoring.rules import check_prompt_rules, default_ruleset
 from harness.suites import add_prompt, load_suite
@@ -71,7 +71,7 @@ def list_suites(root: Path = typer.Argument(Path("prompts"), help="Directory of 
             continue
         cats = ", ".join(f"{c} {n}" for c, n in s.categories().items())
         table.add_row(*(Text(v) for v in (s.name, s.version, str(len(s.prompts)), cats, str(path))))
-    Console().print(table)
+    table_console().print(table)
     if problems:
         raise InputError(problems)
 

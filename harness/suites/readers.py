@@ -68,6 +68,8 @@ def records_jsonl(path: Path, text: str, problems: list[Problem]) -> list[tuple[
 
 def records_csv(path: Path, text: str, problems: list[Problem]) -> list[tuple[int, Any]]:
     """Rows of a transcript CSV for `harness score` (prompt columns as fields, the rest in metadata)."""
+    if len(text) > MAX_FIELD_CHARS and csv.field_size_limit() < MAX_FIELD_CHARS + 1:
+        csv.field_size_limit(MAX_FIELD_CHARS + 1)  # a long reply is not an error; the record check caps it
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         return []
@@ -75,7 +77,14 @@ def records_csv(path: Path, text: str, problems: list[Problem]) -> list[tuple[in
         # Conversation logs and spreadsheets usually call it "prompt".
         reader.fieldnames = ["input" if f == "prompt" else f for f in reader.fieldnames]
     records = []
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            problems.append(Problem(str(path), f"cannot be read as CSV: {err}", line=reader.line_num))
+            break
         line = reader.line_num
         if None in row:
             problems.append(Problem(str(path), "has more cells than the header has columns", line=line))
