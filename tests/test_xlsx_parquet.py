@@ -208,3 +208,12 @@ def test_parquet_suite_with_list_and_number_columns(tmp_path):
     suite = load_hub_suite(SuiteRef(path=str(tmp_path / "p.parquet"),
                                     columns={"input": "question", "target": "answers"}), tmp_path / "e.yaml")
     assert suite.prompts[0].target == ["4", "four"] and suite.prompts[0].metadata == {"difficulty": 0.5}
+
+
+def test_a_missing_local_file_named_as_hub_is_not_asked_of_the_hub(tmp_path):
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(InputError, match="suite file 'data.xlsx' not found"):
+        load_hub_suite(SuiteRef(hub="data.xlsx", columns={"input": "q"}), tmp_path / "eval.yaml")
+    assert time.monotonic() - started < 5  # no hub retries

@@ -54,6 +54,13 @@ def load_hub_suite(ref: Any, eval_path: Path, index: int | None = None) -> Suite
     if local is not None and ((local.is_file() and local.suffix.lower() in DATA_SUFFIXES)
                               or (local.is_dir() and (local / "suite.yaml").exists())):
         return load_suite(local, opts)
+    suffix = Path(source).suffix.lower()
+    if local is None and suffix in DATA_SUFFIXES + (".json", ".xls", ".tsv"):
+        # A file name, not a hub dataset: say so now rather than ask the hub for it.
+        raise InputError.single(eval_path, f"suite file {source!r} not found next to the eval file or in the "
+                                "current directory", field="suites", record=opts.where.get("record"))
+    if suffix == ".xls":
+        raise InputError.single(local, "is an old-style Excel file; save it as .xlsx (Excel: File > Save As)")
     if local is not None and local.is_file() and local.suffix.lower() == ".json":
         return _load_dataset(ref, eval_path, opts, str(local), builder="json")
     if local is not None and local.is_file():
