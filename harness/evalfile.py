@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from harness.problems import InputError, Problem
 from harness.providers.base import GenerationParams, ProviderConfig
@@ -61,6 +61,7 @@ class SuiteRef(BaseModel):
     # Their categories onto ours (harness/suites/categories.py), and categories declared content-rules-only.
     category_map: dict[str, list[str] | str] = Field(default_factory=dict)
     categories: list[str] = Field(default_factory=list)
+    _line: int | None = PrivateAttr(default=None)  # where the entry is in the eval file
 
     @model_validator(mode="after")
     def _one_source(self) -> "SuiteRef":
@@ -286,7 +287,8 @@ def load_eval(path: str | Path) -> EvalSpec:
     problems += _raw_problems(path, data, doc.lines)
     if spec is None:
         raise InputError(problems)
-    for ref in spec.suites:
+    for i, ref in enumerate(spec.suites):
+        ref._line = doc.lines.get(("suites", i))
         if ref.path is not None:
             resolved = resolve_path(path, ref.path)
             if resolved is not None:

@@ -132,7 +132,7 @@ def test_columns_naming_a_missing_column_or_field(tmp_path, tiny_gguf):
     with pytest.raises(InputError) as err:
         plan_run(_eval(tmp_path, tiny_gguf, entry))
     text = str(err.value)
-    assert "eval.yaml" in text and "has no column 'qeury'" in text and "did you mean 'query'" in text
+    assert "eval.yaml:3" in text and "has no column 'qeury'" in text and "did you mean 'query'" in text
     assert "columns.categroy" in text and "did you mean 'category'" in text
 
 

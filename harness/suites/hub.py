@@ -31,8 +31,8 @@ def suite_options(ref: Any, eval_path: Path, index: int | None = None) -> SuiteO
         defaults.setdefault("category", ref.category)
     if getattr(ref, "rules", None):
         defaults.setdefault("rules", list(ref.rules))
-    where = {"file": str(eval_path), "record": f"suites[{index}]" if index is not None else
-             f"suite {ref.name or ref.hub or ref.path}"}
+    where = {"file": str(eval_path), "line": getattr(ref, "_line", None),
+             "record": f"suites[{index}]" if index is not None else f"suite {ref.name or ref.hub or ref.path}"}
     return SuiteOptions(where=where, columns=dict(ref.columns or {}), defaults=defaults,
                         sheet=getattr(ref, "sheet", None), name=ref.name, version=ref.version,
                         category_map=dict(ref.category_map or {}), categories=list(ref.categories or []))
@@ -58,7 +58,7 @@ def load_hub_suite(ref: Any, eval_path: Path, index: int | None = None) -> Suite
     if local is None and suffix in DATA_SUFFIXES + (".json", ".xls", ".tsv"):
         # A file name, not a hub dataset: say so now rather than ask the hub for it.
         raise InputError.single(eval_path, f"suite file {source!r} not found next to the eval file or in the "
-                                "current directory", field="suites", record=opts.where.get("record"))
+                                "current directory", field="suites", record=opts.where.get("record"), line=opts.where.get("line"))
     if suffix == ".xls":
         raise InputError.single(local, "is an old-style Excel file; save it as .xlsx (Excel: File > Save As)")
     if local is not None and local.is_file() and local.suffix.lower() == ".json":
