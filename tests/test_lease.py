@@ -254,9 +254,9 @@ def test_writers_opening_a_new_store_at_once_each_migrate_it_safely(tmp_path):
     from harness.store.migrations import MIGRATIONS
 
     errors: list[BaseException] = []
-    for attempt in range(5):
+    for attempt in range(10):
         path = tmp_path / f"new{attempt}" / "harness.db"
-        barrier = threading.Barrier(6)
+        barrier = threading.Barrier(12)
 
         def open_store() -> None:
             try:
@@ -265,7 +265,7 @@ def test_writers_opening_a_new_store_at_once_each_migrate_it_safely(tmp_path):
             except BaseException as err:   # collected: an exception in a thread would pass silently
                 errors.append(err)
 
-        threads = [threading.Thread(target=open_store) for _ in range(6)]
+        threads = [threading.Thread(target=open_store) for _ in range(12)]
         for t in threads:
             t.start()
         for t in threads:

@@ -70,13 +70,26 @@ class Store:
                                     "choose a writable place with --results") from None
         self.conn.row_factory = sqlite3.Row
         try:
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
-            self.conn.execute("PRAGMA busy_timeout=5000")
-            self._migrate()
+            self._prepare()
         except sqlite3.DatabaseError as err:
             self.conn.close()
             raise InputError.single(self.path, f"is not a usable results store ({err})") from None
+
+    def _prepare(self) -> None:
+        """WAL, foreign keys, the schema. Processes opening a new store at once (two runs started
+        together) can meet SQLite's lock-upgrade deadlock while switching to WAL or migrating, which it
+        reports as 'database is locked' at once, without waiting: retried, with a bounded backoff."""
+        self.conn.execute("PRAGMA busy_timeout=5000")
+        for attempt in range(1, 41):
+            try:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA foreign_keys=ON")
+                self._migrate()
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or attempt == 40:
+                    raise
+                time.sleep(min(0.01 * attempt, 0.2))
 
     # -- schema ----------------------------------------------------------------------------------
     def _migrate(self) -> None:
