@@ -154,3 +154,9 @@ def test_unknown_provider_kind_says_how_to_add_one(tmp_path):
     eval_path = write_eval(tmp_path, ["match"], model="echoo/v1")
     with pytest.raises(InputError, match="unknown provider 'echoo'"):
         load_eval(eval_path)
+
+
+def test_scorers_command_is_registered(cli):
+    done = cli("scorers")
+    assert done.returncode == 0, done.stderr
+    assert "teen_safety" in done.stdout and "module:function" in done.stdout

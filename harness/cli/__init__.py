@@ -10,6 +10,7 @@ from harness.cli import cache, prompts, providers, results, run
 from harness.cli import score
 from harness.cli import judge
 from harness.cli import rescore
+from harness.cli import scorers
 from harness.problems import InputError
 from harness.redact import redact
 from harness.runner.execute import Terminated
@@ -24,6 +25,7 @@ app.command("export")(results.export)
 app.command("providers")(providers.providers)
 app.command("score")(score.score)
 app.command("rescore")(rescore.rescore)
+app.command("scorers")(scorers.scorers)
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(cache.app, name="cache")
 app.add_typer(judge.app, name="judge")

@@ -13,7 +13,8 @@ from harness.cli.common import table_console
 
 def _summary(fn) -> str:
     doc = inspect.getdoc(fn) or ""
-    return " ".join(doc.split("\n\n")[0].split())
+    first = " ".join(doc.split("\n\n")[0].split())
+    return first.split(". ")[0].rstrip(".") + "."  # one sentence: the table must stay readable
 
 
 def scorers() -> None:
