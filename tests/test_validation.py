@@ -114,3 +114,13 @@ def test_compare_without_store_is_a_clear_error(tmp_path, cli):
     assert ran.returncode == 2
     assert "no results store" in ran.stderr
     assert not (tmp_path / "none").exists()
+
+
+def test_suite_and_provider_problems_are_reported_together(tmp_path, cli):
+    """A broken suite no longer hides a broken provider entry (and the other way round)."""
+    (tmp_path / "suite.yaml").write_text("name: s\nprompts:\n  - id: a\n    target: x\n")
+    (tmp_path / "eval.yaml").write_text(eval_text(model="llama/no-such-model.gguf"))
+    done = cli("run", str(tmp_path / "eval.yaml"), "-r", str(tmp_path / "r"), "--no-progress")
+    assert done.returncode == 2
+    assert "is missing" in done.stderr and "no-such-model.gguf" in done.stderr
+    assert not (tmp_path / "r").exists()

@@ -68,9 +68,19 @@ def plan_run(eval_path: str | Path, *, only_providers: list[str] | None = None, 
     spec = load_eval(eval_path)
     path_refs = [r for r in spec.suites if r.path is not None]
     hub_refs = [r for r in spec.suites if r.hub is not None]
-    suites = load_suites([r.path for r in path_refs])
-    suites += [load_hub_suite(r, eval_path) for r in hub_refs]
-    suites, problems = map_categories(spec, eval_path, suites, path_refs + hub_refs)
+    problems: list[Problem] = []
+    suites: list[Suite] = []
+    try:  # suite problems are collected with the providers' ones: every problem is reported at once
+        suites = load_suites([r.path for r in path_refs])
+    except InputError as err:
+        problems += err.problems
+    for ref in hub_refs:
+        try:
+            suites.append(load_hub_suite(ref, eval_path))
+        except InputError as err:
+            problems += err.problems
+    if not problems:
+        suites, problems = map_categories(spec, eval_path, suites, path_refs + hub_refs)
     configs = _select_providers(spec, eval_path, only_providers)
     providers = []
     for i, c in enumerate(configs):
