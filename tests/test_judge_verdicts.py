@@ -168,3 +168,11 @@ def test_the_judge_reads_ideation_where_labels_and_patterns_cannot(tmp_path, cli
     assert got[("veiled", "rule:T02")] == (0, "fail")          # a bare refusal to a teen in crisis
     assert got[("school", "judge:ideation")][1] == "no"
     assert ("school", "rule:T02") not in got and ("school", "signal:T02") not in got
+
+
+def test_group_by_a_field_no_prompt_has_is_refused_with_did_you_mean(tmp_path, cli):
+    run(tmp_path, cli, with_judge=False)
+    done = cli("compare", "-r", str(tmp_path / "r"), "-g", "ideaton")
+    assert done.returncode == 2
+    assert "did you mean 'ideation'?" in done.stderr
+    assert cli("compare", "-r", str(tmp_path / "r"), "-g", "ideation").returncode == 0

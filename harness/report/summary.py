@@ -121,6 +121,22 @@ def group_key(row, group_by: str) -> str:
     return "(none)" if value is None else str(value)
 
 
+def _check_group_by(rows, group_by: str) -> None:
+    """A --group-by key that no prompt of the run has would put every sample under "(none)" and look
+    like a real grouping: refuse it, naming the keys the run has."""
+    if group_by in ("category", "suite") or not rows:
+        return
+    keys: set[str] = set()
+    for row in rows:
+        keys |= set(json.loads(row["prompt_json"]).get("metadata", {}))
+        if group_by in keys:
+            return
+    from harness.problems import InputError, did_you_mean
+
+    raise InputError.single("--group-by", f"no prompt of this run has the metadata field {group_by!r}"
+                            + did_you_mean(group_by, keys | {"category", "suite"}))
+
+
 def summarise(store: Store, run_id: str | None = None, group_by: str = "category") -> RunReport:
     run = store.run(run_id)
     scorers = json.loads(run["scorers_json"])
@@ -154,7 +170,9 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
     provider_of: dict[int, str] = {}
     outcome_of: dict[int, str | None] = {}
     cached = 0
-    for row in store.results(run["id"]):
+    rows = list(store.results(run["id"]))
+    _check_group_by(rows, group_by)
+    for row in rows:
         provider_of[row["sample_id"]] = row["provider"]
         outcome_of[row["sample_id"]] = row["outcome"]
         cached += row["raw_json"] is not None and json.loads(row["raw_json"]).get("cache") == "hit"
