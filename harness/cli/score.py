@@ -44,7 +44,7 @@ import typer
 
 from harness.problems import InputError, Problem, read_text
 from harness.report.escape import csv_cell
-from harness.scoring import SCORERS
+from harness.scoring import UnknownScorer, get_scorer
 from harness.scoring.refusal import refusal_for_reply
 from harness.suites.load import records_csv, records_jsonl, validate_record
 from harness.types import Outcome, Prompt, Reply, Score
@@ -220,7 +220,7 @@ def score_row(prompt: Prompt, side: dict[str, Any], scorers: list[str] | None) -
         reply = Reply(text=side["reply"], outcome=Outcome(outcome))
         verdict = refusal_for_reply(reply)
         for name in names:
-            result = SCORERS[name](prompt, reply)
+            result = get_scorer(name)(prompt, reply)
             scores[name] = result[0] if isinstance(result, list) else result  # a list starts with its summary
     rules = [] if outcome in (None, Outcome.ERROR.value) else _rule_verdicts(prompt, reply)
     return {
@@ -285,17 +285,12 @@ def _mapped(transcripts: list[tuple[Prompt, dict[str, Any]]], file: Path,
             map_file: Path | None) -> list[tuple[Prompt, dict[str, Any]]]:
     """Apply --category-map; refuse near misses of our categories (self_harm); say which categories get
     the content rules only, so that a missing crisis-referral or over-refusal check is never silent."""
-    import yaml
-
-    from harness.problems import read_text
     from harness.suites.categories import apply_map, builtin_categories, near_misses, parse_map
+    from harness.yamlfile import read_yaml
 
     mapping: dict[str, list[str]] = {}
     if map_file is not None:
-        try:
-            raw = yaml.safe_load(read_text(map_file))
-        except yaml.YAMLError as err:
-            raise InputError.single(map_file, f"is not valid YAML: {getattr(err, 'problem', None) or err}") from None
+        raw = read_yaml(map_file).data  # the same guards as every YAML input: aliases, duplicate keys, size
         raw = raw.get("category_map", raw) if isinstance(raw, dict) else raw
         mapping, problems = parse_map(raw, {"file": str(map_file)})
         if problems:
@@ -327,10 +322,11 @@ def score(
 ) -> None:
     """Score recorded replies (transcripts, or `harness export` output) without calling any model: refusal
     label, accuracy scores, rule verdicts; a per-provider summary on stderr."""
-    unknown = [s for s in scorer or [] if s not in SCORERS]
-    if unknown:
-        raise typer.BadParameter(f"unknown scorer {unknown[0]!r}; known: {', '.join(sorted(SCORERS))}",
-                                 param_hint="--scorer")
+    for name in scorer or []:
+        try:
+            get_scorer(name)  # built in, from an installed package, or module:function
+        except UnknownScorer as err:
+            raise typer.BadParameter(str(err), param_hint="--scorer") from None
     if output is not None and output.resolve() == file.resolve():
         raise InputError.single(output, "is the input file; choose another --output")
     transcripts = _mapped(read_transcripts(file), file, category_map)
