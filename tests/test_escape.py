@@ -100,19 +100,14 @@ def test_json_report_escapes_bidi(hostile_run):
     assert LABEL in {p["label"] for p in json.loads(out.stdout)["providers"]}
 
 
-# The two below need a call in files other engineers own (see harness/report/escape.py for the
-# helpers): harness/report/table.py must build its Rich cells and header lines with terminal_text(),
-# and harness/cli/results.py must write `harness export` lines with escape.json_dumps(). Strict xfail:
-# they turn into failures (XPASS) the moment that is done, so the marker is removed then.
+# The terminal tables (harness/report/layout.py) and `harness export` escape them too.
 
-@pytest.mark.xfail(strict=True, reason="harness/report/table.py does not call escape.terminal_text yet")
 def test_terminal_table_escapes_labels_and_categories(hostile_run):
     _, harness = hostile_run
     out = harness("compare")
     assert not raw_in(out.stdout), raw_in(out.stdout)
 
 
-@pytest.mark.xfail(strict=True, reason="harness/cli/results.py export does not call escape.json_dumps yet")
 def test_export_escapes_bidi_and_c1_in_replies(hostile_run):
     _, harness = hostile_run
     out = harness("export")

@@ -45,8 +45,10 @@ def layout_width(console: Console, width: int | None = None) -> int | None:
 
 
 def print_lines(console: Console, lines: list[str]) -> None:
+    from harness.report.escape import terminal_text
+
     for line in lines:
-        console.print(line, markup=False, highlight=False)
+        console.print(terminal_text(line), markup=False, highlight=False)
 
 
 def show_report(store: Store, report, *, scorer: str | None = None, pairs_by_category: bool = False,

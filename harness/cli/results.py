@@ -12,6 +12,7 @@ from rich.text import Text
 
 from harness.cli.common import (ResultsOption, WideOption, WidthOption, enforce_thresholds, layout_width, open_store,
                                 paired, print_lines, show_report, table_console)
+from harness.report.escape import json_dumps
 from harness.report.layout import Col, fit_table, hidden_note, print_fitted
 from harness.report.summary import summarise
 from harness.report.paired import paired_markdown
@@ -114,7 +115,7 @@ def export(
                 "model_identity": identities.get(row["provider"]), "repeat": row["repeat"],
                 "prompt": json.loads(row["prompt_json"]), "reply": reply, "scores": scores.get(row["sample_id"], []),
             }
-            target.write(json.dumps(record, ensure_ascii=False) + "\n")
+            target.write(json_dumps(record) + "\n")  # control and bidi characters escaped
     finally:
         if output:
             target.close()

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from harness.report.escape import md_escape
+from harness.report.escape import md_escape, terminal_text
 
 
 @dataclass
@@ -123,6 +123,12 @@ def fit_table(cols: Sequence[Col], rows: Sequence[Sequence[Text | str]], width: 
     """A rich Table of `rows` under `cols`, laid out for `width` columns (None: unbounded).
     `sections`: row indexes before which a separator line goes; `min_widths`: column index -> a
     minimum content width (to keep a word-wrapped cell such as `0/18 +2 undecided` readable)."""
+    # Text from user files and model replies is untrusted: control and bidi characters are made
+    # visible before any width is measured, in every cell, header and title.
+    cols = [replace(c, header=terminal_text(c.header)) for c in cols]
+    rows = [[_clean(cell) for cell in row] for row in rows]
+    title = _clean(title) if title is not None else None
+    caption = _clean(caption) if caption is not None else None
     columns = [[r[i] for r in rows] for i in range(len(cols))]
     bounds = []
     for i, col in enumerate(cols):
@@ -158,6 +164,13 @@ def fit_table(cols: Sequence[Col], rows: Sequence[Sequence[Text | str]], width: 
 
 def _text(value: str | Text | None) -> Text | None:
     return None if value is None else value if isinstance(value, Text) else Text(value)
+
+
+def _clean(value: Text | str) -> Text | str:
+    if isinstance(value, Text):
+        plain = terminal_text(value.plain)
+        return value if plain == value.plain else Text(plain, style=value.style)
+    return terminal_text(value)
 
 
 def _cell(value: Text | str) -> Text:
