@@ -109,7 +109,7 @@ def _declined(reply: Reply, verdict: RefusalVerdict | None) -> str | None:
     """'blocked', 'empty', 'full', 'partial' or None (answered)."""
     if reply.outcome is Outcome.PROVIDER_BLOCKED:
         return "blocked"
-    if verdict is None or not (reply.text or "").strip() or verdict.label.value == "empty":
+    if verdict is None or not (reply.text or "").strip() or verdict.label is RefusalLabel.EMPTY:
         return "empty"
     return {RefusalLabel.FULL_REFUSAL: "full", RefusalLabel.PARTIAL_REFUSAL: "partial"}.get(verdict.label)
 
