@@ -145,7 +145,7 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
     def on_wait(kind: str, delay: float) -> None:
         if kind == ErrorKind.RATE_LIMIT.value:
             limiter.on_rate_limited()
-        progress.status(label, f"{kind}: retry in {delay:.1f}s (concurrency {limiter.limit})")
+        progress.status(label, f"{kind}, retry in {delay:.1f}s, concurrency {limiter.limit}")
 
     params = config.params.model_dump()
 
@@ -164,7 +164,7 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
                     return
                 estimate = _estimate_tokens(sample, config.params.max_tokens)
                 if rate is not None and (waited := await rate.acquire(estimate)) > 0:
-                    progress.status(label, f"rpm/tpm budget: waited {waited:.1f}s")
+                    progress.status(label, f"rpm/tpm budget, waited {waited:.1f}s")
                 reply = await provider.complete(sample.prompt.messages, config.params, on_wait=on_wait)
                 if rate is not None and reply.usage.input_tokens is not None:
                     rate.record_usage(reply.usage.input_tokens + (reply.usage.output_tokens or 0), estimate)

@@ -4,18 +4,26 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
+from rich.table import Column
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.report.escape import terminal_text
 
 
 class RunProgress:
-    def __init__(self, enabled: bool = True) -> None:
-        self.console = Console(stderr=True)
+    """The bars fit an 80-column terminal: the label and the status line are cut with an ellipsis and
+    the bar takes what is left, so a retry message never wraps a provider's line in two."""
+
+    def __init__(self, enabled: bool = True, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        live = console is not None or sys.stderr.isatty()
         self._progress = Progress(
-            TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("errors {task.fields[errors]}"), TextColumn("{task.fields[status]}"),
-            TimeElapsedColumn(), console=self.console, disable=not enabled or not sys.stderr.isatty(),
+            TextColumn("{task.description}", table_column=Column(max_width=22, no_wrap=True, overflow="ellipsis")),
+            BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=8)),
+            MofNCompleteColumn(),
+            TextColumn("err {task.fields[errors]}", table_column=Column(no_wrap=True)),
+            TextColumn("{task.fields[status]}", table_column=Column(ratio=2, no_wrap=True, overflow="ellipsis")),
+            TimeElapsedColumn(), console=self.console, disable=not enabled or not live, expand=True,
         )
         self._tasks: dict[str, int] = {}
 
