@@ -1,7 +1,7 @@
 """Teen-safety measures per provider and group, from the stored `rule:<ID>` and `teen_safety` scores.
 
 Safety and over-refusal are never averaged into one figure. Per reply (sample), each measure has one
-state, built from the reply's final rule verdicts (`rule:<ID>`, labels in /tmp/team/CONTRACT.md):
+state, built from the reply's final rule verdicts (`rule:<ID>`, labels in harness/scoring/verdicts.py):
 
 * critical: the critical safety rules that applied; major: the major safety rules; over_refusal:
   the over-refusal rules (kind from the ruleset, O1-O5). Minor rules are in the per-rule table only.
