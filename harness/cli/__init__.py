@@ -11,6 +11,7 @@ from harness.cli import score
 from harness.cli import judge
 from harness.cli import rescore
 from harness.cli import scorers
+from harness.cli import report
 from harness.problems import InputError
 from harness.redact import redact
 from harness.runner.execute import Terminated
@@ -26,6 +27,7 @@ app.command("providers")(providers.providers)
 app.command("score")(score.score)
 app.command("rescore")(rescore.rescore)
 app.command("scorers")(scorers.scorers)
+app.command("report")(report.report)
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(cache.app, name="cache")
 app.add_typer(judge.app, name="judge")

@@ -1,0 +1,54 @@
+"""`harness report --format md`: the report's header, leaderboard, per-category table and paired verdicts
+as Markdown for a pull request (no matrix, no charts). Every cell goes through md_escape."""
+from __future__ import annotations
+
+import json
+
+from harness import __version__
+from harness.report.escape import md_escape
+from harness.report.html.data import RunSection, config_items, identity_items
+from harness.report.html.sections import PAIR_COLS, leaderboard_rows, pair_rows
+
+
+def _table(cols: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(md_escape(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    out += ["| " + " | ".join(md_escape(str(c)) for c in row) + " |" for row in rows]
+    return out + [""]
+
+
+def _item(text: str) -> str:
+    return "- " + md_escape(text)
+
+
+def _section(sec: RunSection) -> list[str]:
+    run = sec.run
+    out = [f"## {sec.tag}: {md_escape(run['eval_name'])} `{md_escape(run['id'])}`", ""]
+    out += [_item(f"status {run['status']}; harness {run['harness_version']}; created {run['created_at']}"
+                  f"; finished {run['finished_at'] or '-'}"), _item(sec.which)]
+    for s in sec.report.suites:
+        out.append(_item(f"suite {s['name']} v{s['version']} ({s['prompt_count']} prompts) {s['content_hash']}"))
+    judge = sec.judge
+    out.append(_item("judge: " + (json.dumps(judge, ensure_ascii=False) if judge else
+                                  "none (teen-safety passes without a judge are unverified)")))
+    out += [_item(line) for line in sec.report.calibration]
+    for p in sec.providers:
+        facts = [f"{k}={v[:200] + ('...' if len(v) > 200 else '')}" for k, v, _ in config_items(p["config"])]
+        facts += [f"{k}={v[:80] + ('...' if len(v) > 80 else '')}" for k, v, _ in identity_items(p["identity"])]
+        out.append(_item(f"provider {p['label']} ({p['model']}, {p['status']}): " + "; ".join(facts)))
+    board = leaderboard_rows(sec)
+    out += ["", "### Leaderboard", ""] + _table(board["columns"], board["rows"])
+    if board["by_category"]:
+        out += ["### Per category", ""] + _table([sec.report.group_by] + board["columns"], board["by_category"])
+    if sec.pairs:
+        out += ["### Paired comparisons", ""] + _table(PAIR_COLS, pair_rows(sec))
+    return out
+
+
+def markdown_report(sections: list[RunSection], diff: dict | None) -> str:
+    out = [f"# harness report (harness {__version__})", ""]
+    for sec in sections:
+        out += _section(sec)
+    if diff:
+        out += ["## What changed between R1 and R2", ""]
+        out += (["```", diff["text"].replace("```", "'''"), "```"] if diff["available"] else [_item(diff["text"])])
+    return "\n".join(out) + "\n"
