@@ -90,6 +90,9 @@
     body.appendChild(frag);
     document.getElementById("count").textContent = shown.length + " of " + rows.length + " prompts";
     document.getElementById("page").textContent = "page " + (state.page + 1) + " of " + pages;
+    if (!document.body.hasAttribute("data-matrix-ready") && window.performance && performance.mark) {
+      performance.mark("harness-matrix-ready");
+    }
     document.body.setAttribute("data-matrix-ready", "1");
   }
   var timer = null;
