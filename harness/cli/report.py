@@ -44,4 +44,4 @@ def report(
         return
     target = output or Path("report.html")
     target.write_text(text, encoding="utf-8")
-    typer.echo(f"wrote {target} ({len(text.encode()) / 1e6:.1f} MB)", err=True)
+    typer.echo(f"wrote {target} ({len(text.encode()) / 1e3:,.0f} kB)", err=True)

@@ -81,11 +81,15 @@ def render_html(store: Store, run_ids: list[str | None], *, charts: bool = True,
                      "providers": [{**p, "config_items": config_items(p["config"]),
                                     "identity_items": identity_items(p["identity"])} for p in sec.providers],
                      "charts": [(title, _svg_img(svg), note) for title, svg, note in chart_svgs]})
+    side_by_side = None
+    if len(secs) > 1 and len({tuple(v["leaderboard"]["columns"]) for v in view}) == 1:
+        side_by_side = {"columns": ["run", *view[0]["leaderboard"]["columns"]],
+                        "rows": [[v["sec"].tag, *row] for v in view for row in v["leaderboard"]["rows"]]}
     template = _environment().get_template("report.html.j2")
     return template.render(
         title="harness report - " + ", ".join(f"{s.run['eval_name']} {s.run['id']}" for s in secs),
         harness_version=__version__, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        runs=view, pair_cols=PAIR_COLS, several=len(secs) > 1, diff=diff_section(store, secs), css=_static("report.css"),
+        runs=view, pair_cols=PAIR_COLS, side_by_side=side_by_side, several=len(secs) > 1, diff=diff_section(store, secs), css=_static("report.css"),
         script=script, script_hash=script_hash, matrix_json=script_json({**data, "pageSize": page_size}),
         n_rows=len(data["rows"]), n_cells=sum(len(r["c"]) for r in data["rows"]))
 

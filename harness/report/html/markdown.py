@@ -32,9 +32,9 @@ def _section(sec: RunSection) -> list[str]:
                                   "none (teen-safety passes without a judge are unverified)")))
     out += [_item(line) for line in sec.report.calibration]
     for p in sec.providers:
-        facts = [f"{k}={v[:200] + ('...' if len(v) > 200 else '')}" for k, v, _ in config_items(p["config"])]
-        facts += [f"{k}={v[:80] + ('...' if len(v) > 80 else '')}" for k, v, _ in identity_items(p["identity"])]
-        out.append(_item(f"provider {p['label']} ({p['model']}, {p['status']}): " + "; ".join(facts)))
+        out.append(_item(f"provider {p['label']} ({p['model']}, {p['status']})"))
+        for k, v, _ in config_items(p["config"]) + [(f"identity {k}", v, x) for k, v, x in identity_items(p["identity"])]:
+            out.append("  " + _item(f"{k}: {v[:300] + ('...' if len(v) > 300 else '')}"))
     board = leaderboard_rows(sec)
     out += ["", "### Leaderboard", ""] + _table(board["columns"], board["rows"])
     if board["by_category"]:
@@ -46,6 +46,11 @@ def _section(sec: RunSection) -> list[str]:
 
 def markdown_report(sections: list[RunSection], diff: dict | None) -> str:
     out = [f"# harness report (harness {__version__})", ""]
+    boards = [leaderboard_rows(sec) for sec in sections]
+    if len(sections) > 1 and len({tuple(b["columns"]) for b in boards}) == 1:
+        out += ["## Runs side by side", ""] + _table(["run", *boards[0]["columns"]],
+                                                     [[sec.tag, *row] for sec, b in zip(sections, boards)
+                                                      for row in b["rows"]])
     for sec in sections:
         out += _section(sec)
     if diff:
