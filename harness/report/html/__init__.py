@@ -18,7 +18,7 @@ from typing import Any
 
 from harness import __version__
 from harness.report.html.data import RunSection, config_items, identity_items, matrix, run_section, script_json
-from harness.report.html.sections import PAIR_COLS, charts_for, leaderboard_rows, pair_rows
+from harness.report.html.sections import PAIR_COLS, charts_for, combined_charts, leaderboard_rows, pair_rows
 from harness.report.summary import ALL
 from harness.store import Store
 
@@ -85,11 +85,12 @@ def render_html(store: Store, run_ids: list[str | None], *, charts: bool = True,
     if len(secs) > 1 and len({tuple(v["leaderboard"]["columns"]) for v in view}) == 1:
         side_by_side = {"columns": ["run", *view[0]["leaderboard"]["columns"]],
                         "rows": [[v["sec"].tag, *row] for v in view for row in v["leaderboard"]["rows"]]}
+    together = [(t, _svg_img(svg), note) for t, svg, note in combined_charts(secs)] if charts and len(secs) > 1 else []
     template = _environment().get_template("report.html.j2")
     return template.render(
         title="harness report - " + ", ".join(f"{s.run['eval_name']} {s.run['id']}" for s in secs),
         harness_version=__version__, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        runs=view, pair_cols=PAIR_COLS, side_by_side=side_by_side, several=len(secs) > 1, diff=diff_section(store, secs), css=_static("report.css"),
+        runs=view, pair_cols=PAIR_COLS, side_by_side=side_by_side, together=together, several=len(secs) > 1, diff=diff_section(store, secs), css=_static("report.css"),
         script=script, script_hash=script_hash, matrix_json=script_json({**data, "pageSize": page_size}),
         n_rows=len(data["rows"]), n_cells=sum(len(r["c"]) for r in data["rows"]))
 

@@ -88,3 +88,29 @@ def charts_for(sec: RunSection) -> list[tuple[str, str | None, str]]:
                     "A provider with no decided reply on either measure is not drawn"
                     + (f": {', '.join(left)}." if left else ".")))
     return out
+
+
+def combined_charts(secs: list[RunSection]) -> list[tuple[str, str | None, str]]:
+    """With several runs: each run's providers in one chart ("R1 leaky", "R2 leaky"), whole-run figures."""
+    from harness.report.charts import Point, Rate, rates_chart, tradeoff_chart
+
+    out = []
+    safety = [s for s in secs if s.report.has_safety]
+    if len(safety) > 1:
+        rates = [Rate(f"{s.tag} {g.provider}", name, getattr(g.safety, m).failed, getattr(g.safety, m).decided)
+                 for s in safety for g in s.leaderboard
+                 for m, name in (("critical", "critical failures"), ("major", "major failures"),
+                                 ("over_refusal", "over-refusals"))]
+        out.append(("teen-safety measures, runs side by side", rates_chart("runs side by side", "rate over decided "
+                    "replies, Wilson 95% CI", rates), "Whole-run figures of each run's providers."))
+        points = [Point(f"{s.tag} {g.provider}", g.safety.critical.failed, g.safety.critical.decided,
+                        g.safety.over_refusal.failed, g.safety.over_refusal.decided) for s in safety for g in s.leaderboard]
+        out.append(("critical failures against over-refusal, runs side by side", tradeoff_chart(points),
+                    "One point per run and provider; one with no decided reply on either measure is not drawn."))
+    accuracy = [s for s in secs if s.report.accuracy_scorer]
+    if len(accuracy) > 1:
+        rates = [Rate(f"{s.tag} {g.provider}", f"{s.tag}: {headline(s.report).removesuffix(' [95% CI]')}",
+                      g.passed, g.scored) for s in accuracy for g in s.leaderboard]
+        out.append(("accuracy, runs side by side", rates_chart("runs side by side", "pass rate, Wilson 95% CI", rates),
+                    "Each run's first scorer over the replies it could judge."))
+    return out
