@@ -213,3 +213,13 @@ def test_twenty_thousand_samples_open_and_filter_quickly(tmp_path):
                            "c.checked=true;c.dispatchEvent(new Event('change'));return performance.now()-t})()")
         assert filter_ms < 1000, f"'failed only' took {filter_ms:.0f} ms over 5,000 prompts"
         assert b.eval("document.getElementById('count').textContent").endswith(" of 5000 prompts")
+
+
+def test_without_chromium_the_browser_tests_fail_saying_how_to_install(monkeypatch):
+    monkeypatch.delenv("CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert chromium_binary() is None
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium"):
+        require_chromium()
+    with pytest.raises(RuntimeError, match="apt-get install -y chromium"):
+        Browser()
