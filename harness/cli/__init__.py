@@ -12,6 +12,7 @@ from harness.cli import judge
 from harness.cli import rescore
 from harness.cli import scorers
 from harness.cli import report
+from harness.cli import diff as diff_cli
 from harness.problems import InputError
 from harness.redact import redact
 from harness.runner.execute import Terminated
@@ -28,6 +29,7 @@ app.command("score")(score.score)
 app.command("rescore")(rescore.rescore)
 app.command("scorers")(scorers.scorers)
 app.command("report")(report.report)
+app.command("diff")(diff_cli.diff)
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(cache.app, name="cache")
 app.add_typer(judge.app, name="judge")

@@ -1,0 +1,62 @@
+"""`harness diff RUN_A RUN_B`: what changed between two runs (harness.report.diff)."""
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from harness.cli.common import ResultsOption, WideOption, WidthOption, layout_width, open_store, print_lines, table_console
+
+
+class DiffFormat(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+
+
+def diff(
+    run_a: str = typer.Argument(..., help="The earlier run (id or unique prefix)."),
+    run_b: str = typer.Argument(..., help="The later run (id or unique prefix)."),
+    results_dir: Path = ResultsOption,
+    fmt: DiffFormat = typer.Option(DiffFormat.table, "--format", "-f", help="table, markdown or json."),
+    scorer: Optional[str] = typer.Option(None, "--scorer", "-s",
+                                         help="Headline scorer (default: run A's first; teen safety is always "
+                                              "compared per measure)."),
+    max_flips: Optional[int] = typer.Option(200, "--max-flips", min=0,
+                                            help="Prompts that changed listed in the table (all in markdown/json)."),
+    wide: bool = WideOption,
+    width: Optional[int] = WidthOption,
+) -> None:
+    """What changed between two runs of the same suites: per provider (matched by label) and category, each
+    measure per run, a paired test on the shared prompts (exact McNemar, Newcombe 95% interval), the prompts
+    that flipped (newly failing first), prompts added or removed, suite hash changes."""
+    from harness.report.diff import diff_markdown, diff_runs, diff_tables, text_lines
+    from harness.report.escape import json_dumps, terminal_text
+    from harness.report.layout import hidden_note, print_fitted
+    from harness.store import StoreError
+
+    store = open_store(results_dir, must_exist=True)
+    try:
+        result = diff_runs(store, run_a, run_b, scorer=scorer)
+    except StoreError as err:
+        typer.echo(f"error: {terminal_text(str(err))}", err=True)
+        runs = store.runs()
+        typer.echo("runs in the store:" if runs else "the store has no runs", err=True)
+        for r in runs:
+            typer.echo(terminal_text(f"  {r['id']}  {r['eval_name']}  {r['status']}  {r['created_at'][:19]}"), err=True)
+        raise typer.Exit(2) from None
+    if fmt is DiffFormat.json:
+        sys.stdout.write(json_dumps(result.as_dict(), indent=2, default=str) + "\n")
+        return
+    if fmt is DiffFormat.markdown:
+        sys.stdout.write(diff_markdown(result))
+        return
+    out = table_console(width)
+    for fitted in diff_tables(result, layout_width(out, width), wide=wide, max_flips=max_flips):
+        print_fitted(out, fitted)
+        if note := hidden_note(fitted.hidden):
+            print_lines(out, [note])
+    print_lines(out, text_lines(result))
