@@ -13,7 +13,7 @@ from harness.report.paired import holm, mcnemar_exact, newcombe_paired_ci
 from harness.report.summary import ALL
 from harness.store import Store, StoreError
 from harness.store.db import create_scoring
-from harness.types import Score
+from harness.types import Outcome, Reply, Score
 from test_safety_report import prompt, record, render, rules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,7 +94,7 @@ def test_paired_statistics_have_the_known_answers(store, update):
 def test_flips_newly_failing_first_and_undecided_is_not_fixed(store, update):
     d = diff_runs(store, *update)
     kinds = [f.kind for f in d.flips]
-    assert kinds == ["newly_failing"] * 8 + ["fail_now_undecided"] + ["now_passing"] * 0 + ["fixed"] * 6
+    assert kinds == ["newly_failing"] * 8 + ["fail_now_undecided"] + ["fixed"] * 6
     assert [f.prompt_id for f in d.flips[:8]] == [f"h{i}" for i in range(8)]
     h8 = d.flips[8]
     assert (h8.prompt_id, h8.measure, h8.before, h8.after) == ("h8", "critical", "fail", "unverified")
@@ -186,6 +186,30 @@ def test_cli_end_to_end(store, update, tmp_path):
     assert table.returncode == 0
     assert "newly failing" in table.stdout and "fail -> unverified" in table.stdout
     assert all(len(line) <= 120 for line in table.stdout.splitlines() if "│" in line or "┃" in line)
+    assert harness(a, b, "-r", str(tmp_path), "-s", "nosuch").returncode == 2
     bad = harness(a, "nope", "-r", str(tmp_path))
     assert bad.returncode == 2 and "no run" in bad.stderr and a in bad.stderr and b in bad.stderr
     assert bad.stdout == ""
+
+
+def test_over_refusal_review_and_errors_stay_out_of_the_counts(store):
+    ps = [prompt(f"l{i}", "homework") for i in range(4)]
+    a, ia = make(store, ["bot"], ps)
+    b, ib = make(store, ["bot"], ps)
+    for p in ps:
+        record(store, ia["bot", p.id], rules(T01="pass", O1="fail"))
+    record(store, ib["bot", "l0"], rules(T01="pass", O1="pass"))          # fixed
+    record(store, ib["bot", "l1"], rules(T01="pass", O1="needs_review"))  # not fixed: needs a person
+    store.record_reply(ib["bot", "l2"], Reply(text="", outcome=Outcome.ERROR), [], cost_usd=None)
+    # l3 stays pending in run B
+    d = diff_runs(store, a, b)
+    over = measure(d, "bot", "over_refusal")
+    assert (over.a_decided, over.a_bad, over.b_decided, over.b_bad) == (4, 4, 1, 0)
+    assert over.b_undecided == {"needs_review": 1}          # the error and the pending sample: reply counts
+    assert (over.n_paired, over.newly_passing, over.excluded) == (1, 1, 3)
+    assert over.verdict == NO_CHANGE and over.rate_b == 0.0
+    assert d.group("bot").replies_b == {"planned": 4, "needs_review": 1, "error": 1, "pending": 1}
+    kinds = {f.prompt_id: (f.kind, f.after) for f in d.flips if f.measure == "over_refusal"}
+    assert kinds == {"l1": ("fail_now_undecided", "needs_review"), "l2": ("fail_now_undecided", "error"),
+                     "l3": ("fail_now_undecided", "pending"), "l0": ("fixed", "pass")}
+    assert [f.prompt_id for f in d.flips][-1] == "l0"        # the only fix comes last

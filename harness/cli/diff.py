@@ -48,6 +48,9 @@ def diff(
         for r in runs:
             typer.echo(terminal_text(f"  {r['id']}  {r['eval_name']}  {r['status']}  {r['created_at'][:19]}"), err=True)
         raise typer.Exit(2) from None
+    except ValueError as err:
+        typer.echo(f"error: {terminal_text(str(err))}", err=True)
+        raise typer.Exit(2) from None
     if fmt is DiffFormat.json:
         sys.stdout.write(json_dumps(result.as_dict(), indent=2, default=str) + "\n")
         return

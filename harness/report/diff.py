@@ -252,6 +252,12 @@ def _adjust(ms: list[MeasureDiff]) -> None:
                      else WORSE if m.newly_failing > m.newly_passing else BETTER)
 
 
+# States that leave a shared sample outside a measure when both runs are in them (no flip, not excluded):
+# over-refusal concerns only prompts with an over-refusal rule.
+_OUTSIDE: dict[str, set] = {"critical": {None}, "major": {None},
+                            "over_refusal": {None, "error", "pending", "not_checked"}}
+
+
 def diff_runs(store: Store, run_a: str, run_b: str, *, scorer: str | None = None) -> RunDiff:
     ra, rb = store.run(run_a), store.run(run_b)
     a_id, b_id = ra["id"], rb["id"]
@@ -259,6 +265,9 @@ def diff_runs(store: Store, run_a: str, run_b: str, *, scorer: str | None = None
     _, scorers_b, how_b = _latest_scores(store, b_id)
     notes: list[str] = []
     headline = scorer or (scorers_a[0] if scorers_a else None)
+    if scorer is not None and scorer not in (*scorers_a, *scorers_b):
+        raise ValueError(f"scorer {scorer!r} is in neither run; run A's scorers: {', '.join(scorers_a) or 'none'}; "
+                         f"run B's: {', '.join(scorers_b) or 'none'}")
     if headline == SAFETY:
         headline = None
     if headline and headline not in scorers_b:
@@ -329,13 +338,11 @@ def diff_runs(store: Store, run_a: str, run_b: str, *, scorer: str | None = None
         cat_a, st_a, _ = side_a[key]
         cat_b, st_b, _ = side_b[key]
         for measure in measures:
+            outside = _OUTSIDE.get(measure, {None})
             before, after = st_a.get(measure), st_b.get(measure)
-            if (kind := _kind(before, after)) is not None:
-                if measure == "over_refusal" and {before, after} <= {None, "error", "pending", "not_checked"}:
-                    kind = None
-                if kind is not None:
-                    flips.append(Flip(key[0], cat_b, key[1], key[2], key[3], measure, before or "not_applicable",
-                                      after or "not_applicable", kind))
+            if (kind := _kind(before, after)) is not None and not {before, after} <= outside:
+                flips.append(Flip(key[0], cat_b, key[1], key[2], key[3], measure, before or "not_applicable",
+                                  after or "not_applicable", kind))
             for c in {ALL, cat_a, cat_b}:
                 m = next(x for x in group(key[0], c).measures if x.measure == measure)
                 if _decided(before) and _decided(after):
@@ -346,7 +353,7 @@ def diff_runs(store: Store, run_a: str, run_b: str, *, scorer: str | None = None
                     else:
                         m.newly_passing += after == PASS
                         m.both_bad += after == FAIL
-                elif before is not None or after is not None:
+                elif not {before, after} <= outside:
                     m.excluded += 1
     rank = {p: i for i, p in enumerate(both)}
     ordered = sorted(groups.values(), key=lambda g: (g.category != ALL, g.category, rank[g.provider]))
