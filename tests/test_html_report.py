@@ -184,6 +184,7 @@ def test_cli_writes_html_and_md_for_two_runs(tmp_path):
     assert out.returncode == 0, out.stderr
     html = (tmp_path / "both.html").read_text(encoding="utf-8")
     assert "R1: teen" in html and "R2: teen" in html and "R2 leaky" in html and "Runs side by side" in html
+    assert "What changed between R1 and R2" in html and "replies per run" in html   # harness diff's section
     md = subprocess.run([*env_cmd[:6], "-r", str(tmp_path), "--format", "md"], capture_output=True, text=True,
                         cwd=REPO, timeout=120)
     assert md.returncode == 0, md.stderr

@@ -46,25 +46,33 @@ def sections(store: Store, run_ids: list[str | None]) -> list[RunSection]:
     return [run_section(store, rid, i + 1) for i, rid in enumerate(ids)]
 
 
+MAX_FLIPS_HTML = 1000
+
+
 def diff_section(store: Store, secs: list[RunSection]) -> dict[str, Any] | None:
-    """HOOK for `harness diff` (harness/report/diff.py, diff_runs(store, a, b)): with exactly two runs,
-    its Markdown (or its JSON) goes into the report as a section. Absent module: a note says so."""
+    """With exactly two runs, `harness diff` (harness/report/diff.py: diff_runs(store, a, b)) as a section:
+    its measures, replies and flipped prompts as tables (HTML) and its own Markdown (diff_markdown)."""
     if len(secs) != 2:
         return None
     try:
-        from harness.report import diff as diffmod
+        from harness.report import diff as d
     except ImportError:
         return {"available": False, "text": "harness diff is not available in this version: run-to-run changes "
                                              "are not computed here (compare the sections side by side)."}
-    result = diffmod.diff_runs(store, secs[0].run["id"], secs[1].run["id"])
-    for name in ("diff_markdown", "markdown"):
-        if callable(fn := getattr(diffmod, name, None)):
-            try:
-                return {"available": True, "text": fn(result)}
-            except Exception:  # noqa: BLE001 - a diff renderer with another signature: fall back to JSON
-                pass
-    as_dict = result.as_dict() if hasattr(result, "as_dict") else result
-    return {"available": True, "text": json.dumps(as_dict, indent=2, default=str, ensure_ascii=False)}
+    result = d.diff_runs(store, secs[0].run["id"], secs[1].run["id"])
+    flips = result.flips[:MAX_FLIPS_HTML]
+    several = len({f.suite for f in result.flips}) > 1
+    tables = [("what changed: run A (R1) -> run B (R2)", d.MEASURE_COLUMNS,
+               [d.measure_cells(g, m) for g in result.groups for m in g.measures if not m.empty]),
+              ("replies per run", ["provider", "category", "replies A", "replies B"],
+               [d.reply_cells(g) for g in result.groups])]
+    if flips:
+        more = len(result.flips) - len(flips)
+        tables.append((f"prompts that changed ({len(result.flips)}, newly failing first"
+                       + (f"; the first {len(flips)} shown, all with harness diff)" if more else ")"),
+                       d.FLIP_COLUMNS, [d.flip_cells(f, several) for f in flips]))
+    return {"available": True, "captions": d.caption_lines(result), "tables": tables,
+            "lines": d.text_lines(result), "markdown": d.diff_markdown(result)}
 
 
 def render_html(store: Store, run_ids: list[str | None], *, charts: bool = True, page_size: int = 50) -> str:

@@ -55,5 +55,5 @@ def markdown_report(sections: list[RunSection], diff: dict | None) -> str:
         out += _section(sec)
     if diff:
         out += ["## What changed between R1 and R2", ""]
-        out += (["```", diff["text"].replace("```", "'''"), "```"] if diff["available"] else [_item(diff["text"])])
+        out += [diff["markdown"]] if diff["available"] else [_item(diff["text"])]
     return "\n".join(out) + "\n"
