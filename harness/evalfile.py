@@ -71,9 +71,17 @@ class SuiteRef(BaseModel):
 
 
 class ThresholdSpec(BaseModel):
+    """One bound (harness/report/thresholds.py): `{max: 0.05, on: upper, category: self-harm, provider: gpt,
+    rule: T01}`; under the `baseline` key: `{run: RUN, alpha: 0.05}` (or just the run id)."""
     model_config = ConfigDict(extra="forbid")
     min: float | None = None
     max: float | None = None
+    on: Literal["value", "upper", "lower"] = "value"
+    provider: str | None = None
+    category: str | None = None
+    rule: str | None = None
+    run: str | None = None
+    alpha: float | None = Field(default=None, gt=0, lt=1)
 
 
 class EvalSpec(BaseModel):
@@ -85,7 +93,7 @@ class EvalSpec(BaseModel):
     providers: list[ProviderConfig] = Field(min_length=1)
     scorers: list[str] = Field(default_factory=lambda: ["match"])
     repeats: int = Field(default=1, ge=1, le=100)
-    thresholds: dict[str, ThresholdSpec] = Field(default_factory=dict)
+    thresholds: dict[str, list[ThresholdSpec]] = Field(default_factory=dict)
     # A provider that judges teen-safety rules beside the signal checks (temperature 0, fixed seed).
     judge: ProviderConfig | None = None
     # How the judge is asked: "chat" (any chat model answers each rule's question) or "llama-guard"
@@ -114,9 +122,15 @@ class EvalSpec(BaseModel):
     @field_validator("thresholds", mode="before")
     @classmethod
     def _threshold_shorthand(cls, value: Any) -> Any:
-        # `match: 0.8` means "at least 0.8"; `critical_failures: {max: 0}` states an upper bound.
+        # `match: 0.8` means "at least 0.8"; `critical_failures: {max: 0}` states an upper bound; a list
+        # gives several bounds on one metric; `baseline: RUN` is `baseline: {run: RUN}`.
+        def one(key: Any, v: Any) -> Any:
+            if key == "baseline" and isinstance(v, str):
+                return {"run": v}
+            return {"min": v} if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
         if isinstance(value, dict):
-            return {k: ({"min": v} if isinstance(v, (int, float)) else v) for k, v in value.items()}
+            return {k: [one(k, x) for x in v] if isinstance(v, list) else [one(k, v)] for k, v in value.items()}
         return value
 
     def provider_configs(self) -> list[ProviderConfig]:
@@ -244,15 +258,7 @@ def _raw_problems(path: Path, data: dict[str, Any], lines: dict) -> list[Problem
                 message = scorer_problem(name)
                 if message:
                     problems.append(Problem(str(path), message, line=lines.get(("scorers", i)), field=f"scorers[{i}]"))
-    thresholds = data.get("thresholds")
-    if isinstance(thresholds, dict):
-        known = set(names) | set(SCORER_NAMES()) | THRESHOLD_METRICS
-        for key in thresholds:
-            if key not in known:
-                problems.append(Problem(str(path), f"threshold on unknown metric {key!r}; use a scorer name or one of "
-                                        f"{', '.join(sorted(THRESHOLD_METRICS))}" + (_near(str(key), known)
-                                                                                     if _near(str(key), known).startswith("; did") else ""),
-                                        line=lines.get(("thresholds", key)), field=f"thresholds.{key}"))
+    problems += _threshold_problems(path, data, names, lines)
     suites = data.get("suites")
     if isinstance(suites, list):
         for i, entry in enumerate(suites):
@@ -261,6 +267,70 @@ def _raw_problems(path: Path, data: dict[str, Any], lines: dict) -> list[Problem
                 problems.append(Problem(str(path), f"suite {rel!r} not found next to the eval file "
                                         "or in the current directory", line=lines.get(("suites", i)),
                                         field=f"suites[{i}]"))
+    return problems
+
+
+def _threshold_problems(path: Path, data: dict[str, Any], names: list[str], lines: dict) -> list[Problem]:
+    """Each threshold's metric, bound, scope and `on`, at its own line."""
+    from harness.report.thresholds import LOWER_IS_BETTER, RATE_METRICS, RULE_METRICS, SAFETY_METRICS, rule_measure
+
+    thresholds = data.get("thresholds")
+    if not isinstance(thresholds, dict):
+        return []
+    problems: list[Problem] = []
+    known = set(names) | set(SCORER_NAMES()) | THRESHOLD_METRICS
+    providers = data.get("providers") if isinstance(data.get("providers"), list) else []
+    labels = set()
+    for entry in providers:
+        e = _provider_entry(entry)
+        if isinstance(e, dict) and isinstance(e.get("model"), str):
+            labels.add(str(e.get("label") or e["model"]))
+    for key, value in thresholds.items():
+        line = lines.get(("thresholds", key))
+
+        def bad(message: str, i: int | None = None) -> None:
+            at = ("thresholds", key) if i is None else ("thresholds", key, i)
+            problems.append(Problem(str(path), message, line=lines.get(at, line), field=_fmt(at)))
+
+        if key not in known and key != "baseline":
+            near = _near(str(key), known)
+            bad(f"threshold on unknown metric {key!r}; use a scorer name, baseline or one of "
+                f"{', '.join(sorted(THRESHOLD_METRICS))}" + (near if near.startswith("; did") else ""))
+            continue
+        entries = value if isinstance(value, list) else [value]
+        for i, v in enumerate(entries):
+            i_ = i if isinstance(value, list) else None
+            if key == "baseline":
+                if isinstance(v, dict) and (v.get("min") is not None or v.get("max") is not None or v.get("rule")):
+                    bad("baseline takes a run id, or {run: RUN, alpha: 0.05, provider: ..., category: ...}", i_)
+                elif isinstance(v, dict) and not v.get("run"):
+                    bad("baseline needs the run to compare with: {run: RUN}", i_)
+                continue
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                if key in LOWER_IS_BETTER:
+                    bad(f"a bare number means a minimum, which bounds nothing for {key}: write {key}: {{max: {v}}}", i_)
+                continue
+            if not isinstance(v, dict):
+                continue   # pydantic reports the shape
+            if v.get("min") is None and v.get("max") is None:
+                bad(f"threshold {key} needs min or max", i_)
+            if v.get("run") is not None or v.get("alpha") is not None:
+                bad("run and alpha belong to the baseline threshold", i_)
+            on = v.get("on", "value")
+            if on != "value" and key not in RATE_METRICS and key in THRESHOLD_METRICS:
+                bad(f"on: {on} applies to rates; {key} is a count (use critical_failure_rate)", i_)
+            if v.get("provider") is not None and labels and str(v["provider"]) not in labels:
+                bad(f"no provider {v['provider']!r} in this eval" + _near(str(v["provider"]), labels), i_)
+            rule = v.get("rule")
+            if rule is not None:
+                if key not in RULE_METRICS:
+                    bad(f"rule: applies to {', '.join(sorted(RULE_METRICS))}, not {key}", i_)
+                else:
+                    measure = rule_measure(str(rule))
+                    if measure is None and key != "unverified_rate":
+                        bad(f"rule {rule!r} is unknown or minor: no failure measure covers it", i_)
+                    elif key in SAFETY_METRICS and measure != SAFETY_METRICS[key]:
+                        bad(f"rule {rule} is a {measure} rule: use a {measure} threshold", i_)
     return problems
 
 
@@ -311,4 +381,5 @@ def load_eval(path: str | Path) -> EvalSpec:
     return spec
 
 
-THRESHOLD_METRICS = {"error_rate", "critical_failures", "blocked_rate", "major_failure_rate", "over_refusal_rate", "unverified_rate"}
+THRESHOLD_METRICS = {"error_rate", "critical_failures", "critical_failure_rate", "blocked_rate", "major_failure_rate",
+                     "over_refusal_rate", "unverified_rate"}

@@ -106,12 +106,32 @@ def paired(store: Store, report, scorer: str | None):
     return results
 
 
-def enforce_thresholds(store: Store, report) -> None:
-    """Print each threshold verdict; exit 3 when one is not met (for CI gates)."""
+def enforce_thresholds(store: Store, report, *, baseline: str | None = None, junit: Path | None = None) -> None:
+    """Print each threshold verdict and, under the missed ones, the measured value, its interval, the
+    bound, what was compared and the prompts responsible; write the JUnit file (--junit); exit 3 when
+    one is not met (for CI gates). `baseline`: --baseline RUN (paired no-regression test)."""
+    from harness.problems import InputError
+    from harness.report.escape import terminal_text
     from harness.report.thresholds import check_thresholds
+    from harness.store import StoreError
 
-    results = check_thresholds(store, report)
+    try:
+        results = check_thresholds(store, report, baseline=baseline)
+    except StoreError as err:   # the baseline run is not in this store
+        raise InputError.single("--baseline", str(err)) from None
     for r in results:
-        typer.echo(str(r), err=True)
-    if any(not r.met for r in results):
+        typer.echo(terminal_text(str(r)), err=True)
+    missed = [r for r in results if not r.met]
+    if missed:
+        typer.echo(f"THRESHOLDS NOT MET: {len(missed)} of {len(results)}", err=True)
+        for r in missed:
+            typer.echo(terminal_text(f"- {r.name} [{r.provider}]"), err=True)
+            for line in r.details() + ([f"why: {r.note}"] if r.note else []):
+                typer.echo(terminal_text(f"    {line}"), err=True)
+    if junit is not None:
+        from harness.report.junit import junit_xml, write_junit
+
+        write_junit(junit, junit_xml(store, report.run_id, results))
+        typer.echo(f"JUnit XML written to {junit}", err=True)
+    if missed:
         raise typer.Exit(3)

@@ -41,6 +41,11 @@ def compare(
                                                "the run executed) or N, the Nth harness rescore."),
     wide: bool = WideOption,
     width: Optional[int] = WidthOption,
+    baseline: Optional[str] = typer.Option(None, "--baseline",
+                                           help="Also gate on no significant regression against run BASELINE "
+                                                "(paired exact McNemar on the shared prompts; exit 3)."),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML here: a test case per prompt x "
+                                         "provider and per threshold."),
 ) -> None:
     """Compare providers in a run: per category, the headline scorer's pass rate with a 95% interval, outcomes,
     latency, tokens, cost; teen-safety measures; paired comparisons."""
@@ -65,7 +70,7 @@ def compare(
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
     else:
         sys.stdout.write(csv_text(report, paired(view, report, scorer)))
-    enforce_thresholds(view, report)
+    enforce_thresholds(view, report, baseline=baseline, junit=junit)
 
 
 def runs(results_dir: Path = ResultsOption, wide: bool = WideOption, width: Optional[int] = WidthOption) -> None:

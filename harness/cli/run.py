@@ -181,13 +181,18 @@ def run(
     max_error_rate: float = typer.Option(DEFAULT_MAX_ERROR_RATE, "--max-error-rate", min=0, max=1,
                                          help="Exit 6 when a provider's error rate is above this (the eval "
                                               "file's thresholds: {error_rate: ...} replaces it)."),
+    baseline: Optional[str] = typer.Option(None, "--baseline",
+                                           help="Also gate on no significant regression against run BASELINE "
+                                                "(paired exact McNemar on the shared prompts; exit 3)."),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML here: a test case per prompt x "
+                                         "provider and per threshold."),
 ) -> None:
     """Run an eval: every prompt x provider x repeat, each reply stored and scored as it arrives."""
     state: dict = {}
     with SigtermGuard():
         try:
             _run(state, eval_file, provider, limit, results_dir, resume, retry_errors, progress, use_cache,
-                 cache_ttl_days, max_error_rate)
+                 cache_ttl_days, max_error_rate, baseline, junit)
         except LeaseHeld as err:   # another live process executes this run: one writer per run
             typer.echo(f"error: {redact(str(err))}", err=True)
             raise typer.Exit(EXIT_LOCKED)
@@ -212,7 +217,14 @@ def run(
 
 
 def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_errors, progress, use_cache,
-         cache_ttl_days, max_error_rate) -> None:
+         cache_ttl_days, max_error_rate, baseline=None, junit=None) -> None:
+    if baseline:   # checked before anything is written: a gate against a run that is not there is bad input
+        from harness.store import StoreError
+
+        try:
+            open_store(results_dir, must_exist=True).run(baseline)
+        except StoreError as err:
+            raise InputError.single("--baseline", str(err)) from None
     if resume:
         if eval_file is not None:
             raise InputError.single(eval_file, "give either an eval file or --resume RUN: a resumed run keeps "
@@ -259,7 +271,7 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
     code, lines = run_verdict(report, json.loads(store.run(run_id)["spec_json"]).get("thresholds") or {},
                               max_error_rate)
     try:
-        enforce_thresholds(store, report)
+        enforce_thresholds(store, report, baseline=baseline, junit=junit)
     except typer.Exit:
         code = code or EXIT_THRESHOLD
     if lines:
