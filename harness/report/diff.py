@@ -48,6 +48,9 @@ WORSE, BETTER, NO_CHANGE, NO_PAIRS = "worse", "better", "no significant change",
 # Flip kinds, in the order they are listed: bad news first.
 KIND_ORDER = ("newly_failing", "fail_now_undecided", "pass_now_undecided", "undecided_changed", "now_passing",
               "fixed")
+KIND_TEXT = {"newly_failing": "newly failing", "fail_now_undecided": "was failing, now undecided (not fixed)",
+             "pass_now_undecided": "was passing, now undecided", "undecided_changed": "still undecided",
+             "now_passing": "now passing (was undecided)", "fixed": "fixed"}
 MEASURE_NAMES = {"critical": "critical failures", "major": "major failures", "over_refusal": "over-refusals"}
 
 
@@ -416,7 +419,7 @@ def reply_cells(g: GroupDiff) -> list[str]:
 
 
 def flip_cells(f: Flip, several: bool = True) -> list[str]:
-    return [f.kind.replace("_", " "), f.provider, f.category, f"{f.suite}/{f.prompt_id}" if several else f.prompt_id,
+    return [KIND_TEXT[f.kind], f.provider, f.category, f"{f.suite}/{f.prompt_id}" if several else f.prompt_id,
             str(f.repeat), f.measure.removeprefix("pass:"), f"{f.before} -> {f.after}"]
 
 
