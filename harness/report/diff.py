@@ -7,7 +7,11 @@ Stable API (used by `harness diff`, the HTML/Markdown report and CI gates; field
   scoring (the one ``harness compare`` shows: a ``harness rescore`` with edited rules counts).
   ``scorer``: the headline accuracy scorer (default: run A's first scorer; none when it is teen_safety).
 * ``diff_markdown(diff) -> str`` and ``RunDiff.as_dict()`` (JSON-ready; escape with
-  ``harness.report.escape.json_dumps``). ``diff_table(diff, width, wide) -> list[Fitted]`` for terminals.
+  ``harness.report.escape.json_dumps``). ``diff_tables(diff, width=None, *, wide=False, max_flips=None)
+  -> list[Fitted]`` for terminals (harness.report.layout); ``text_lines(diff)`` (notes, added, removed).
+  Row helpers for other renderers (plain strings, NOT escaped: escape for your format):
+  ``measure_cells(group, measure)`` under ``MEASURE_COLUMNS``, ``reply_cells(group)``, ``flip_cells(flip,
+  several_suites)`` under ``FLIP_COLUMNS``; ``MeasureDiff.empty`` marks rows with nothing to show.
 * ``RunDiff``: ``run_a``, ``run_b``, ``scorer``, ``has_safety``, ``providers`` (labels in both runs),
   ``only_a`` / ``only_b`` (labels in one run only: never paired), ``groups`` (``GroupDiff`` per
   provider and category, ``(all)`` first), ``flips`` (``Flip``, newly failing first), ``added`` /
@@ -26,7 +30,7 @@ Stable API (used by `harness diff`, the HTML/Markdown report and CI gates; field
   together), ``verdict``: ``worse`` / ``better`` (in B, at Holm p < 0.05) / ``no significant change``
   / ``no paired verdicts``.
 * ``Flip``: ``provider``, ``category``, ``suite``, ``prompt_id``, ``repeat``, ``measure``, ``before``,
-  ``after`` (``pass``, ``fail`` or why undecided), ``kind`` in KIND_ORDER.
+  ``after`` (``pass``, ``fail`` or why undecided), ``kind`` in KIND_ORDER (worded in KIND_TEXT).
 
 Undecided verdicts (unverified, needs_review, blocked, not_checked, not_scored, error, pending) are in
 no pass/fail count; they are counted apart. A reply going from ``fail`` to ``unverified`` is the flip
