@@ -39,6 +39,7 @@ class ResponseCache:
         self.ttl_s = ttl_s
         self.conn = sqlite3.connect(self.path, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")   # survives a killed process; see harness/store/db.py
         self.conn.execute("PRAGMA busy_timeout=5000")
         self.conn.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, provider TEXT NOT NULL,"
                           " reply_json TEXT NOT NULL, created_at REAL NOT NULL)")
@@ -60,6 +61,17 @@ class ResponseCache:
             return  # an error is a fact about that moment, not an answer worth keeping
         self.conn.execute("INSERT OR REPLACE INTO responses (key, provider, reply_json, created_at) VALUES (?,?,?,?)",
                           (key, provider, reply.model_dump_json(), time.time()))
+
+    def put_many(self, entries: list[tuple[str, str, Reply]]) -> None:
+        """(key, provider, reply) entries in one transaction; errors are skipped as in put()."""
+        now = time.time()
+        rows = [(key, provider, reply.model_dump_json(), now) for key, provider, reply in entries
+                if reply.outcome is not Outcome.ERROR]
+        if rows:
+            with self.conn:   # isolation_level=None: BEGIN/COMMIT by hand
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO responses (key, provider, reply_json, created_at) VALUES (?,?,?,?)", rows)
 
     def stats(self) -> dict[str, Any]:
         """Entries, expired entries and bytes, in all and per provider; times as epoch seconds."""

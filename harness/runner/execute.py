@@ -1,7 +1,8 @@
 """Executing a planned run against the store.
 
-Each provider runs as its own task with its own concurrency limit; each reply is scored and
-committed to the store the moment it arrives. A provider that cannot start (no key) is skipped with
+Each provider runs as its own task with its own concurrency limit; its workers pull samples from
+the store as they go, and each reply is scored and committed as soon as it arrives (replies that
+arrive together share one commit: harness/runner/writer.py). A provider that cannot start (no key) is skipped with
 one line; a provider whose key is rejected stops after that first failure. Samples never sent stay
 pending in the store, visible in `harness compare`, and are sent by a resumed run.
 
@@ -18,9 +19,10 @@ from dataclasses import dataclass, field
 from harness.cache import ResponseCache, cache_key
 from harness.providers.base import Provider
 from harness.providers.errors import ProviderError
-from harness.redact import redact
+from harness.redact import frozen_secrets, redact
 from harness.runner.limits import AdaptiveLimiter, RateLimiter
 from harness.runner.progress import RunProgress
+from harness.runner.writer import ReplyWriter
 from harness.scoring import score_reply
 from harness.scoring.judge import Judge
 from harness.scoring.judged import JudgedScorers
@@ -102,34 +104,36 @@ class RunSummary:
 
 async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: list[str],
                         progress: RunProgress, retry_errors: bool, cost_fn,
-                        cache: ResponseCache | None, judged: JudgedScorers | None,
+                        cache: ResponseCache | None, judged: JudgedScorers | None, writer: ReplyWriter,
                         lease: Lease | None = None) -> ProviderResult:
     label = provider.config.display
     try:
         return await _send_all(store, run_id, provider, scorers, progress, retry_errors, cost_fn, cache, judged,
-                               lease)
+                               writer, lease)
     except asyncio.CancelledError:
-        # Ctrl-C or SIGTERM: what was stored stays; the provider must not be left saying `running`.
+        # Ctrl-C or SIGTERM: what was received is committed and stays; the provider must not be left
+        # saying `running`.
+        writer.flush()
         store.set_provider(run_id, label, status="interrupted", note=None)
         raise
 
 
 async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list[str],
                     progress: RunProgress, retry_errors: bool, cost_fn,
-                    cache: ResponseCache | None, judged: JudgedScorers | None,
+                    cache: ResponseCache | None, judged: JudgedScorers | None, writer: ReplyWriter,
                     lease: Lease | None) -> ProviderResult:
     label = provider.config.display
     result = ProviderResult(label)
-    samples = store.pending_samples(run_id, label, include_errors=retry_errors)
-    progress.add(label, len(samples))
-    if not samples:
+    total = store.count_pending(run_id, label, include_errors=retry_errors)
+    progress.add(label, total)
+    if not total:
         result.status = "finished"
         store.set_provider(run_id, label, status="finished", note=None)
         return result
     try:
         await provider.start()
     except ProviderError as err:
-        result.status, result.note, result.pending = "skipped", redact(err.message), len(samples)
+        result.status, result.note, result.pending = "skipped", redact(err.message), total
         store.set_provider(run_id, label, status="skipped", note=result.note)
         progress.line(f"{label}: skipped, {result.note}")
         return result
@@ -137,8 +141,8 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
     # A resumed provider starts afresh: an earlier "stopped after auth error" no longer applies.
     store.set_provider(run_id, label, status="running", identity=identity, note=None)
     config = provider.config
-    limiter = AdaptiveLimiter(config.concurrency, maximum=max(config.concurrency,
-                                                              config.max_concurrency or 2 * config.concurrency))
+    ceiling = max(config.concurrency, config.max_concurrency or 2 * config.concurrency)
+    limiter = AdaptiveLimiter(config.concurrency, maximum=ceiling)
     rate = RateLimiter(rpm=config.rpm, tpm=config.tpm) if (config.rpm or config.tpm) else None
     stop = asyncio.Event()
 
@@ -175,7 +179,7 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
                     result.note = f"stopped after {reply.error_kind.value} error: {reply.reason}"
                     progress.line(f"{label}: {result.note}")
                 if cache:
-                    cache.put(key, label, reply)
+                    writer.cache_put(key, label, reply)
                 result.sent += 1
         # Scoring (and judging) happens outside the provider's slot: it must not hold back requests.
         scores = score_reply(scorers, sample.prompt, reply)
@@ -185,15 +189,28 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
             except Exception as err:  # keep the reply and the signal scores; say the judging failed
                 scores.append(Score(scorer="judge", passed=None, label="judge_error",
                                     explanation=f"judging failed: {type(err).__name__}: {redact(str(err))}"))
-        store.record_reply(sample.id, reply, scores, cost_fn(provider, reply))
+        writer.add(sample.id, reply, scores, cost_fn(provider, reply))
         result.errors += reply.outcome is Outcome.ERROR
         progress.advance(label, error=reply.outcome is Outcome.ERROR)
 
+    # Workers pull samples one at a time from a paged reader of the store, instead of one task (and
+    # one parsed prompt) per sample up front: memory stays flat however large the run, and the first
+    # request leaves as soon as the first page is read. There are as many workers as the limiter's
+    # ceiling, so the adaptive limit, not the worker count, decides how many requests are in flight.
+    feed = store.iter_pending(run_id, label, include_errors=retry_errors)
+
+    async def worker() -> None:
+        for sample in feed:   # one shared generator: each sample goes to exactly one worker
+            if stop.is_set():
+                return
+            await one(sample)
+
     try:
-        await asyncio.gather(*(one(s) for s in samples))
+        await asyncio.gather(*(worker() for _ in range(min(ceiling, total))))
     finally:
+        writer.flush()
         await provider.aclose()
-    result.pending = len(store.pending_samples(run_id, label))
+    result.pending = store.count_pending(run_id, label)
     result.status = "stopped" if stop.is_set() else "finished"
     store.set_provider(run_id, label, status=result.status, note=result.note)
     return result
@@ -244,15 +261,18 @@ async def _execute(store: Store, run_id: str, providers: list[Provider], scorers
                    show_progress: bool, cost_fn, cache: ResponseCache | None, judge: Judge | None,
                    lease: Lease | None) -> RunSummary:
     summary = RunSummary(run_id)
-    with RunProgress(enabled=show_progress) as progress:
+    writer = ReplyWriter(store, cache)
+    with RunProgress(enabled=show_progress) as progress, frozen_secrets():
         judged = await _start_judge(judge, progress, scorers) if judge is not None else None
         try:
             results = await asyncio.gather(*(
-                _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, judged, lease)
+                _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, judged, writer,
+                              lease)
                 for p in providers))
         finally:
             if judged is not None:
                 await judge.provider.aclose()
+            writer.close()
     summary.providers = list(results)
     if lease is None or not lease.lost.is_set():   # else the run is another writer's now: its status too
         store.finish_run(run_id, "finished" if summary.complete else "incomplete")
