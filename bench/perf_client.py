@@ -21,7 +21,10 @@ async def run(args: argparse.Namespace) -> dict:
     from openai import AsyncOpenAI
 
     with open(args.prompts, encoding="utf-8") as f:
-        prompts = [json.loads(line)["input"] for line in f if line.strip()]
+        inputs = [json.loads(line)["input"] for line in f if line.strip()]
+    # A prompt's input is a text (one user turn) or a list of {role, content} messages.
+    prompts = [[{"role": "user", "content": x}] if isinstance(x, str) else
+               [{"role": m["role"], "content": m["content"]} for m in x] for x in inputs]
     if args.requests:
         prompts = (prompts * (args.requests // max(1, len(prompts)) + 1))[:args.requests]
     client = AsyncOpenAI(base_url=args.base_url, api_key=os.environ.get("BENCH_KEY", "sk-bench"), max_retries=0,
@@ -31,13 +34,13 @@ async def run(args: argparse.Namespace) -> dict:
     chars = 0
     tokens = 0
 
-    async def one(text: str) -> None:
+    async def one(messages: list) -> None:
         nonlocal errors, chars, tokens
         async with sem:
             try:
                 if args.stream:
                     stream = await client.chat.completions.create(
-                        model="bench", messages=[{"role": "user", "content": text}], stream=True,
+                        model="bench", messages=messages, stream=True,
                         stream_options={"include_usage": True})
                     parts = []
                     async for chunk in stream:
@@ -46,7 +49,7 @@ async def run(args: argparse.Namespace) -> dict:
                     chars += len("".join(parts))
                 else:
                     resp = await client.chat.completions.create(model="bench",
-                                                                messages=[{"role": "user", "content": text}])
+                                                                messages=messages)
                     chars += len(resp.choices[0].message.content or "")
                     tokens += resp.usage.completion_tokens if resp.usage else 0
             except Exception:  # noqa: BLE001 - counted, reported by the driver

@@ -53,6 +53,7 @@ class Stats:
         self.other = 0             # anything else (404, bad request)
         self.first_mono = self.last_mono = self.last_done_mono = None
         self.first_wall = self.last_wall = None
+        self.last_accepted_mono = None
         self.in_flight = 0
         self.max_in_flight = 0
         self.connections = 0
@@ -185,6 +186,7 @@ class Conn(asyncio.Protocol):
                     self.send(response("429 Too Many Requests", err,
                                        extra=b"retry-after: %.3f\r\n" % max(wait, 0.001), close=close), close)
                     return
+            st.last_accepted_mono = now
             try:
                 req = json.loads(body)
                 stream = bool(req.get("stream"))
@@ -208,7 +210,10 @@ class Conn(asyncio.Protocol):
             else:
                 self.finish(data, close)
         elif method == "GET" and path == "/stats":
-            self.send(response("200 OK", json.dumps(st.as_dict()).encode(), close=close), close)
+            stats = {**st.as_dict(), "latency_s": srv.latency,
+                     "limit": srv.limiter.limit if srv.limiter else None,
+                     "window_s": srv.limiter.window if srv.limiter else None}
+            self.send(response("200 OK", json.dumps(stats).encode(), close=close), close)
         elif method == "POST" and path == "/reset":
             st.reset()
             self.send(response("200 OK", b"{}", close=close), close)
