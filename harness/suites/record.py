@@ -3,6 +3,7 @@ collected with its file, line and field."""
 from __future__ import annotations
 
 import difflib
+import sys
 from typing import Any
 
 from harness.problems import Problem
@@ -12,6 +13,18 @@ from harness.types import Message, Prompt
 from harness.yamlfile import MAX_FIELD_CHARS
 
 ROLES = ("system", "user", "assistant")
+
+# pydantic gives every instance its own set of the field names it was given (about 700 bytes for a
+# Prompt, 200 for a Message: most of a short prompt's memory). A validated prompt is given every
+# field, so all of them share one set; a later assignment adds a name already in it. Nothing in the
+# harness dumps with exclude_unset, the only reader of that set.
+_PROMPT_FIELDS = set(Prompt.model_fields)
+_MESSAGE_FIELDS = set(Message.model_fields)
+
+
+def _shared_fields(model, names: set[str]):
+    object.__setattr__(model, "__pydantic_fields_set__", names)
+    return model
 
 
 def field_size(value: Any, limit: int = MAX_FIELD_CHARS) -> int:
@@ -43,7 +56,7 @@ def _messages(raw: dict[str, Any], where: dict[str, Any], problems: list[Problem
                                 "(a user message, or a list of {role, content} messages)"))
         return []
     if isinstance(value, str):
-        return [Message(role="user", content=value)]
+        return [_shared_fields(Message(role="user", content=value), _MESSAGE_FIELDS)]
     if not isinstance(value, list):
         problems.append(Problem(**where, field=field_name, message=f"must be a text or a list of messages, not "
                                 f"{type(value).__name__} {value!r}"[:200] + (" (quote it: input: \"...\")"
@@ -62,7 +75,7 @@ def _messages(raw: dict[str, Any], where: dict[str, Any], problems: list[Problem
         if not isinstance(m["content"], str) or not m["content"].strip():
             problems.append(Problem(**where, field=f"{field_name}[{i}].content", message="must be non-empty text"))
             continue
-        messages.append(Message(role=m["role"], content=m["content"]))
+        messages.append(_shared_fields(Message(role=m["role"], content=m["content"]), _MESSAGE_FIELDS))
     if messages and messages[-1].role != "user":
         problems.append(Problem(**where, field=field_name,
                                 message="the last message must be from the user (the model answers it)"))
@@ -130,7 +143,9 @@ def validate_record(raw: Any, where: dict[str, Any], defaults: dict[str, Any],
         problems.append(Problem(**where, field="metadata", message="must be a mapping of key: value"))
     if len(problems) > before:
         return None
-    return Prompt(id=pid.strip(), messages=messages, category=category.strip(), target=target, choices=choices,
-                  expect=expect, rules=rules, metadata=metadata)
+    # Categories repeat across thousands of prompts: one string object each (sys.intern).
+    prompt = Prompt(id=pid.strip(), messages=messages, category=sys.intern(category.strip()), target=target,
+                    choices=choices, expect=expect, rules=rules, metadata=metadata, suite="")
+    return _shared_fields(prompt, _PROMPT_FIELDS)
 
 
