@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -34,8 +35,9 @@ from harness.redact import is_redacted, redact, redact_url
 from harness.report.escape import terminal_text
 from harness.report.summary import ALL, summarise
 from harness.runner import execute_run, plan_run
-from harness.runner.execute import SigtermGuard, Terminated
+from harness.runner.execute import SigtermGuard, Terminated, guarded
 from harness.runner.coverage import coverage_lines
+from harness.runner.workers import LEASE_ENV, parse_shard, run_workers, share, summary_json, watch_parent
 from harness.scoring.judge import JudgeCache
 from harness.scoring.llamaguard import LlamaGuardJudge, make_judge
 from harness.store import LeaseHeld
@@ -117,8 +119,9 @@ def _original_spec(run_row):
         return None
 
 
-def _resumed(results_dir: Path, run_ref: str, only: list[str] | None):
-    """The stored run: its scorers, its providers rebuilt from their stored configuration, its judge."""
+def _resumed(results_dir: Path, run_ref: str, only: list[str] | None, shard: tuple[int, int] | None = None):
+    """The stored run: its scorers, its providers rebuilt from their stored configuration, its judge.
+    A worker process (`shard`) gets its share of each provider's concurrency and rpm/tpm budget."""
     store = open_store(results_dir, must_exist=True)
     run_row = store.run(run_ref)
     configs = [ProviderConfig.model_validate_json(p["config_json"]) for p in store.run_providers(run_row["id"])]
@@ -132,6 +135,11 @@ def _resumed(results_dir: Path, run_ref: str, only: list[str] | None):
             raise InputError.single(store.path, f"run {run_row['id']} has no provider {unknown[0]!r}; it has: "
                                     + ", ".join(c.display for c in configs), field="--provider")
         configs = [c for c in configs if c.display in only]
+    if shard is not None:
+        n = shard[1]
+        configs = [c.model_copy(update={"concurrency": share(c.concurrency, n),
+                                        "max_concurrency": share(c.max_concurrency, n),
+                                        "rpm": share(c.rpm, n), "tpm": share(c.tpm, n)}) for c in configs]
     judge = json.loads(run_row["spec_json"]).get("judge")
     judge_config = ProviderConfig.model_validate(judge) if judge else None
     if judge_config is not None and is_redacted(judge_config.base_url):
@@ -186,13 +194,20 @@ def run(
                                                 "(paired exact McNemar on the shared prompts; exit 3)."),
     junit: Optional[Path] = typer.Option(None, "--junit", help="Write JUnit XML here: a test case per prompt x "
                                          "provider and per threshold."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, max=256,
+                                help="Worker processes sharing the run (for CPU-bound runs: fast local servers, "
+                                     "heavy scoring); each gets 1/N of every provider's concurrency and rpm/tpm."),
+    shard: Optional[str] = typer.Option(None, "--shard", hidden=True, help="Internal: run as worker i/n."),
 ) -> None:
     """Run an eval: every prompt x provider x repeat, each reply stored and scored as it arrives."""
     state: dict = {}
     with SigtermGuard():
         try:
+            if shard is not None:
+                _run_shard(state, results_dir, resume, provider, shard, retry_errors, use_cache, cache_ttl_days)
+                return
             _run(state, eval_file, provider, limit, results_dir, resume, retry_errors, progress, use_cache,
-                 cache_ttl_days, max_error_rate, baseline, junit)
+                 cache_ttl_days, max_error_rate, baseline, junit, workers)
         except LeaseHeld as err:   # another live process executes this run: one writer per run
             typer.echo(f"error: {redact(str(err))}", err=True)
             raise typer.Exit(EXIT_LOCKED)
@@ -216,8 +231,50 @@ def run(
                 state["lease"].release()
 
 
+def _run_shard(state: dict, results_dir, resume, provider, shard_text, retry_errors, use_cache,
+               cache_ttl_days) -> None:
+    """A worker process of `--workers`: send this shard's samples under the parent's lease, print the
+    summary as one JSON line. The parent sets the statuses and prints the report."""
+    try:
+        shard = parse_shard(shard_text)
+    except ValueError as err:
+        raise InputError.single("--shard", str(err)) from None
+    if not resume:
+        raise InputError.single("--shard", "is only for the worker processes of harness run --workers")
+    store, run_id, scorers, providers, judge_config = _resumed(results_dir, resume, provider, shard)
+    state.update(store=store, run_id=run_id)
+    held = store.lease(run_id)
+    if held is None or held["token"] != os.environ.get(LEASE_ENV):
+        raise LeaseHeld(f"run {run_id}: --shard runs only under the lease of the harness run --workers that "
+                        "started it")
+    watch_parent()   # from here on, stop when the parent is gone: no orphan goes on sending
+    cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
+    judge = _make_judge(store, run_id, judge_config, scorers, None)
+    summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
+                                      show_progress=False, cost_fn=reply_cost, cache=cache, judge=judge, shard=shard))
+    state["executed"] = True
+    typer.echo(summary_json(summary))
+
+
+def _make_judge(store, run_id: str, judge_config, scorers: list[str], eval_file):
+    if judge_config is None:
+        return None
+    # judge_format (chat | llama-guard) as stored with the run, so a resumed run judges alike.
+    judge_format = json.loads(store.run(run_id)["spec_json"]).get("judge_format")
+    results_dir = store.path.parent
+    try:
+        judge = make_judge(judge_config, judge_format, JudgeCache(results_dir / "judge_cache.db"),
+                           judge_config.params.seed or 0)
+    except ValueError as err:
+        raise InputError.single(eval_file or "the stored run", str(err), field="judge") from None
+    if isinstance(judge, LlamaGuardJudge) and "graded" in scorers:
+        typer.echo(f"warning: the judge {judge.judge_model} is Llama Guard, which cannot answer the graded "
+                   "scorer's question: graded scores will be unusable (set judge_format: chat)", err=True)
+    return judge
+
+
 def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_errors, progress, use_cache,
-         cache_ttl_days, max_error_rate, baseline=None, junit=None) -> None:
+         cache_ttl_days, max_error_rate, baseline=None, junit=None, workers=1) -> None:
     if baseline:   # checked before anything is written: a gate against a run that is not there is bad input
         from harness.store import StoreError
 
@@ -243,26 +300,22 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
         state.update(store=store, run_id=run_id)
         state["lease"] = store.acquire_lease(run_id)
     cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
-    judge = None
-    if judge_config is not None:
-        # judge_format (chat | llama-guard) as stored with the run, so a resumed run judges alike.
-        judge_format = json.loads(store.run(run_id)["spec_json"]).get("judge_format")
-        try:
-            judge = make_judge(judge_config, judge_format, JudgeCache(results_dir / "judge_cache.db"),
-                               judge_config.params.seed or 0)
-        except ValueError as err:
-            raise InputError.single(eval_file or "the stored run", str(err), field="judge") from None
-        if isinstance(judge, LlamaGuardJudge) and "graded" in scorers:
-            typer.echo(f"warning: the judge {judge.judge_model} is Llama Guard, which cannot answer the graded "
-                       "scorer's question: graded scores will be unusable (set judge_format: chat)", err=True)
-    summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
-                                      show_progress=progress, cost_fn=reply_cost, cache=cache, judge=judge,
-                                      lease=state["lease"]))
+    judge = _make_judge(store, run_id, judge_config, scorers, eval_file)
+    if workers > 1:
+        summary = asyncio.run(guarded(run_workers(
+            store, run_id, results_dir, workers, labels=[p.config.display for p in providers],
+            lease_token=state["lease"].token, retry_errors=retry_errors, use_cache=use_cache,
+            cache_ttl_days=cache_ttl_days, show_progress=progress)))
+    else:
+        summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
+                                          show_progress=progress, cost_fn=reply_cost, cache=cache, judge=judge,
+                                          lease=state["lease"]))
     state["executed"] = True   # the run's status is final: a signal from here on only cuts the report short
     state["lease"].release()
     state["lease"] = None
     sent = sum(p.sent for p in summary.providers)
-    typer.echo(f"{sent} requests sent" + (f", {cache.hits} replies from the cache" if cache else ""), err=True)
+    typer.echo(f"{sent} requests sent" + (f", {summary.cache_hits} replies from the cache" if cache else "")
+               + (f" ({workers} worker processes)" if workers > 1 else ""), err=True)
     report = summarise(store, run_id)
     show_report(store, report)
     if not summary.complete:

@@ -96,6 +96,7 @@ class ProviderResult:
 class RunSummary:
     run_id: str
     providers: list[ProviderResult] = field(default_factory=list)
+    cache_hits: int = 0
 
     @property
     def complete(self) -> bool:
@@ -105,11 +106,11 @@ class RunSummary:
 async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: list[str],
                         progress: RunProgress, retry_errors: bool, cost_fn,
                         cache: ResponseCache | None, judged: JudgedScorers | None, writer: ReplyWriter,
-                        lease: Lease | None = None) -> ProviderResult:
+                        lease: Lease | None = None, shard: tuple[int, int] | None = None) -> ProviderResult:
     label = provider.config.display
     try:
         return await _send_all(store, run_id, provider, scorers, progress, retry_errors, cost_fn, cache, judged,
-                               writer, lease)
+                               writer, lease, shard)
     except asyncio.CancelledError:
         # Ctrl-C or SIGTERM: what was received is committed and stays; the provider must not be left
         # saying `running`.
@@ -121,10 +122,10 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
 async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list[str],
                     progress: RunProgress, retry_errors: bool, cost_fn,
                     cache: ResponseCache | None, judged: JudgedScorers | None, writer: ReplyWriter,
-                    lease: Lease | None) -> ProviderResult:
+                    lease: Lease | None, shard: tuple[int, int] | None) -> ProviderResult:
     label = provider.config.display
     result = ProviderResult(label)
-    total = store.count_pending(run_id, label, include_errors=retry_errors)
+    total = store.count_pending(run_id, label, include_errors=retry_errors, shard=shard)
     progress.add(label, total)
     if not total:
         result.status = "finished"
@@ -197,7 +198,7 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
     # one parsed prompt) per sample up front: memory stays flat however large the run, and the first
     # request leaves as soon as the first page is read. There are as many workers as the limiter's
     # ceiling, so the adaptive limit, not the worker count, decides how many requests are in flight.
-    feed = store.iter_pending(run_id, label, include_errors=retry_errors)
+    feed = store.iter_pending(run_id, label, include_errors=retry_errors, shard=shard)
 
     async def worker() -> None:
         for sample in feed:   # one shared generator: each sample goes to exactly one worker
@@ -210,7 +211,7 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
     finally:
         writer.flush()
         await provider.aclose()
-    result.pending = store.count_pending(run_id, label)
+    result.pending = store.count_pending(run_id, label, shard=shard)
     result.status = "stopped" if stop.is_set() else "finished"
     store.set_provider(run_id, label, status=result.status, note=result.note)
     return result
@@ -241,13 +242,21 @@ def _no_cost(provider: Provider, reply: Reply) -> float | None:
 async def execute_run(store: Store, run_id: str, providers: list[Provider], scorers: list[str], *,
                       retry_errors: bool = False, show_progress: bool = True, cost_fn=_no_cost,
                       cache: ResponseCache | None = None, judge: Judge | None = None,
-                      lease: Lease | None = None) -> RunSummary:
+                      lease: Lease | None = None, shard: tuple[int, int] | None = None) -> RunSummary:
+    """Send every pending sample of `providers` (with `shard=(i, n)`, only those whose id is i modulo
+    n: one worker process of `harness run --workers n`, which leaves the run's status to its parent)."""
+    return await guarded(_execute(store, run_id, providers, scorers, retry_errors, show_progress, cost_fn, cache,
+                                  judge, lease, shard))
+
+
+async def guarded(work):
+    """Await `work` so that SIGTERM (through the active SigtermGuard) cancels it and surfaces as
+    Terminated once it has cleaned up, as Ctrl-C does with KeyboardInterrupt."""
     guard = SigtermGuard.active
     if guard is not None:
         guard.attach(asyncio.current_task(), asyncio.get_running_loop())
     try:
-        return await _execute(store, run_id, providers, scorers, retry_errors, show_progress, cost_fn, cache,
-                              judge, lease)
+        return await work
     except asyncio.CancelledError:
         if guard is not None and guard.received:
             raise Terminated() from None
@@ -259,7 +268,7 @@ async def execute_run(store: Store, run_id: str, providers: list[Provider], scor
 
 async def _execute(store: Store, run_id: str, providers: list[Provider], scorers: list[str], retry_errors: bool,
                    show_progress: bool, cost_fn, cache: ResponseCache | None, judge: Judge | None,
-                   lease: Lease | None) -> RunSummary:
+                   lease: Lease | None, shard: tuple[int, int] | None) -> RunSummary:
     summary = RunSummary(run_id)
     writer = ReplyWriter(store, cache)
     with RunProgress(enabled=show_progress) as progress, frozen_secrets():
@@ -267,13 +276,16 @@ async def _execute(store: Store, run_id: str, providers: list[Provider], scorers
         try:
             results = await asyncio.gather(*(
                 _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, judged, writer,
-                              lease)
+                              lease, shard)
                 for p in providers))
         finally:
             if judged is not None:
                 await judge.provider.aclose()
             writer.close()
     summary.providers = list(results)
+    summary.cache_hits = cache.hits if cache is not None else 0
+    if shard is not None:    # a worker process: its parent sets the run's status when all are done
+        return summary
     if lease is None or not lease.lost.is_set():   # else the run is another writer's now: its status too
         store.finish_run(run_id, "finished" if summary.complete else "incomplete")
     return summary

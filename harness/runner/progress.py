@@ -45,6 +45,10 @@ class RunProgress:
         errors = self._progress.tasks[task].fields["errors"] + int(error)
         self._progress.update(task, advance=1, errors=errors, status="")
 
+    def set(self, provider: str, *, done: int, errors: int) -> None:
+        """Absolute figures (worker processes report through the store, not reply by reply)."""
+        self._progress.update(self._tasks[provider], completed=done, errors=errors)
+
     def status(self, provider: str, text: str) -> None:
         self._progress.update(self._tasks[provider], status=terminal_text(text).replace("[", "\\["))
 

@@ -268,25 +268,33 @@ class Store:
         """Samples of a provider with no stored reply (and, if asked, those whose reply was an error)."""
         return list(self.iter_pending(run_id, provider, include_errors=include_errors))
 
-    def count_pending(self, run_id: str, provider: str, *, include_errors: bool = False) -> int:
+    def reply_counts(self, run_id: str) -> dict[str, tuple[int, int]]:
+        """{provider: (replies stored, of which errors)}: how far a run has got (worker progress)."""
+        return {r[0]: (r[1], r[2] or 0) for r in self.conn.execute(
+            "SELECT s.provider, COUNT(p.sample_id), SUM(p.outcome = 'error') FROM samples s"
+            " JOIN replies p ON p.sample_id = s.id WHERE s.run_id = ? GROUP BY s.provider", (run_id,))}
+
+    def count_pending(self, run_id: str, provider: str, *, include_errors: bool = False,
+                      shard: tuple[int, int] | None = None) -> int:
+        cond, args = _pending_condition(include_errors, shard)
         return self.conn.execute(
             "SELECT COUNT(*) FROM samples s LEFT JOIN replies p ON p.sample_id = s.id"
-            f" WHERE s.run_id = ? AND s.provider = ? AND ({_pending_condition(include_errors)})",
-            (run_id, provider)).fetchone()[0]
+            f" WHERE s.run_id = ? AND s.provider = ? AND {cond}", (run_id, provider, *args)).fetchone()[0]
 
     def iter_pending(self, run_id: str, provider: str, *, include_errors: bool = False,
-                     page: int = 256) -> Iterator[PlannedSample]:
+                     shard: tuple[int, int] | None = None, page: int = 256) -> Iterator[PlannedSample]:
         """The pending samples of a provider in id order, read a page at a time: a run of 100,000
         samples never holds more than a page of parsed prompts (the runner pulls them as it sends).
-        Pages are read by id, so replies committed meanwhile do not disturb the iteration; a sample
-        answered by then (by this run's own writer) is still yielded only if it was pending when read."""
+        Pages are read by id, so replies committed meanwhile neither repeat a sample nor hide one.
+        `shard=(i, n)` keeps the samples whose id is i modulo n (one worker process's share)."""
+        cond, args = _pending_condition(include_errors, shard)
         last = -1
         while True:
             rows = self.conn.execute(
                 "SELECT s.id, s.suite, s.provider, s.repeat, s.prompt_json FROM samples s"
                 " LEFT JOIN replies p ON p.sample_id = s.id"
-                f" WHERE s.run_id = ? AND s.provider = ? AND s.id > ? AND ({_pending_condition(include_errors)})"
-                " ORDER BY s.id LIMIT ?", (run_id, provider, last, page)).fetchall()
+                f" WHERE s.run_id = ? AND s.provider = ? AND s.id > ? AND {cond}"
+                " ORDER BY s.id LIMIT ?", (run_id, provider, last, *args, page)).fetchall()
             if not rows:
                 return
             for r in rows:
@@ -319,8 +327,11 @@ def _sample_rows(run_id: str, samples) -> Iterator[tuple]:
         yield run_id, suite, p.id, p.category, prov, rep, text
 
 
-def _pending_condition(include_errors: bool) -> str:
-    return "p.sample_id IS NULL" + (" OR p.outcome = 'error'" if include_errors else "")
+def _pending_condition(include_errors: bool, shard: tuple[int, int] | None = None) -> tuple[str, tuple]:
+    cond = "(p.sample_id IS NULL" + (" OR p.outcome = 'error')" if include_errors else ")")
+    if shard is None:
+        return cond, ()
+    return cond + " AND s.id % ? = ?", (shard[1], shard[0])
 
 
 def _pid_alive(pid: int) -> bool:
