@@ -39,7 +39,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from perf_lib import (BENCH, REPO, BenchServer, MeasurementFailed, Pinning, check, failed, harness_cmd,  # noqa: E402
-                      machine_info, median, not_measured, row, run_child, table, use_harness_from, write_eval,
+                      machine_info, median, not_measured, row, run_child, snapshot, table, use_harness_from,
+                      write_eval,
                       write_suite, write_transcripts)
 
 SECTIONS = ("throughput", "startup", "cache", "score", "memory", "ratelimit", "llama")
@@ -57,7 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--no-pin", action="store_true", help="do not pin server and clients to CPUs")
     ap.add_argument("--keep", action="store_true", help="keep the temporary work directory")
     ap.add_argument("--harness-src", type=Path, default=None, help="benchmark the harness package under this "
-                    "directory (e.g. a `git worktree` of another commit; default: this checkout)")
+                    "directory (default: this checkout's working tree)")
+    ap.add_argument("--harness-rev", default=None, help="benchmark this commit (e.g. HEAD): its harness/ and "
+                    "prompts/ are extracted with git archive, so edits in progress are left out")
     g = ap.add_argument_group("throughput / CPU")
     g.add_argument("--requests", type=int, help="requests per run (default 2000; quick 200)")
     g.add_argument("--concurrency", default="64,256")
@@ -74,6 +77,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     g.add_argument("--memory-sizes", help="eval sizes (default 20000,100000; quick 2000,10000)")
     g.add_argument("--memory-requests", type=int, help="stop (SIGTERM) once this many requests arrived "
                    "(default 3000; quick 300)")
+    g.add_argument("--stall-s", type=float, default=60.0, help="memory runs: stop and fail when no request "
+                   "arrives for this long")
     g.add_argument("--rpm", type=float, default=600)
     g.add_argument("--rl-window", type=float, default=10.0, help="server sliding window, seconds "
                    "(limit rpm*window/60 per window)")
@@ -103,10 +108,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if s and s not in a.sections:
             a.sections.append(s)
     return a
-
-
-def fmt_s(x: float) -> str:
-    return f"{x:.2f} s"
 
 
 # -- 1, 2: throughput and CPU per request ------------------------------------------------------------
@@ -226,6 +227,8 @@ def sec_cache(a, pin, work: Path, detail: dict) -> list[dict]:
         fill = check(run_child(pin.client(harness_cmd("run", str(ev), "--results", str(results), "--no-progress")),
                                work), "cache fill run")
         filled = srv.stats()["ok"]
+        if filled != n:
+            raise MeasurementFailed(f"the cache-fill run of {n} samples made {filled} requests")
         srv.reset()
         rerun = check(run_child(pin.client(harness_cmd("run", str(ev), "--results", str(results), "--no-progress")),
                                 work), "cached rerun")
@@ -285,36 +288,55 @@ def sec_memory(a, pin, work: Path, detail: dict) -> list[dict]:
     rows, detail["memory"] = [], []
     with BenchServer(work, pin, 0.005) as srv:
         for size in a.memory_sizes:
-            suite = write_suite(work / f"mem{size}.jsonl", size)
-            ev = write_eval(work / f"mem{size}.yaml", suite, base_url=srv.base_url, concurrency=64, scorers=TEEN)
-            stop_at = min(size, a.memory_requests)
-            srv.reset()
-            last = [0.0]
-
-            def enough() -> bool:  # poll the server at most every 0.2 s
-                if time.monotonic() - last[0] < 0.2:
-                    return False
-                last[0] = time.monotonic()
-                return stop_at < size and srv.stats()["ok"] >= stop_at
-
-            child = run_child(pin.client(harness_cmd("run", str(ev), "--results", str(work / f"r-mem{size}"),
-                                                     "--no-progress")), work, stop_when=enough)
-            check(child, f"harness run of {size} samples")
-            st = srv.stats()
-            if not st["first_mono"]:
-                raise MeasurementFailed(f"{size} samples: no request reached the server")
-            ttfr, mb = st["first_mono"] - child.started_mono, child.maxrss_kib * 1024 / 1e6
-            detail["memory"].append({"samples": size, "requests_answered": st["ok"], "stopped_with_sigterm":
-                                     child.killed, "maxrss_kib": child.maxrss_kib, "ttfr_s": ttfr,
-                                     "wall_s": child.wall_s, "rc": child.rc})
-            how = f"SIGTERM after {st['ok']:,} replies" if child.killed else f"ran to the end ({st['ok']:,} replies)"
             big = size >= 100000
-            rows.append(row(f"6. peak RSS, {size:,}-sample eval (teen scorers)", mb, "< 300 MB" if big else "(info)",
-                            "MB", ok=(mb < 300) if big else None, fmt="{:.0f}",
-                            note=f"{how}; MB = 10^6 bytes ({child.maxrss_kib / 1024:.0f} MiB)"))
-            rows.append(row(f"6. time to first request, {size:,}-sample eval", ttfr, "<= 2 s" if big else "(info)",
-                            "s", ok=(ttfr <= 2) if big else None))
+            try:
+                rows += one_size(a, pin, work, detail, srv, size, big)
+            except MeasurementFailed as err:  # the other sizes still run
+                rows.append(failed(f"6. peak RSS / first request, {size:,}-sample eval",
+                                   "< 300 MB; <= 2 s" if big else "(info)", str(err)))
     return rows
+
+
+def one_size(a, pin, work: Path, detail: dict, srv: BenchServer, size: int, big: bool) -> list[dict]:
+    suite = write_suite(work / f"mem{size}.jsonl", size)
+    ev = write_eval(work / f"mem{size}.yaml", suite, base_url=srv.base_url, concurrency=64, scorers=TEEN)
+    stop_at = min(size, a.memory_requests)
+    srv.reset()
+    last, seen, stalled = [0.0], [0, time.monotonic()], []
+
+    def enough() -> bool:  # poll the server at most every 0.2 s
+        now = time.monotonic()
+        if now - last[0] < 0.2:
+            return False
+        last[0] = now
+        ok = srv.stats()["ok"]
+        if ok != seen[0]:
+            seen[:] = [ok, now]
+        elif ok and now - seen[1] > a.stall_s:
+            stalled.append(ok)
+            return True
+        return stop_at < size and ok >= stop_at
+
+    child = run_child(pin.client(harness_cmd("run", str(ev), "--results", str(work / f"r-mem{size}"),
+                                             "--no-progress")), work, stop_when=enough)
+    shutil.rmtree(work / f"r-mem{size}", ignore_errors=True)
+    check(child, f"harness run of {size} samples")
+    st = srv.stats()
+    if not st["first_mono"]:
+        raise MeasurementFailed(f"{size} samples: no request reached the server")
+    ttfr, mb = st["first_mono"] - child.started_mono, child.maxrss_kib * 1024 / 1e6
+    detail["memory"].append({"samples": size, "requests_answered": st["ok"], "stopped_with_sigterm": child.killed,
+                             "stalled": bool(stalled), "maxrss_kib": child.maxrss_kib, "ttfr_s": ttfr,
+                             "wall_s": child.wall_s, "rc": child.rc})
+    if stalled:
+        raise MeasurementFailed(f"the harness stalled: no request for {a.stall_s:g} s after {stalled[0]} replies "
+                                f"(peak RSS by then {mb:.0f} MB, first request after {ttfr:.1f} s)")
+    how = f"SIGTERM after {st['ok']:,} replies" if child.killed else f"ran to the end ({st['ok']:,} replies)"
+    return [row(f"6. peak RSS, {size:,}-sample eval (teen scorers)", mb, "< 300 MB" if big else "(info)",
+                "MB", ok=(mb < 300) if big else None, fmt="{:.0f}",
+                note=f"{how}; MB = 10^6 bytes ({child.maxrss_kib / 1024:.0f} MiB)"),
+            row(f"6. time to first request, {size:,}-sample eval", ttfr, "<= 2 s" if big else "(info)",
+                "s", ok=(ttfr <= 2) if big else None)]
 
 
 # -- 7: rate-limit efficiency ----------------------------------------------------------------------------
@@ -326,6 +348,9 @@ def sec_ratelimit(a, pin, work: Path, detail: dict) -> list[dict]:
         child = check(run_child(pin.client(harness_cmd("run", str(ev), "--results", str(work / "r-rl"),
                                                        "--no-progress")), work), "rate-limited run")
         st = srv.stats()
+    if st["ok"] != n:
+        raise MeasurementFailed(f"the rate-limited run of {n} samples got {st['ok']} replies "
+                                f"({st['rejected_429']} 429s)")
     span = st["last_accepted_mono"] - st["first_mono"]
     achieved = (st["ok"] - 1) / span * 60 if span > 0 else None
     share429 = st["rejected_429"] / st["requests"] if st["requests"] else None
@@ -373,8 +398,8 @@ def sec_llama(a, pin, work: Path, detail: dict) -> list[dict]:
                                              "FROM replies").fetchone()
             stamps = db.execute("SELECT created_at, latency_s FROM replies").fetchall()
         shutil.rmtree(results, ignore_errors=True)
-        if errors:
-            raise MeasurementFailed(f"harness llama run: {errors} replies ended in error")
+        if errors or len(stamps) != sum(1 for _ in open(prompts, encoding="utf-8")):
+            raise MeasurementFailed(f"harness llama run: {len(stamps)} replies, {errors} in error")
         # Generation window as the harness lived it: first generation's start -> last reply stored.
         ends = [(datetime.datetime.fromisoformat(c).timestamp(), lat_s or 0.0) for c, lat_s in stamps]
         window = max(e for e, _ in ends) - min(e - lat_s for e, lat_s in ends)
@@ -419,11 +444,18 @@ RUNNERS = {"throughput": sec_throughput, "startup": sec_startup, "cache": sec_ca
 
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="harness-perf-"))
     src = (a.harness_src or REPO).resolve()
+    if a.harness_rev:
+        try:
+            snapshot(a.harness_rev, work / "src")
+        except MeasurementFailed as err:
+            print(err, file=sys.stderr)
+            return 2
+        src = work / "src"
     if not (src / "harness" / "__main__.py").exists():
         print(f"no harness package under {src}", file=sys.stderr)
         return 2
-    work = Path(tempfile.mkdtemp(prefix="harness-perf-"))
     use_harness_from(src, work)
     pin = Pinning.detect(not a.no_pin)
     started = datetime.datetime.now()
@@ -458,8 +490,14 @@ def main(argv: list[str] | None = None) -> int:
           f"{info['cores']} cores, Python {info['python']}, harness "
           + (f"{info['harness_commit'][:10]}{' + uncommitted changes' if info['harness_dirty'] else ''}"
              if info["harness_commit"] else f"from {info['harness_src']} (commit unknown)") + f"; {pin.describe()}")
+    notes = []
+    for r in rows:
+        if r["note"]:
+            notes.append(" ".join(str(r["note"]).split()))
+            r["ref"] = str(len(notes))
     print(table(["figure", "measured", "target", "status", "note"],
-                [[r["figure"], r["measured"], r["target"], r["status"], r["note"]] for r in rows]))
+                [[r["figure"], r["measured"], r["target"], r["status"], r.get("ref", "")] for r in rows]))
+    print("\n".join(f"  [{i}] {n}" for i, n in enumerate(notes, 1)))
     if "throughput" in detail and "table" in detail["throughput"]:
         tp = detail["throughput"]
         print(f"\nthroughput: {tp['requests']} requests per run, server latency {tp['latency_s'] * 1000:.0f} ms, "

@@ -29,6 +29,22 @@ ENV = {**os.environ, "BENCH_KEY": KEY, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1",
 CWD = {"dir": str(REPO)}
 
 
+def snapshot(rev: str, dest: Path) -> str:
+    """Extract the harness (and the prompts/ it reads) of commit `rev` into dest; returns the commit id.
+    Benchmarks a commit, not a working tree others may be editing."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=REPO, check=True,
+                                capture_output=True, text=True).stdout.strip()
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", commit, "harness", "prompts"], cwd=REPO, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as err:
+        raise MeasurementFailed(f"could not extract {rev}: {getattr(err, 'stderr', b'') or err}") from None
+    (dest / "COMMIT").write_text(commit)
+    return commit
+
+
 def use_harness_from(src: Path, workdir: Path) -> None:
     """Benchmark the harness package found under `src` (default: this checkout)."""
     ENV["PYTHONPATH"] = str(src)
@@ -136,8 +152,9 @@ class Child:
 
 
 def run_child(cmd: list[str], workdir: Path, *, env: dict | None = None, timeout: float = 900,
-              stop_when: Any = None, poll_s: float = 0.05) -> Child:
-    """Run cmd, reap it with os.wait4 (its own rusage). `stop_when()` -> True sends SIGTERM."""
+              stop_when: Any = None, poll_s: float = 0.05, grace_s: float = 30.0) -> Child:
+    """Run cmd, reap it with os.wait4 (its own rusage). `stop_when()` -> True sends SIGTERM (SIGKILL
+    `grace_s` later if it is still running)."""
     out_path, err_path = workdir / "child.out", workdir / "child.err"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         started = time.monotonic()
@@ -149,13 +166,17 @@ def run_child(cmd: list[str], workdir: Path, *, env: dict | None = None, timeout
             _, status, ru = os.wait4(proc.pid, 0)
             timer.cancel()
         else:
+            term_at = None
             while True:
                 pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
                 if pid:
                     break
-                if not killed and (stop_when() or time.monotonic() - started > timeout):
+                if term_at is None and (stop_when() or time.monotonic() - started > timeout):
                     proc.send_signal(signal.SIGTERM)
-                    killed = True
+                    killed, term_at = True, time.monotonic()
+                elif term_at is not None and time.monotonic() - term_at > grace_s:
+                    proc.kill()  # SIGTERM not honoured in time
+                    term_at = float("inf")
                 time.sleep(poll_s)
         wall = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -190,7 +211,7 @@ def base_prompts() -> list[dict]:
 
 
 def write_suite(path: Path, n: int, *, text_only: bool = False) -> Path:
-    """A JSONL suite of n prompts cycling through the built-in ones (unique ids, target '42')."""
+    """A JSONL suite of n prompts cycling through the built-in ones (unique ids and texts, target '42')."""
     base = base_prompts()
     if text_only:
         base = [p for p in base if isinstance(p["input"], str)]
@@ -199,6 +220,13 @@ def write_suite(path: Path, n: int, *, text_only: bool = False) -> Path:
             p = dict(base[i % len(base)])
             p["id"] = f"{p['id']}-{i}"
             p["target"] = "42"
+            # Every request distinct: the harness's cache would otherwise answer a repeated prompt itself.
+            tag = f" (#{i})"
+            if isinstance(p["input"], str):
+                p["input"] += tag
+            else:
+                p["input"] = [dict(m) for m in p["input"]]
+                p["input"][-1]["content"] += tag
             f.write(json.dumps(p, ensure_ascii=False) + "\n")
     return path
 
@@ -257,10 +285,14 @@ def machine_info(pin: Pinning) -> dict:
 
     def git(*a: str) -> str | None:
         try:
-            return subprocess.run(["git", *a], cwd=ENV["PYTHONPATH"], capture_output=True, text=True, timeout=10).stdout.strip()
+            done = subprocess.run(["git", *a], cwd=ENV["PYTHONPATH"], capture_output=True, text=True, timeout=10)
+            return done.stdout.strip() if done.returncode == 0 else None
         except (OSError, subprocess.SubprocessError):
             return None
 
+    marker = Path(ENV["PYTHONPATH"]) / "COMMIT"  # a snapshot() of a commit
+    commit = marker.read_text().strip() if marker.exists() else git("rev-parse", "HEAD")
+    dirty = False if marker.exists() else bool(git("status", "--porcelain", "--", "harness"))
     versions = {}
     for dist in ("openai", "httpx2", "httpx", "llama_cpp_python", "pydantic"):
         try:
@@ -271,8 +303,7 @@ def machine_info(pin: Pinning) -> dict:
     return {"cpu_model": cpu, "cores": os.cpu_count(),
             "affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
             "python": sys.version.split()[0], "python_executable": sys.executable, "platform": platform.platform(),
-            "harness_src": ENV["PYTHONPATH"], "harness_commit": git("rev-parse", "HEAD"), "harness_dirty": bool(git("status", "--porcelain", "--",
-                                                                                    "harness")),
+            "harness_src": ENV["PYTHONPATH"], "harness_commit": commit, "harness_dirty": dirty,
             "packages": versions, "pinning": pin.used, "pinning_detail": pin.describe()}
 
 

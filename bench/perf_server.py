@@ -56,7 +56,7 @@ class Stats:
         self.last_accepted_mono = None
         self.in_flight = 0
         self.max_in_flight = 0
-        self.connections = 0
+        self.connections = 0       # connections that sent a chat request
         self.streamed = 0
 
     def as_dict(self) -> dict:
@@ -133,7 +133,7 @@ class Conn(asyncio.Protocol):
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         self.transport = transport
-        self.server.stats.connections += 1
+        self.chatted = False
 
     def connection_lost(self, exc) -> None:  # type: ignore[override]
         self.transport = None
@@ -174,6 +174,9 @@ class Conn(asyncio.Protocol):
         if method == "POST" and path.rstrip("/").endswith("/chat/completions"):
             now = time.monotonic()
             st.requests += 1
+            if not self.chatted:
+                self.chatted = True
+                st.connections += 1
             if st.first_mono is None:
                 st.first_mono, st.first_wall = now, time.time()
             st.last_mono, st.last_wall = now, time.time()
