@@ -138,13 +138,21 @@ def test_ctrl_c_stops_cleanly_and_prints_how_to_resume(tmp_path):
         assert responder.triggered.wait(60)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "harness run --resume" in err
+        assert proc.returncode == 130, err
+        assert "harness run --resume" in err
+        # Starting the same eval afresh says that its last run is unfinished and how to finish it.
+        again = popen("run", str(eval_path), "--results", str(results), "--no-progress", "--no-cache", "-n", "1")
+        _, again_err = again.communicate(timeout=60)
+        assert again.returncode == 0, again_err
+        run_id = sqlite3.connect(results / "harness.db").execute(
+            "SELECT id FROM runs ORDER BY created_at LIMIT 1").fetchone()[0]
+        assert f"the last run of 'crash' ({run_id}) is interrupted" in again_err
     db = sqlite3.connect(results / "harness.db")
-    assert db.execute("SELECT status FROM runs").fetchone()[0] == "interrupted"
+    assert db.execute("SELECT status FROM runs ORDER BY created_at LIMIT 1").fetchone()[0] == "interrupted"
     # The provider that was sending is not left saying `running` (issue 10, item 5).
-    assert db.execute("SELECT status FROM run_providers").fetchone()[0] == "interrupted"
-    assert 0 < db.execute("SELECT COUNT(*) FROM replies").fetchone()[0] < N_PROMPTS
+    assert db.execute("SELECT status FROM run_providers WHERE run_id = ?", (run_id,)).fetchone()[0] == "interrupted"
+    assert 0 < db.execute("SELECT COUNT(*) FROM replies JOIN samples ON samples.id = replies.sample_id"
+                          " WHERE samples.run_id = ?", (run_id,)).fetchone()[0] < N_PROMPTS
 
 
 def test_rerunning_a_finished_eval_makes_zero_provider_calls(tmp_path):

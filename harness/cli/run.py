@@ -153,7 +153,7 @@ def _planned(eval_file: Path, results_dir: Path, only: list[str] | None, limit: 
     """Validate everything, then write the run and all its planned samples before any request."""
     planned = plan_run(eval_file, only_providers=only, limit=limit)
     store = open_store(results_dir)
-    earlier = next((r for r in store.runs() if r["eval_name"] == planned.spec.name), None)
+    earlier = store.latest_run(planned.spec.name)
     if earlier is not None and earlier["status"] in ("interrupted", "incomplete"):
         typer.echo(f"note: the last run of {planned.spec.name!r} ({earlier['id']}) is {earlier['status']}; "
                    f"to finish it instead of starting over: harness run --resume {earlier['id']}", err=True)

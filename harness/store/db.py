@@ -251,6 +251,11 @@ class Store:
                              "list them with: harness runs")
         return rows[0]
 
+    def latest_run(self, eval_name: str) -> sqlite3.Row | None:
+        """The latest run of an eval, without counting anyone's samples (runs() does, for every run)."""
+        return self.conn.execute("SELECT * FROM runs WHERE eval_name = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                                 (eval_name,)).fetchone()
+
     def runs(self) -> list[sqlite3.Row]:
         return self.conn.execute(
             "SELECT r.*, (SELECT COUNT(*) FROM samples s WHERE s.run_id = r.id) AS n_samples,"
