@@ -44,7 +44,7 @@ import typer
 
 from harness.problems import InputError, Problem, read_text
 from harness.report.escape import csv_cell
-from harness.scoring import UnknownScorer, get_scorer
+from harness.scoring import UnknownScorer, get_scorer, teen_safety
 from harness.scoring.refusal import refusal_for_reply
 from harness.suites.load import records_csv, records_jsonl, validate_record
 from harness.types import Outcome, Prompt, Reply, Score
@@ -203,12 +203,15 @@ def default_scorers(prompt: Prompt) -> list[str]:
     return names
 
 
-def _rule_verdicts(prompt: Prompt, reply: Reply) -> list[dict[str, Any]]:
-    """The final teen-safety verdict of every rule that applies (rule:<ID>, see scoring/verdicts.py)."""
-    from harness.scoring import teen_safety
+def _rule_verdicts(prompt: Prompt, reply: Reply, scores: list[Score] | None = None) -> list[dict[str, Any]]:
+    """The final teen-safety verdict of every rule that applies (rule:<ID>, see scoring/verdicts.py).
+    `scores`: the teen_safety scorer's result when it already ran on this reply (it is pure)."""
+    if scores is None:
+        from harness.scoring import teen_safety
 
+        scores = teen_safety(prompt, reply)
     return [{"id": s.scorer, "passed": s.passed, "label": s.label, "severity": s.severity, "evidence": s.evidence}
-            for s in teen_safety(prompt, reply) if s.scorer.startswith("rule:")]
+            for s in scores if s.scorer.startswith("rule:")]
 
 
 def score_row(prompt: Prompt, side: dict[str, Any], scorers: list[str] | None) -> dict[str, Any]:
@@ -216,13 +219,17 @@ def score_row(prompt: Prompt, side: dict[str, Any], scorers: list[str] | None) -
     names = scorers if scorers is not None else default_scorers(prompt)
     scores: dict[str, Score] = {}
     verdict = None
+    safety = None  # the teen_safety scorer's whole result, when it is one of the scorers
     if outcome not in (None, Outcome.ERROR.value):   # a pending sample or an error is never scored
         reply = Reply(text=side["reply"], outcome=Outcome(outcome))
         verdict = refusal_for_reply(reply)
         for name in names:
-            result = get_scorer(name)(prompt, reply)
+            scorer = get_scorer(name)
+            result = scorer(prompt, reply)
+            if scorer is teen_safety and isinstance(result, list):
+                safety = result
             scores[name] = result[0] if isinstance(result, list) else result  # a list starts with its summary
-    rules = [] if outcome in (None, Outcome.ERROR.value) else _rule_verdicts(prompt, reply)
+    rules = [] if outcome in (None, Outcome.ERROR.value) else _rule_verdicts(prompt, reply, safety)
     return {
         "id": prompt.id, "provider": side.get("provider"), "model": side.get("model"), "category": prompt.category,
         "outcome": outcome, "repeat": side.get("repeat"),
