@@ -28,6 +28,7 @@ import argparse
 import datetime
 import json
 import re
+import resource
 import shutil
 import sqlite3
 import sys
@@ -254,7 +255,9 @@ def sec_score(a, pin, work: Path, detail: dict) -> list[dict]:
         path, out = write_transcripts(work / f"score{tag}.jsonl", rows), work / f"score{tag}.out.jsonl"
         child = check(run_child(pin.client(harness_cmd("score", str(path), "--scorer", "teen_safety", "--scorer",
                                                        "refusal", "-o", str(out))), work), "harness score")
-        wrote = sum(1 for line in out.read_text(encoding="utf-8").splitlines() if line.strip())
+        with open(out, "rb") as f:  # streamed: the driver stays small (see perf_lib on ru_maxrss)
+            wrote = sum(1 for line in f if line.strip())
+        out.unlink()
         if wrote != rows:
             raise MeasurementFailed(f"harness score wrote {wrote} rows for {rows}")
         return child
@@ -327,7 +330,7 @@ def one_size(a, pin, work: Path, detail: dict, srv: BenchServer, size: int, big:
     ttfr, mb = st["first_mono"] - child.started_mono, child.maxrss_kib * 1024 / 1e6
     detail["memory"].append({"samples": size, "requests_answered": st["ok"], "stopped_with_sigterm": child.killed,
                              "stalled": bool(stalled), "maxrss_kib": child.maxrss_kib, "ttfr_s": ttfr,
-                             "wall_s": child.wall_s, "rc": child.rc})
+                             "wall_s": child.wall_s, "rc": child.rc, **child.extra})
     if stalled:
         raise MeasurementFailed(f"the harness stalled: no request for {a.stall_s:g} s after {stalled[0]} replies "
                                 f"(peak RSS by then {mb:.0f} MB, first request after {ttfr:.1f} s)")
@@ -483,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     total = (datetime.datetime.now() - started).total_seconds()
     out = a.json or BENCH / "results" / f"perf-{started:%Y-%m-%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    info["driver_peak_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out.write_text(json.dumps({"date": started.isoformat(timespec="seconds"), "total_s": total, "quick": a.quick,
                                "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(a).items()},
                                "machine": info, "figures": rows, "detail": detail}, indent=1, default=str))

@@ -51,6 +51,13 @@ def use_harness_from(src: Path, workdir: Path) -> None:
     CWD["dir"] = str(workdir)
 
 
+# With vfork (Python's default where it can) a child's ru_maxrss starts at *this* process's peak RSS
+# (the kernel keeps the pre-exec mm's high-water mark), so a driver that once held a big file would
+# inflate every child's peak; fork copies only the current RSS, and the driver stays small.
+if hasattr(subprocess, "_USE_VFORK"):
+    subprocess._USE_VFORK = False
+
+
 class MeasurementFailed(RuntimeError):
     """A measurement could not be made (a child failed, the server did not start)."""
 
@@ -156,6 +163,7 @@ def run_child(cmd: list[str], workdir: Path, *, env: dict | None = None, timeout
     """Run cmd, reap it with os.wait4 (its own rusage). `stop_when()` -> True sends SIGTERM (SIGKILL
     `grace_s` later if it is still running)."""
     out_path, err_path = workdir / "child.out", workdir / "child.err"
+    driver_rss = _rss_kib()  # a forked child's ru_maxrss cannot be below this (see _USE_VFORK above)
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         started = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env or ENV, cwd=CWD["dir"])
@@ -181,7 +189,20 @@ def run_child(cmd: list[str], workdir: Path, *, env: dict | None = None, timeout
         wall = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     return Child(proc.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, started,
-                 out_path.read_text(errors="replace"), err_path.read_text(errors="replace"), killed)
+                 _tail(out_path), _tail(err_path), killed, {"driver_rss_kib_at_spawn": driver_rss})
+
+
+def _tail(path: Path, limit: int = 1 << 16) -> str:
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - limit))
+        return f.read().decode("utf-8", errors="replace")
+
+
+def _rss_kib() -> int | None:
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def harness_cmd(*args: str) -> list[str]:
