@@ -143,7 +143,8 @@ def sec_throughput(a, pin, work: Path, detail: dict) -> list[dict]:
                     "maxrss_kib": child.maxrss_kib, "server_window_s": window,
                     "rps_server": expect / window if window > 0 else None, "rps_wall": expect / child.wall_s,
                     "ttfr_s": st["first_mono"] - child.started_mono, "max_in_flight": st["max_in_flight"],
-                    "connections": st["connections"]}
+                    "connections": st["connections"], "server_cpu_s": st["cpu_s"],
+                    "server_busy": st["cpu_s"] / window if window > 0 else None}
 
         for rep in range(a.reps):  # start-up-only runs (1 request), interleaved like the others
             for client in CLIENTS:
@@ -507,7 +508,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nthroughput: {tp['requests']} requests per run, server latency {tp['latency_s'] * 1000:.0f} ms, "
               f"{'streamed' if tp['stream'] else 'not streamed'}, median of {tp['reps']} interleaved runs; req/s = "
               "requests / (first request arrives -> last reply sent, at the server): the steady state; wall = "
-              "requests / whole process time (start-up included)")
+              "requests / whole process time (start-up included); the server's own CPU was at most "
+              f"{max(r['server_busy'] or 0 for r in tp['runs']) * 100:.0f}% of its core during a run window")
         print(table(["client", "C", "req/s", "spread (min-max)", "ratio", "req/s wall", "ratio wall", "CPU ms/req"],
                     tp["table"]))
     print(f"\n{total:.0f} s; JSON: {out}")

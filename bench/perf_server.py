@@ -57,10 +57,13 @@ class Stats:
         self.in_flight = 0
         self.max_in_flight = 0
         self.connections = 0       # connections that sent a chat request
+        self.cpu0 = time.process_time()
         self.streamed = 0
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in vars(self).items()}
+        out = {k: v for k, v in vars(self).items() if k != "cpu0"}
+        out["cpu_s"] = time.process_time() - self.cpu0  # the server's own CPU since the last reset
+        return out
 
 
 class Limiter:
