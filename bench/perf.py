@@ -185,8 +185,13 @@ def sec_throughput(a, pin, work: Path, detail: dict) -> list[dict]:
     for client in ("teen", "light"):
         whole = median(pick(client, key="cpu_ms_per_req")) - bare_w
         net = median(pick(client, key="cpu_ms_per_req_minus_startup")) - bare_s
+        note = f"harness {net + bare_s:.2f} - SDK {bare_s:.2f} ms/req"
+        # With few requests the start-up run's CPU (which varies by tens of ms) swamps the work measured.
+        noisy = n < 1000 or bare_s <= 0 or net + bare_s <= 0
         rows.append(row(f"2. CPU/request beyond SDK, {CLIENTS[client]} (start-up run subtracted)", net,
-                        "<= 0.3 ms", "ms", ok=net <= 0.3, note=f"harness {net + bare_s:.2f} - SDK {bare_s:.2f} ms/req"))
+                        "<= 0.3 ms", "ms", ok=net <= 0.3, status="unreliable" if noisy else None,
+                        note=note + ("; too few requests for a start-up subtraction (>= 1000 needed)"
+                                     if noisy else "")))
         rows.append(row(f"2. CPU/request beyond SDK, {CLIENTS[client]} (whole process / N)", whole,
                         "<= 0.3 ms", "ms", ok=whole <= 0.3, note=f"harness {whole + bare_w:.2f} - SDK {bare_w:.2f} ms/req"))
     return rows
