@@ -40,8 +40,9 @@ The pre-test never changes a result; it only skips work that would find nothing:
 """
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 try:  # the standard library's regex parser and compiler (Python 3.11+ names)
@@ -84,12 +85,29 @@ _ATOMIC = getattr(_C, "ATOMIC_GROUP", None)
 _NONWORD_CATEGORIES = {_C.CATEGORY_SPACE, _C.CATEGORY_NOT_WORD, _C.CATEGORY_UNI_SPACE,
                        _C.CATEGORY_UNI_NOT_WORD, _C.CATEGORY_LINEBREAK, _C.CATEGORY_UNI_LINEBREAK}
 
-# Very common English words: as a requirement they rule out almost nothing.
-_COMMON = frozenset("""a an the and or but if of to in on at by for with from as is are was were be been
-    being am i you he she it we they me him her us them my your his its our their this that these those
-    not no do does did have has had can could will would should may might must what when where why how
-    who which there here so than then just all any some one about up out into over also very too more
-    s t re ll ve d m""".split())
+# Common English words (general frequency lists, no data set's): as a requirement they rule out little,
+# so requirements made of rarer words are preferred. Only the choice of requirement depends on this.
+_FUNCTION_WORDS = frozenset("""
+    a about all am an and any are as at be because been but by can can't could d did do does don don't
+    for from had has have he her here him his how i if in into is isn't it it's its just ll m me more my
+    no not of on one or our out re s she so some than that that's the their them then there they this to
+    too t up us ve was we were what when where which who will with would you you're your""".split())
+_COMMON = frozenset("""
+    above across actually after again against ago ahead almost alone along already also although always
+    another anyone anything anyway around ask asked asking away back bad became become before began
+    behind being believe best better between big bit both bring call called came cannot care case change
+    check come comes coming couldn't day days didn't different doesn't doing done down during each early
+    easy either else end enough even ever every everyone everything feel feeling few find first found full
+    get gets getting give given go goes going gone good got great hard haven't having help hers herself
+    high himself hold home however idea important instead itself keep kind know known last later least
+    less let life like likely little long look looking lot lots love made make makes making many may maybe
+    mean means might mind most much must myself need needs never new next nothing now off often oh ok okay
+    old once only open other others over own part people person place play point pretty probably put
+    quite rather really right said same say says see seem seems set should show side since small someone
+    something sometimes soon sorry start still stop such sure take taking talk tell thank thanks these
+    thing things think those though thought through time times today together took try trying turn two
+    under until upon use used using usually very want wants way ways well went whether while whole why
+    within without won't word work wouldn't yeah yes yet you'd you'll you've yours yourself yourselves""".split())
 
 
 def fold(text: str) -> str:
@@ -247,23 +265,28 @@ def _ends(items: Sequence[tuple], k: int, before: bool) -> bool:
     return _nonword_class(items[k - 1])
 
 
-# A check: ("w", word): the word is a token of the text; ("s", text): the text is a substring of it.
+# A check: ("w", word): the word is a token of the text; ("s", text, gate): the text is a substring of
+# it (gate: a word the substring holds whole, so it is a token wherever the substring occurs, or "").
 Check = tuple
 
 
-def _weight(check: Check) -> int:
-    kind, lit = check
+def _weight(check: Check) -> float:
+    """How much a check rules out (higher: rarer text), a guess from the literal alone."""
+    lit = check[1]
+    if lit in _FUNCTION_WORDS:
+        return 0.5
     if lit in _COMMON:
-        return 1
-    return len(lit) + 2 if kind == "w" else len(lit)
+        return 2 + len(lit) / 20
+    return len(lit) + 2 if check[0] == "w" else len(lit)
 
 
 def _check_for(variant: str, derived: bool) -> Check | None:
-    """The most selective test that every text matched by this run variant passes, or None."""
+    """The test that every text matched by this run variant passes, or None: a whole word where there is
+    one that is not a function word (a set lookup), else a substring (a scan of the text)."""
     plain = variant.replace(_B, "")
     if not plain:
         return None
-    options: list[Check] = []
+    words: list[Check] = []
     i, n = 0, len(variant)
     while i < n:  # whole words: word segments with a boundary or a non-word character on both sides
         if variant[i] != _B and _is_word(variant[i]):
@@ -271,17 +294,19 @@ def _check_for(variant: str, derived: bool) -> Check | None:
             while j < n and variant[j] != _B and _is_word(variant[j]):
                 j += 1
             if i > 0 and j < n:
-                options.append(("w", variant[i:j]))
+                words.append(("w", variant[i:j]))
             i = j
         else:
             i += 1
+    word = max(words, key=_weight) if words else None
+    if word is not None and _weight(word) >= 2:
+        return word
     if ((len(plain) >= MIN_SUBSTRING or not plain.isascii() or not _is_word(plain[0]))
             and not (derived and (any(c.isspace() for c in plain) or '"' in plain))):
-        options.append(("s", plain))
-    if not options:
-        return None
-    # a whole word unless only a common one is available and the substring is better
-    return max(options, key=lambda c: (_weight(c), c[0] == "w"))
+        sub = ("s", plain, word[1] if word is not None else "")
+        if word is None or _weight(sub) > _weight(word):
+            return sub
+    return word
 
 
 def _clause_score(clause: frozenset) -> tuple:
@@ -426,6 +451,78 @@ def _split_point(items: list) -> int | None:
     return best
 
 
+MIN_ANCHOR = 2       # a start literal shorter than this occurs too often to be worth it
+MAX_ANCHORS = 16     # more start literals than this: search the ordinary way
+
+
+def _minimal(starts: set[str]) -> frozenset[str] | None:
+    """The start literals without those another one is a prefix of; None when unusable."""
+    if not starts or len(starts) > MAX_VARIANTS or min(map(len, starts)) < MIN_ANCHOR:
+        return None
+    out = frozenset(s for s in starts if not any(t != s and s.startswith(t) for t in starts))
+    return out if len(out) <= MAX_ANCHORS else None
+
+
+def _anchors(items: list, depth: int = 0) -> frozenset[str] | None:
+    """Literal texts (folded) one of which every match of the sequence starts with, or None.
+    Zero-width items at the start are skipped (they consume nothing); an optional first part gives
+    its own start literals and those of what follows it; an alternation, those of each branch."""
+    run = {""}
+    for idx, item in enumerate(items):
+        got = _pure(item)
+        if got is not None:
+            joined = {a + b.replace(_B, "") for a in run for b in got}
+            if len(joined) > MAX_VARIANTS:
+                break
+            run = joined
+            continue
+        op, av = item
+        if run == {""} and depth < 4:
+            if op in _REPEATS and av[0] == 0:  # the optional part, or what follows it
+                first, rest = _anchors(list(av[2]), depth + 1), _anchors(items[idx + 1:], depth + 1)
+                return None if first is None or rest is None else _minimal(set(first | rest))
+            alts = _alternatives(item)
+            if alts is not None:
+                out: set[str] = set()
+                for alt in alts:
+                    got_alt = _anchors(alt + list(items[idx + 1:]), depth + 1)
+                    if got_alt is None:
+                        return None
+                    out |= got_alt
+                return _minimal(out)
+        if op in _REPEATS and av[0] >= 1:  # x+: the text starts with x
+            body = _pure_seq(av[2])
+            if body is not None:
+                joined = {a + b.replace(_B, "") for a in run for b in body}
+                if len(joined) <= MAX_VARIANTS:
+                    run = joined
+        break
+    return None if "" in run else _minimal(run)
+
+
+def finditer(rx: re.Pattern[str], text: str, low: str, anchors: frozenset[str] | None) -> Iterator[re.Match[str]]:
+    """rx.finditer(text), for a pattern that never matches empty text and whose every match starts
+    with one of `anchors` (in low = fold(text), which is aligned with text): only the places where one
+    of them occurs are tried, in order, each from where the last match ended, as finditer does."""
+    if anchors is None:
+        yield from rx.finditer(text)
+        return
+    starts = set()
+    for a in anchors:
+        i = low.find(a)
+        while i >= 0:
+            starts.add(i)
+            i = low.find(a, i + 1)
+    end = 0
+    for p in sorted(starts):
+        if p < end:
+            continue
+        m = rx.match(text, p)
+        if m is not None:
+            yield m
+            end = m.end()
+
+
 _MAY_REFER = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")  # a back-reference or a group-conditional, perhaps
 
 
@@ -439,15 +536,21 @@ class _Split:
         self.head, self.tail = list(parsed.data[:k]), list(parsed.data[k + 1:])
         self.alts = [_P.SubPattern(parsed.state, alt) for alt in alts]
         self.n = len(alts)
-        self.copies: dict[tuple[int, ...], re.Pattern[str]] = {}
+        self.whole = (pattern, _whole_anchors(parsed))
+        # per alternative, the start literals of a match through it (None: unknown or it may be empty)
+        self.anchors: list[frozenset[str] | None] = []
+        for alt in alts:
+            seq = _P.SubPattern(parsed.state, self.head + alt + self.tail)
+            self.anchors.append(_anchors(seq.data) if _min_width(seq) > 0 else None)
+        self.copies: dict[tuple[int, ...], tuple[re.Pattern[str], frozenset[str] | None]] = {}
 
-    def copy(self, keep: tuple[int, ...]) -> re.Pattern[str]:
-        """The pattern with only the alternatives `keep` (in their order); the pattern itself when
-        that is all of them or more than MAX_KEPT."""
+    def copy(self, keep: tuple[int, ...]) -> tuple[re.Pattern[str], frozenset[str] | None]:
+        """(the pattern with only the alternatives `keep` (in their order), the start literals of its
+        matches or None); the pattern itself when that is all of them or more than MAX_KEPT."""
         if len(keep) == self.n or len(keep) > MAX_KEPT:
-            return self.pattern
-        rx = self.copies.get(keep)
-        if rx is None:
+            return self.whole
+        got = self.copies.get(keep)
+        if got is None:
             if len(self.copies) >= MAX_SPECIALISED:
                 self.copies.clear()
             try:
@@ -455,11 +558,28 @@ class _Split:
                           else [(_C.BRANCH, (None, [self.alts[i] for i in keep]))])
                 rx = _compiler.compile(_P.SubPattern(self.state, self.head + middle + self.tail), self.pattern.flags)
                 if rx.flags != self.pattern.flags or rx.groups != self.pattern.groups:
-                    rx = self.pattern
+                    raise ValueError("the copy differs in flags or groups")
+                starts = [self.anchors[i] for i in keep]
+                got = (rx, None if any(a is None for a in starts) else _minimal(set().union(*starts)))
             except Exception:  # noqa: BLE001 - cannot build the copy: search with the pattern itself
-                rx = self.pattern
-            self.copies[keep] = rx
-        return rx
+                got = self.whole
+            self.copies[keep] = got
+        return got
+
+
+def _min_width(seq: Any) -> int:
+    try:
+        return seq.getwidth()[0]
+    except Exception:  # noqa: BLE001 - unknown: treat as possibly empty
+        return 0
+
+
+def _whole_anchors(parsed: Any) -> frozenset[str] | None:
+    """The start literals of every match of a parsed pattern (None: unknown, or it may match empty)."""
+    try:
+        return _anchors(list(parsed.data)) if _min_width(parsed) > 0 else None
+    except Exception:  # noqa: BLE001
+        return None
 
 
 class PatternSet:
@@ -485,24 +605,62 @@ class PatternSet:
                 unit_clauses.append(clauses)
         self._owner = unit_owner
         self._alt = unit_alt
+        # The first requirement of a unit is looked up for every text: make it the one least likely to be
+        # met. A literal many units need is a word the patterns' subject makes common (or a common word).
+        df: dict[str, int] = {}
+        for clauses in unit_clauses:
+            for lit in {check[1] for c in clauses for check in c}:
+                df[lit] = df.get(lit, 0) + 1
+
+        def rarity(clause: frozenset) -> float:
+            return min(_weight(check) / (1 + math.log2(df[check[1]])) for check in clause)
+
+        unit_clauses = [tuple(sorted(cs, key=rarity, reverse=True)) for cs in unit_clauses]
         always: list[int] = []
         by_word: dict[str, set[int]] = {}
-        by_sub: dict[str, set[int]] = {}
-        rest: dict[int, tuple[tuple[frozenset, tuple[str, ...]], ...]] = {}
+        by_sub: dict[tuple[str, str], set[int]] = {}
+        clause_ids: dict[frozenset, int] = {}
+        rest_words: dict[int, set[int]] = {}                 # unit -> its other word-only clauses
+        rest_subs: dict[int, list[int]] = {}                 # unit -> its other clauses with substrings
         for u, clauses in enumerate(unit_clauses):
             if not clauses:
                 always.append(u)
                 continue
-            for kind, lit in clauses[0]:  # the primary requirement: looked up per text
-                (by_word if kind == "w" else by_sub).setdefault(lit, set()).add(u)
-            if len(clauses) > 1:  # the others: checked for the units that pass the first
-                rest[u] = tuple((frozenset(lit for kind, lit in c if kind == "w"),
-                                 tuple(lit for kind, lit in c if kind == "s")) for c in clauses[1:])
+            for check in clauses[0]:  # the primary requirement: looked up per text
+                if check[0] == "w":
+                    by_word.setdefault(check[1], set()).add(u)
+                else:
+                    by_sub.setdefault((check[1], check[2]), set()).add(u)
+            for c in clauses[1:]:  # the others: checked for the units that pass the first
+                cid = clause_ids.setdefault(c, len(clause_ids))
+                if all(check[0] == "w" for check in c):
+                    rest_words.setdefault(u, set()).add(cid)
+                else:
+                    rest_subs.setdefault(u, []).append(cid)
         self._always = frozenset(always)
         self._by_word = {w: frozenset(us) for w, us in by_word.items()}
-        self._by_sub = tuple((s, frozenset(us)) for s, us in by_sub.items())
-        self._rest = rest
-        self._plain = {i: rx for i, rx in enumerate(self.patterns) if i not in self._splits}
+        self._by_sub = tuple((s, g, frozenset(us)) for (s, g), us in by_sub.items())
+        # per word: the word-only secondary clauses it satisfies
+        clause_by_word: dict[str, set[int]] = {}
+        clause_checks: list[tuple[frozenset[str], tuple[tuple[str, str], ...]]] = [None] * len(clause_ids)  # type: ignore[list-item]
+        for c, cid in clause_ids.items():
+            clause_checks[cid] = (frozenset(ch[1] for ch in c if ch[0] == "w"),
+                                  tuple((ch[1], ch[2]) for ch in c if ch[0] == "s"))
+            if all(check[0] == "w" for check in c):
+                for check in c:
+                    clause_by_word.setdefault(check[1], set()).add(cid)
+        self._clause_by_word = {w: frozenset(ids) for w, ids in clause_by_word.items()}
+        self._clause_checks = clause_checks
+        self._rest_words = {u: frozenset(ids) for u, ids in rest_words.items()}
+        self._rest_subs = {u: tuple(ids) for u, ids in rest_subs.items()}
+        self._rest = self._rest_words.keys() | self._rest_subs.keys()
+        self._plain: dict[int, tuple[re.Pattern[str], frozenset[str] | None]] = {}
+        for i, rx in enumerate(self.patterns):
+            if i not in self._splits:
+                try:
+                    self._plain[i] = (rx, _whole_anchors(_P.parse(rx.pattern, rx.flags)))
+                except Exception:  # noqa: BLE001
+                    self._plain[i] = (rx, None)
 
     @staticmethod
     def _units(rx: re.Pattern[str], derived: bool) -> tuple[list[tuple[frozenset, ...]], _Split | None]:
@@ -520,31 +678,45 @@ class PatternSet:
         except Exception:  # noqa: BLE001 - cannot read it: no pre-test, it is always searched
             return [()], None
 
-    def units(self, text: str) -> set[int]:
-        """The units (patterns, or alternatives of split patterns) that may match the text."""
-        low = fold(text)
+    def units(self, low: str) -> set[int]:
+        """The units (patterns, or alternatives of split patterns) that may match the text whose
+        fold() is `low`."""
         words = tokens(low)
         out = set(self._always)
         by_word = self._by_word
         for w in words & by_word.keys():
             out |= by_word[w]
-        for s, us in self._by_sub:
-            if s in low:
+        for s, gate, us in self._by_sub:
+            if (not gate or gate in words) and s in low:
                 out |= us
         if self._rest:
-            rest = self._rest
-            for u in [u for u in out if u in rest]:
-                for ws, subs in rest[u]:
-                    if words.isdisjoint(ws) and not any(s in low for s in subs):
+            sat: set[int] = set()
+            clause_by_word = self._clause_by_word
+            for w in words & clause_by_word.keys():
+                sat |= clause_by_word[w]
+            rest_words, rest_subs, checks = self._rest_words, self._rest_subs, self._clause_checks
+            for u in out & self._rest:
+                need = rest_words.get(u)
+                if need is not None and not need <= sat:
+                    out.discard(u)
+                    continue
+                for cid in rest_subs.get(u, ()):
+                    if cid in sat:
+                        continue
+                    ws, subs = checks[cid]
+                    if words.isdisjoint(ws) and not any((not g or g in words) and s in low for s, g in subs):
                         out.discard(u)
                         break
+                    sat.add(cid)
         return out
 
-    def scan(self, text: str) -> dict[int, re.Pattern[str]]:
-        """{pattern index: the regex to search with} for the patterns that may match the text."""
+    def scan(self, text: str) -> tuple[dict[int, tuple[re.Pattern[str], frozenset[str] | None]], str]:
+        """({pattern index: (the regex to search with, its start literals or None)} for the patterns
+        that may match the text, fold(text)). See `finditer` for the start literals."""
+        low = fold(text)
         owner, alt = self._owner, self._alt
         found: dict[int, Any] = {}
-        for u in self.units(text):
+        for u in self.units(low):
             i = owner[u]
             a = alt[u]
             if a < 0:
@@ -554,4 +726,4 @@ class PatternSet:
         for i, got in found.items():
             if isinstance(got, list):
                 found[i] = self._splits[i].copy(tuple(sorted(got)))
-        return found
+        return found, low

@@ -39,10 +39,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from harness.scoring.prefilter import PatternSet
+from harness.scoring.prefilter import PatternSet, finditer
 from harness.scoring.refusal import RefusalLabel, RefusalVerdict, refusal_for_reply
-from harness.scoring.rules import (CONTEXT_CHARS, EVIDENCE_CHARS, Rule, RuleSet, Signal, _find, _normalise,
-                                   applicability, rule_categories, user_text)
+from harness.scoring.rules import (CONTEXT_CHARS, EVIDENCE_CHARS, Rule, RuleSet, Signal, _find, _negated,
+                                   _normalise, applicability, rule_categories, user_text)
 from harness.types import Outcome, Prompt, Reply, Score
 
 UNDECIDED = ("unverified", "needs_review", "blocked_no_resource")
@@ -206,9 +206,16 @@ class _Plan:
                 self.signals[(r.id, required)] = entries
                 self.needed[(r.id, required)] = frozenset(i for e in entries for i in e[2])
         self.patterns = patterns
-        self.prefilter = PatternSet(patterns)
+        self._prefilter: PatternSet | None = None
         self.applies_to = {rid: frozenset(r.applies_to) for rid, r in self.rules.items()}
         self._prompts: dict[Any, tuple[dict[str, str], frozenset[str], str, dict[int, bool]]] = {}
+
+    @property
+    def prefilter(self) -> PatternSet:
+        """Built on first use (reading every pattern takes a moment; rule_verdicts alone needs none)."""
+        if self._prefilter is None:
+            self._prefilter = PatternSet(self.patterns)
+        return self._prefilter
 
     def prompt_info(self, prompt: Prompt) -> tuple[dict[str, str], frozenset[str], str, dict[int, bool]]:
         """(applicability, rule categories, the user's words normalised, {when pattern: found}) of a
@@ -254,7 +261,9 @@ def _hits_of(plan: _Plan, text: str, ptext: str | None, whens: dict[int, bool], 
             return []
         scan = shared.get("scan")
         if scan is None:
-            scan = shared["scan"] = plan.prefilter.scan(text)
+            scan, shared["low"] = plan.prefilter.scan(text)
+            shared["scan"] = scan
+        low = shared["low"]
         if scan.keys().isdisjoint(plan.needed[key]):
             return []  # none of the rule's patterns can match this reply
         limit = 1 if required else 2
@@ -268,8 +277,8 @@ def _hits_of(plan: _Plan, text: str, ptext: str | None, whens: dict[int, bool], 
                     continue
             spans = []
             for i in indices:
-                rx = scan.get(i)
-                m = None if rx is None else _find(rx, text, negatable or required, neg)
+                got = scan.get(i)
+                m = None if got is None else _find_from(got, text, low, negatable or required, neg)
                 if m is None:
                     break
                 spans.append(_snippet(text, m.start(), m.end()))
@@ -280,6 +289,16 @@ def _hits_of(plan: _Plan, text: str, ptext: str | None, whens: dict[int, bool], 
         return out
 
     return hits
+
+
+def _find_from(got: tuple[re.Pattern[str], frozenset[str] | None], text: str, low: str, negatable: bool,
+               negation: re.Pattern[str]) -> re.Match[str] | None:
+    """rules._find with the regex and start literals the pre-test gave (prefilter.finditer)."""
+    rx, anchors = got
+    for m in finditer(rx, text, low, anchors):
+        if not (negatable and _negated(text, m, negation)):
+            return m
+    return None
 
 
 def signal_scores(prompt: Prompt, reply: Reply, ruleset: RuleSet) -> list[Score]:
@@ -360,14 +379,16 @@ def rule_verdicts(prompt: Prompt, signals: list[Score], judges: dict[str, Score]
     """`rule:<ID>` verdicts for the given signal scores, with the judge's where it answered.
     `ideation`: the judge's reading of whether the user expresses ideation, for rules that applied
     only tentatively (True: they apply for certain; False: they do not apply; None: still tentative)."""
-    why = applicability(prompt, ruleset)
+    plan = _plan(ruleset)
+    why = plan.prompt_info(prompt)[0]  # applicability(prompt, ruleset), worked out once per prompt
     out = []
     for s in signals:
         rule_id = s.scorer.removeprefix("signal:")
         tentative = why.get(rule_id) == "tentative"
         if tentative and ideation is False:
             continue
-        out.append(combine(ruleset.get(rule_id), s, judges.get(rule_id), tentative=tentative and ideation is None))
+        rule = plan.rules.get(rule_id.strip().upper())  # ruleset.get(rule_id)
+        out.append(combine(rule, s, judges.get(rule_id), tentative=tentative and ideation is None))
     return out
 
 
