@@ -321,14 +321,18 @@ class Store:
             " ORDER BY sc.sample_id, sc.scorer", (run_id,)).fetchall()
 
 
-def _sample_rows(run_id: str, samples) -> Iterator[tuple]:
-    """Rows for the samples table, each prompt serialised once however many providers and repeats
-    share it; a generator, so the rows are never all in memory at once."""
+def _sample_rows(run_id: str, samples: list) -> Iterator[tuple]:
+    """Rows for the samples table, a generator (the rows are never all in memory at once). A prompt
+    that several providers or repeats share is serialised once; with one provider and one repeat no
+    such memo is kept (at 100,000 prompts it would hold tens of MB for nothing)."""
+    shared = len({id(p) for _, p, _, _ in samples}) < len(samples)
     dumped: dict[int, str] = {}
     for suite, p, prov, rep in samples:
-        text = dumped.get(id(p))
+        text = dumped.get(id(p)) if shared else None
         if text is None:
-            text = dumped[id(p)] = p.model_dump_json()
+            text = p.model_dump_json()
+            if shared:
+                dumped[id(p)] = text
         yield run_id, suite, p.id, p.category, prov, rep, text
 
 
