@@ -39,7 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from perf_lib import (BENCH, REPO, BenchServer, MeasurementFailed, Pinning, check, failed, harness_cmd,  # noqa: E402
-                      machine_info, median, row, run_child, snapshot, table, use_harness_from, write_eval,
+                      machine_busy_s, machine_info, median, own_cpu_s, row, run_child, snapshot, table, use_harness_from, write_eval,
                       write_suite, write_transcripts)
 
 SECTIONS = ("throughput", "startup", "cache", "score", "memory", "ratelimit", "llama")
@@ -397,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     use_harness_from(src, work)
     pin = Pinning.detect(not a.no_pin)
     started = datetime.datetime.now()
+    busy0, own0, mono0 = machine_busy_s(), own_cpu_s(), time.monotonic()
     info = machine_info(pin)
     detail: dict = {}
     rows: list[dict] = []
@@ -422,6 +423,11 @@ def main(argv: list[str] | None = None) -> int:
     out = a.json or BENCH / "results" / f"perf-{started:%Y-%m-%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     info["driver_peak_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    busy1 = machine_busy_s()
+    # Other processes' CPU meanwhile: the figures are only as clean as the machine was quiet.
+    others = (busy1 - busy0) - (own_cpu_s() - own0) if busy0 is not None and busy1 is not None else None
+    info["other_processes_cpu_s"] = others
+    info["other_processes_share"] = others / ((time.monotonic() - mono0) * (info["cores"] or 1)) if others else None
     out.write_text(json.dumps({"date": started.isoformat(timespec="seconds"), "total_s": total, "quick": a.quick,
                                "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(a).items()},
                                "machine": info, "figures": rows, "detail": detail}, indent=1, default=str))
@@ -429,6 +435,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{info['cores']} cores, Python {info['python']}, harness "
           + (f"{info['harness_commit'][:10]}{' + uncommitted changes' if info['harness_dirty'] else ''}"
              if info["harness_commit"] else f"from {info['harness_src']} (commit unknown)") + f"; {pin.describe()}")
+    if info["other_processes_share"] is not None:
+        share = info["other_processes_share"]
+        print(f"other processes used {max(0.0, info['other_processes_cpu_s']):.0f} CPU-s during the run "
+              f"({max(0.0, share) * 100:.0f}% of the machine)" + ("; WARNING: a busy machine, the figures are noisy"
+                                                              if share > 0.1 else ""))
     notes = []
     for r in rows:
         if r["note"]:

@@ -328,6 +328,24 @@ def machine_info(pin: Pinning) -> dict:
             "packages": versions, "pinning": pin.used, "pinning_detail": pin.describe()}
 
 
+def machine_busy_s() -> float | None:
+    """CPU-seconds all processes have used since boot (/proc/stat), to tell how much others used meanwhile."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s() -> float:
+    """CPU-seconds of this driver and every child it reaped (servers, clients, harness runs)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def median(xs: list[float]) -> float:
     return statistics.median(xs)
 
