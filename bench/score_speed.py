@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -273,21 +274,27 @@ def write_rows(rows: list[dict], path: Path) -> None:
 # Timing
 
 
-def time_cli(data: Path, runs: int, jobs: int | None) -> float:
-    """Best wall seconds of `harness score` on `data` with teen_safety + refusal."""
+def time_cli(data: Path, runs: int, jobs: int | None) -> tuple[float, float]:
+    """(best wall seconds, CPU seconds of that run: user + system, the command and its children) of
+    `harness score` on `data` with teen_safety + refusal."""
     exe = Path(sys.executable).with_name("harness")
     cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "harness"]),
            "score", str(data), "--scorer", "teen_safety", "--scorer", "refusal", "-q"]
     if jobs is not None:
         cmd += ["--jobs", str(jobs)]
-    best = float("inf")
+    best, cpu = float("inf"), 0.0
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "scored.jsonl"
         for _ in range(runs):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             subprocess.run([*cmd, "-o", str(out)], check=True, stderr=subprocess.DEVNULL)
-            best = min(best, time.perf_counter() - t0)
-    return best
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if wall < best:
+                best = wall
+                cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return best, cpu
 
 
 def micro(rows: list[dict], runs: int) -> dict[str, float]:
@@ -339,9 +346,10 @@ def main() -> None:
         n = sum(1 for line in data.read_text(encoding="utf-8").splitlines() if line.strip())
         print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
         if not args.skip_cli:
-            secs = time_cli(data, args.runs, args.jobs)
-            print(f"harness score --scorer teen_safety --scorer refusal: {n} rows in {secs:.2f} s = "
-                  f"{n / secs:,.0f} replies/s (best of {args.runs}, whole command)")
+            secs, cpu = time_cli(data, args.runs, args.jobs)
+            print(f"harness score --scorer teen_safety --scorer refusal{'' if args.jobs is None else f' --jobs {args.jobs}'}: "
+                  f"{n} rows in {secs:.2f} s = {n / secs:,.0f} replies/s (best of {args.runs}, whole command; "
+                  f"{cpu:.2f} s CPU = {n / cpu:,.0f} replies per CPU-second)")
         if not args.skip_micro:
             for names, us in micro(rows, args.runs).items():
                 print(f"score_reply [{names}]: {us:,.1f} us per reply")

@@ -64,8 +64,8 @@ MIN_SUBSTRING = 2    # shorter substrings of letters are in nearly every text (a
 MAX_VARIANTS = 32    # a run expanded into more variants than this is cut there
 MAX_CLAUSES = 3      # requirements kept per pattern or alternative (the most selective ones)
 MIN_SPLIT = 3        # split a top-level alternation with at least this many alternatives
-MAX_SPECIALISED = 2048  # compiled copies kept per pattern
-MAX_KEPT = 4         # a copy keeps at most this many alternatives (more: the pattern itself)
+MAX_SPECIALISED = 4096  # views (sets of alternatives) remembered per pattern
+MAX_KEPT = 4         # more alternatives than this that can match: search with the pattern itself
 
 # Non-ASCII characters that re.IGNORECASE matches to an ASCII letter, mapped to that letter.
 _FOLD = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
@@ -526,45 +526,147 @@ def finditer(rx: re.Pattern[str], text: str, low: str, anchors: frozenset[str] |
 _MAY_REFER = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")  # a back-reference or a group-conditional, perhaps
 
 
-class _Split:
-    """A pattern whose top-level sequence holds an alternation: per alternative its requirements, and
-    compiled copies that keep only some of the alternatives (module docstring)."""
+class Whole:
+    """Search with a regex itself; where `anchors` is given (its matches are never empty and always
+    start with one of them), finditer tries only the places where one of them occurs."""
 
-    def __init__(self, pattern: re.Pattern[str], parsed: Any, k: int, alts: list[list]):
+    __slots__ = ("rx", "anchors")
+
+    def __init__(self, rx: re.Pattern[str], anchors: frozenset[str] | None = None):
+        self.rx, self.anchors = rx, anchors
+
+    def finditer(self, text: str, low: str) -> Iterator[re.Match[str]]:
+        return finditer(self.rx, text, low, self.anchors)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.rx.search(text)
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return self.rx.match(text)
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        return self.rx.fullmatch(text)
+
+
+class Alternatives:
+    """Search as the pattern head(A1|...|An)tail does where only some alternatives can match, with one
+    compiled regex per alternative (head Aj tail). The head matches in one way only (single characters
+    and zero-width items), so at each position the pattern's match is that of the first alternative
+    (in order) that matches there: `search` takes the leftmost of the alternatives' matches, the first
+    alternative on a tie; `match` and `fullmatch` the first alternative's that matches."""
+
+    __slots__ = ("regexes", "nonempty")
+
+    def __init__(self, regexes: list[re.Pattern[str]], nonempty: bool):
+        self.regexes, self.nonempty = regexes, nonempty
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        best = None
+        for rx in self.regexes:
+            m = rx.search(text, pos)
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        return best
+
+    def match(self, text: str) -> re.Match[str] | None:
+        for rx in self.regexes:
+            m = rx.match(text)
+            if m is not None:
+                return m
+        return None
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        for rx in self.regexes:
+            m = rx.fullmatch(text)
+            if m is not None:
+                return m
+        return None
+
+    def finditer(self, text: str, low: str) -> Iterator[re.Match[str]]:
+        """Every match in order, as finditer does (the alternatives never match empty text)."""
+        pos = 0
+        while True:
+            m = self.search(text, pos)
+            if m is None:
+                return
+            yield m
+            pos = m.end()
+
+
+class _Split:
+    """A pattern whose top-level sequence holds an alternation: per alternative its requirements and
+    start literals, and what to search a text with when only some alternatives can match there:
+
+    * where every one of those has start literals (and `anchored`): the pattern itself, tried only where
+      one of those literals occurs (Whole with anchors): nothing to compile;
+    * where the part before the alternation matches in one way only: the alternatives' own regexes
+      (Alternatives), each compiled once, when first needed;
+    * otherwise (or when more than MAX_KEPT alternatives can match) the pattern itself."""
+
+    def __init__(self, pattern: re.Pattern[str], parsed: Any, k: int, alts: list[list], anchored: bool):
         self.pattern = pattern
         self.state = parsed.state
         self.head, self.tail = list(parsed.data[:k]), list(parsed.data[k + 1:])
-        self.alts = [_P.SubPattern(parsed.state, alt) for alt in alts]
+        self.alts = alts
         self.n = len(alts)
-        self.whole = (pattern, _whole_anchors(parsed))
-        # per alternative, the start literals of a match through it (None: unknown or it may be empty)
+        self.one_way_head = all(item[0] in _ONE_WAY for item in self.head)
+        self.whole = Whole(pattern, _whole_anchors(parsed) if anchored else None)
+        # per alternative: the start literals of a match through it (None: unknown or it may be empty),
+        # whether it never matches empty text, and its own regex once compiled
         self.anchors: list[frozenset[str] | None] = []
+        self.nonempty: list[bool] = []
         for alt in alts:
             seq = _P.SubPattern(parsed.state, self.head + alt + self.tail)
-            self.anchors.append(_anchors(seq.data) if _min_width(seq) > 0 else None)
-        self.copies: dict[tuple[int, ...], tuple[re.Pattern[str], frozenset[str] | None]] = {}
+            self.nonempty.append(_min_width(seq) > 0)
+            self.anchors.append(_anchors(seq.data) if anchored and self.nonempty[-1] else None)
+        self.regexes: list[re.Pattern[str] | None] = [None] * self.n
+        self.views: dict[tuple[int, ...], Whole | Alternatives] = {}
 
-    def copy(self, keep: tuple[int, ...]) -> tuple[re.Pattern[str], frozenset[str] | None]:
-        """(the pattern with only the alternatives `keep` (in their order), the start literals of its
-        matches or None); the pattern itself when that is all of them or more than MAX_KEPT."""
-        if len(keep) == self.n or len(keep) > MAX_KEPT:
+    def _regex(self, i: int) -> re.Pattern[str]:
+        rx = self.regexes[i]
+        if rx is None:
+            rx = _compiler.compile(_P.SubPattern(self.state, self.head + self.alts[i] + self.tail), self.pattern.flags)
+            if rx.flags != self.pattern.flags or rx.groups != self.pattern.groups or rx.groupindex != self.pattern.groupindex:
+                raise ValueError("the copy differs in flags or groups")
+            self.regexes[i] = rx
+        return rx
+
+    def view(self, keep: tuple[int, ...]) -> Whole | Alternatives:
+        """What to search with when only the alternatives `keep` (ascending) can match."""
+        got = self.views.get(keep)
+        if got is not None:
+            return got
+        if len(keep) == self.n:
             return self.whole
-        got = self.copies.get(keep)
-        if got is None:
-            if len(self.copies) >= MAX_SPECIALISED:
-                self.copies.clear()
+        got = self.whole
+        starts = [self.anchors[i] for i in keep]
+        anchors = None if any(a is None for a in starts) else _minimal(set().union(*starts))  # type: ignore[arg-type]
+        if anchors is not None:
+            got = Whole(self.pattern, anchors)
+        elif self.one_way_head and len(keep) <= MAX_KEPT:
             try:
-                middle = (list(self.alts[keep[0]].data) if len(keep) == 1
-                          else [(_C.BRANCH, (None, [self.alts[i] for i in keep]))])
-                rx = _compiler.compile(_P.SubPattern(self.state, self.head + middle + self.tail), self.pattern.flags)
-                if rx.flags != self.pattern.flags or rx.groups != self.pattern.groups:
-                    raise ValueError("the copy differs in flags or groups")
-                starts = [self.anchors[i] for i in keep]
-                got = (rx, None if any(a is None for a in starts) else _minimal(set().union(*starts)))
-            except Exception:  # noqa: BLE001 - cannot build the copy: search with the pattern itself
+                regexes = [self._regex(i) for i in keep]
+                got = (Alternatives(regexes, True) if all(self.nonempty[i] for i in keep)
+                       else _EmptyCapable(self.pattern, regexes))
+            except Exception:  # noqa: BLE001 - cannot compile the alternatives: search with the pattern itself
                 got = self.whole
-            self.copies[keep] = got
+        if len(self.views) >= MAX_SPECIALISED:
+            self.views.clear()
+        self.views[keep] = got
         return got
+
+
+class _EmptyCapable(Alternatives):
+    """Alternatives of which some may match empty text: finditer is the pattern's own."""
+
+    __slots__ = ("pattern",)
+
+    def __init__(self, pattern: re.Pattern[str], regexes: list[re.Pattern[str]]):
+        super().__init__(regexes, False)
+        self.pattern = pattern
+
+    def finditer(self, text: str, low: str) -> Iterator[re.Match[str]]:
+        return self.pattern.finditer(text)
 
 
 def _min_width(seq: Any) -> int:
@@ -588,20 +690,24 @@ class PatternSet:
     the pattern itself or a copy without the alternatives that cannot match. A pattern left out of the
     answer cannot match."""
 
-    def __init__(self, patterns: Iterable[re.Pattern[str]], derived: bool = False):
+    def __init__(self, patterns: Iterable[re.Pattern[str]], derived: bool = False, anchored: bool = False):
         self.patterns = list(patterns)
         self.derived = derived
+        self.anchored = anchored
         unit_owner: list[int] = []      # unit -> pattern index
         unit_alt: list[int] = []        # unit -> alternative number (-1: the whole pattern)
         unit_clauses: list[tuple[frozenset, ...]] = []
         self._splits: dict[int, _Split] = {}
+        self._plain: dict[int, Whole] = {}
         for i, rx in enumerate(self.patterns):
-            units, split = self._units(rx, derived)
-            if split is not None:
-                self._splits[i] = split
+            units, how = self._units(rx, derived, anchored)
+            if isinstance(how, _Split):
+                self._splits[i] = how
+            else:
+                self._plain[i] = how
             for alt, clauses in enumerate(units):
                 unit_owner.append(i)
-                unit_alt.append(alt if split is not None else -1)
+                unit_alt.append(alt if isinstance(how, _Split) else -1)
                 unit_clauses.append(clauses)
         self._owner = unit_owner
         self._alt = unit_alt
@@ -654,18 +760,11 @@ class PatternSet:
         self._rest_words = {u: frozenset(ids) for u, ids in rest_words.items()}
         self._rest_subs = {u: tuple(ids) for u, ids in rest_subs.items()}
         self._rest = self._rest_words.keys() | self._rest_subs.keys()
-        self._plain: dict[int, tuple[re.Pattern[str], frozenset[str] | None]] = {}
-        for i, rx in enumerate(self.patterns):
-            if i not in self._splits:
-                try:
-                    self._plain[i] = (rx, _whole_anchors(_P.parse(rx.pattern, rx.flags)))
-                except Exception:  # noqa: BLE001
-                    self._plain[i] = (rx, None)
 
     @staticmethod
-    def _units(rx: re.Pattern[str], derived: bool) -> tuple[list[tuple[frozenset, ...]], _Split | None]:
-        """Requirements per alternative of the pattern's main alternation (the rest of the pattern
-        included) and its _Split, else one entry for the whole pattern and None."""
+    def _units(rx: re.Pattern[str], derived: bool, anchored: bool) -> tuple[list[tuple[frozenset, ...]], _Split | Whole]:
+        """Requirements per alternative of the pattern's main alternation (with those of the rest of
+        the pattern) and its _Split, else one entry for the whole pattern and its Whole."""
         try:
             parsed = _P.parse(rx.pattern, rx.flags)
             items = list(parsed.data)
@@ -673,10 +772,14 @@ class PatternSet:
             if k is not None and not _MAY_REFER.search(rx.pattern):
                 alts = _branch_at(items[k])
                 head, tail = items[:k], items[k + 1:]
-                return [_best(_clauses(head + alt + tail, derived)) for alt in alts], _Split(rx, parsed, k, alts)
-            return [_best(_clauses(items, derived))], None
+                # Each part's requirements hold for the whole match; the rest is read once, not per branch.
+                before, after = _ends(head, len(head), False), _starts(tail, 0, False)
+                common = _clauses(head, derived) + _clauses(tail, derived)
+                units = [_best(common + _clauses(alt, derived, before, after)) for alt in alts]
+                return units, _Split(rx, parsed, k, alts, anchored)
+            return [_best(_clauses(items, derived))], Whole(rx, _whole_anchors(parsed) if anchored else None)
         except Exception:  # noqa: BLE001 - cannot read it: no pre-test, it is always searched
-            return [()], None
+            return [()], Whole(rx)
 
     def units(self, low: str) -> set[int]:
         """The units (patterns, or alternatives of split patterns) that may match the text whose
@@ -710,9 +813,10 @@ class PatternSet:
                     sat.add(cid)
         return out
 
-    def scan(self, text: str) -> tuple[dict[int, tuple[re.Pattern[str], frozenset[str] | None]], str]:
-        """({pattern index: (the regex to search with, its start literals or None)} for the patterns
-        that may match the text, fold(text)). See `finditer` for the start literals."""
+    def scan(self, text: str) -> tuple[dict[int, Whole | Alternatives], str]:
+        """({pattern index: what to search it with} for the patterns that may match the text, and
+        fold(text)). The values have search, match, fullmatch (on the text or its pieces) and
+        finditer(text, fold(text)), each giving what the pattern itself gives there."""
         low = fold(text)
         owner, alt = self._owner, self._alt
         found: dict[int, Any] = {}
@@ -725,5 +829,5 @@ class PatternSet:
                 found.setdefault(i, []).append(a)
         for i, got in found.items():
             if isinstance(got, list):
-                found[i] = self._splits[i].copy(tuple(sorted(got)))
+                found[i] = self._splits[i].view(tuple(sorted(got)))
         return found, low

@@ -47,9 +47,9 @@ import functools
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from harness.scoring.prefilter import PatternSet
+from harness.scoring.prefilter import PatternSet, Whole
 from harness.scoring.refusal_patterns import (  # noqa: F401 - the phrases, kept in their own module
     OPENING_SENTENCES,
     INABILITY,
@@ -281,7 +281,11 @@ def _patterns_for(clean: str) -> _Patterns:
     if _PREFILTER is None:
         _PREFILTER = PatternSet([getattr(_FULL, name) for name in _FILTERED_NAMES], derived=True)
     scan = _PREFILTER.scan(clean)[0]
-    return _Patterns({name: scan[i][0] if i in scan else _NEVER for i, name in enumerate(_FILTERED_NAMES)})
+    found: dict[str, Any] = {}
+    for i, name in enumerate(_FILTERED_NAMES):
+        got = scan.get(i)
+        found[name] = _NEVER if got is None else got.rx if type(got) is Whole else got
+    return _Patterns(found)
 
 
 def _cues(sentences: list[str], rx: _Patterns | None = None) -> list[_Cue]:

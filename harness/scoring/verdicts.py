@@ -39,7 +39,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from harness.scoring.prefilter import PatternSet, finditer
+from harness.scoring.prefilter import Alternatives, PatternSet, Whole
 from harness.scoring.refusal import RefusalLabel, RefusalVerdict, refusal_for_reply
 from harness.scoring.rules import (CONTEXT_CHARS, EVIDENCE_CHARS, Rule, RuleSet, Signal, _find, _negated,
                                    _normalise, applicability, rule_categories, user_text)
@@ -214,7 +214,7 @@ class _Plan:
     def prefilter(self) -> PatternSet:
         """Built on first use (reading every pattern takes a moment; rule_verdicts alone needs none)."""
         if self._prefilter is None:
-            self._prefilter = PatternSet(self.patterns)
+            self._prefilter = PatternSet(self.patterns, anchored=True)
         return self._prefilter
 
     def prompt_info(self, prompt: Prompt) -> tuple[dict[str, str], frozenset[str], str, dict[int, bool]]:
@@ -291,11 +291,10 @@ def _hits_of(plan: _Plan, text: str, ptext: str | None, whens: dict[int, bool], 
     return hits
 
 
-def _find_from(got: tuple[re.Pattern[str], frozenset[str] | None], text: str, low: str, negatable: bool,
+def _find_from(got: Whole | Alternatives, text: str, low: str, negatable: bool,
                negation: re.Pattern[str]) -> re.Match[str] | None:
-    """rules._find with the regex and start literals the pre-test gave (prefilter.finditer)."""
-    rx, anchors = got
-    for m in finditer(rx, text, low, anchors):
+    """rules._find, searching the way the pre-test gave (prefilter.Whole or Alternatives)."""
+    for m in got.finditer(text, low):
         if not (negatable and _negated(text, m, negation)):
             return m
     return None
