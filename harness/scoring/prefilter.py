@@ -66,6 +66,7 @@ MAX_CLAUSES = 3      # requirements kept per pattern or alternative (the most se
 MIN_SPLIT = 3        # split a top-level alternation with at least this many alternatives
 MAX_SPECIALISED = 4096  # views (sets of alternatives) remembered per pattern
 MAX_KEPT = 4         # more alternatives than this that can match: search with the pattern itself
+MAX_TOKENS = 200_000  # tokens whose lookups are remembered (then forgotten all at once)
 
 # Non-ASCII characters that re.IGNORECASE matches to an ASCII letter, mapped to that letter.
 _FOLD = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
@@ -722,44 +723,41 @@ class PatternSet:
             return min(_weight(check) / (1 + math.log2(df[check[1]])) for check in clause)
 
         unit_clauses = [tuple(sorted(cs, key=rarity, reverse=True)) for cs in unit_clauses]
+        # Every unit needs all of its clauses. Its first clause is looked up per text (the units whose
+        # first clause a text meets are the candidates); the others (ids in need) are checked for those.
         always: list[int] = []
-        by_word: dict[str, set[int]] = {}
-        by_sub: dict[tuple[str, str], set[int]] = {}
+        primary: dict[Check, set[int]] = {}                  # check -> units whose first clause has it
+        secondary: dict[Check, set[int]] = {}                # check -> ids of other clauses that have it
         clause_ids: dict[frozenset, int] = {}
-        rest_words: dict[int, set[int]] = {}                 # unit -> its other word-only clauses
-        rest_subs: dict[int, list[int]] = {}                 # unit -> its other clauses with substrings
+        need: dict[int, set[int]] = {}
         for u, clauses in enumerate(unit_clauses):
             if not clauses:
                 always.append(u)
                 continue
-            for check in clauses[0]:  # the primary requirement: looked up per text
-                if check[0] == "w":
-                    by_word.setdefault(check[1], set()).add(u)
-                else:
-                    by_sub.setdefault((check[1], check[2]), set()).add(u)
-            for c in clauses[1:]:  # the others: checked for the units that pass the first
+            for check in clauses[0]:
+                primary.setdefault(check, set()).add(u)
+            for c in clauses[1:]:
                 cid = clause_ids.setdefault(c, len(clause_ids))
-                if all(check[0] == "w" for check in c):
-                    rest_words.setdefault(u, set()).add(cid)
-                else:
-                    rest_subs.setdefault(u, []).append(cid)
-        self._always = frozenset(always)
-        self._by_word = {w: frozenset(us) for w, us in by_word.items()}
-        self._by_sub = tuple((s, g, frozenset(us)) for (s, g), us in by_sub.items())
-        # per word: the word-only secondary clauses it satisfies
-        clause_by_word: dict[str, set[int]] = {}
-        clause_checks: list[tuple[frozenset[str], tuple[tuple[str, str], ...]]] = [None] * len(clause_ids)  # type: ignore[list-item]
-        for c, cid in clause_ids.items():
-            clause_checks[cid] = (frozenset(ch[1] for ch in c if ch[0] == "w"),
-                                  tuple((ch[1], ch[2]) for ch in c if ch[0] == "s"))
-            if all(check[0] == "w" for check in c):
+                need.setdefault(u, set()).add(cid)
                 for check in c:
-                    clause_by_word.setdefault(check[1], set()).add(cid)
-        self._clause_by_word = {w: frozenset(ids) for w, ids in clause_by_word.items()}
-        self._clause_checks = clause_checks
-        self._rest_words = {u: frozenset(ids) for u, ids in rest_words.items()}
-        self._rest_subs = {u: tuple(ids) for u, ids in rest_subs.items()}
-        self._rest = self._rest_words.keys() | self._rest_subs.keys()
+                    secondary.setdefault(check, set()).add(cid)
+        self._always = frozenset(always)
+        self._need = {u: frozenset(ids) for u, ids in need.items()}
+        self._rest = frozenset(self._need)
+        # Whole words, and substrings made of word characters only (they lie inside one token), are
+        # found per token, and what a token meets is remembered (a text has few tokens not seen before).
+        self._token_words: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
+        self._token_subs: list[tuple[str, frozenset[int], frozenset[int]]] = []
+        self._other_subs: list[tuple[str, str, frozenset[int], frozenset[int]]] = []  # scanned per text
+        for check in primary.keys() | secondary.keys():
+            units, cids = frozenset(primary.get(check, ())), frozenset(secondary.get(check, ()))
+            if check[0] == "w":
+                self._token_words[check[1]] = (units, cids)
+            elif all(_is_word(c) for c in check[1]):
+                self._token_subs.append((check[1], units, cids))
+            else:
+                self._other_subs.append((check[1], check[2], units, cids))
+        self._tokens: dict[str, tuple[frozenset[int], frozenset[int]] | None] = {}
 
     @staticmethod
     def _units(rx: re.Pattern[str], derived: bool, anchored: bool) -> tuple[list[tuple[frozenset, ...]], _Split | Whole]:
@@ -781,36 +779,44 @@ class PatternSet:
         except Exception:  # noqa: BLE001 - cannot read it: no pre-test, it is always searched
             return [()], Whole(rx)
 
+    def _token(self, token: str) -> tuple[frozenset[int], frozenset[int]] | None:
+        """(candidate units, other clauses met) for one token of a text; None when it meets nothing."""
+        units: set[int] = set()
+        cids: set[int] = set()
+        got = self._token_words.get(token)
+        if got is not None:
+            units |= got[0]
+            cids |= got[1]
+        for s, us, ids in self._token_subs:
+            if s in token:
+                units |= us
+                cids |= ids
+        result = (frozenset(units), frozenset(cids)) if units or cids else None
+        if len(self._tokens) >= MAX_TOKENS:
+            self._tokens.clear()
+        self._tokens[token] = result
+        return result
+
     def units(self, low: str) -> set[int]:
         """The units (patterns, or alternatives of split patterns) that may match the text whose
         fold() is `low`."""
         words = tokens(low)
         out = set(self._always)
-        by_word = self._by_word
-        for w in words & by_word.keys():
-            out |= by_word[w]
-        for s, gate, us in self._by_sub:
+        sat: set[int] = set()
+        seen, miss = self._tokens, self._token
+        for w in words:
+            got = seen[w] if w in seen else miss(w)
+            if got is not None:
+                out |= got[0]
+                sat |= got[1]
+        for s, gate, us, ids in self._other_subs:
             if (not gate or gate in words) and s in low:
                 out |= us
-        if self._rest:
-            sat: set[int] = set()
-            clause_by_word = self._clause_by_word
-            for w in words & clause_by_word.keys():
-                sat |= clause_by_word[w]
-            rest_words, rest_subs, checks = self._rest_words, self._rest_subs, self._clause_checks
-            for u in out & self._rest:
-                need = rest_words.get(u)
-                if need is not None and not need <= sat:
-                    out.discard(u)
-                    continue
-                for cid in rest_subs.get(u, ()):
-                    if cid in sat:
-                        continue
-                    ws, subs = checks[cid]
-                    if words.isdisjoint(ws) and not any((not g or g in words) and s in low for s, g in subs):
-                        out.discard(u)
-                        break
-                    sat.add(cid)
+                sat |= ids
+        need = self._need
+        for u in out & self._rest:
+            if not need[u] <= sat:
+                out.discard(u)
         return out
 
     def scan(self, text: str) -> tuple[dict[int, Whole | Alternatives], str]:
