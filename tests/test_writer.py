@@ -132,3 +132,41 @@ def test_secrets_are_frozen_for_a_run_and_read_afresh_outside_one(monkeypatch):
         assert redact("a frozen-secret-value-1 b") == f"a {MARK} b"
         assert redact("late-secret-value-22") == "late-secret-value-22"
     assert redact("late-secret-value-22") == MARK
+
+
+def test_a_rerun_served_from_the_cache_still_yields_to_the_loop_and_can_be_stopped(tmp_path, monkeypatch):
+    """A cache hit awaits nothing; the runner must still give the loop a turn per sample, or a big
+    cached rerun would be deaf to SIGTERM (a cancellation waits for an await) until its very end."""
+    from harness.cache import cache_key
+    from harness.providers.base import ProviderConfig
+    from harness.providers.registry import create_provider
+    from harness.runner import execute_run
+    from harness.testing.loopback import LoopbackServer
+
+    n = 300
+    store, run_id, ids = _store(tmp_path, n=n)
+    cache = ResponseCache(tmp_path / "cache.db")
+    monkeypatch.setenv("CACHE_TEST_KEY", "sk-cache-test-0123456789")
+    with LoopbackServer(api_key="sk-cache-test-0123456789") as srv:
+        config = ProviderConfig(model="openai/m", label="a", base_url=srv.openai_base_url,
+                                api_key_env="CACHE_TEST_KEY", stream=False)
+        provider = create_provider(config)
+        asyncio.run(provider.start())
+        params = config.params.model_dump()
+        cache.put_many([(cache_key(provider.identity(), s.prompt.messages, params, s.repeat), "a", _reply("42"))
+                        for s in store.iter_pending(run_id, "a")])
+
+        async def main():
+            task = asyncio.create_task(execute_run(store, run_id, [create_provider(config)], ["contains"],
+                                                   show_progress=False, cache=cache))
+            while store.count_pending(run_id, "a") == n:    # the loop's turns, not a timed wait
+                await asyncio.sleep(0)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        asyncio.run(main())
+        assert srv.requests == []                               # everything came from the cache
+    stored = store.conn.execute("SELECT COUNT(*) FROM replies").fetchone()[0]
+    assert 0 < stored < n
+    assert store.conn.execute("SELECT status FROM run_providers").fetchone()[0] == "interrupted"

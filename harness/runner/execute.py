@@ -157,7 +157,11 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
     async def one(sample: PlannedSample) -> None:
         key = cache_key(identity, sample.prompt.messages, params, sample.repeat) if cache else None
         reply = cache.get(key) if cache else None
-        if reply is None:
+        if reply is not None:
+            # A cache hit awaits nothing: without this, a rerun served from the cache would hold the event
+            # loop to the end, deaf to SIGTERM (the cancellation waits for an await) and to the writer.
+            await asyncio.sleep(0)
+        else:
             async with limiter.slot():
                 if stop.is_set():
                     return
