@@ -164,6 +164,7 @@ class RuleSet(BaseModel):
     rules: list[Rule]
     _negation: re.Pattern[str] = PrivateAttr()
     _path: str = PrivateAttr(default="")
+    _ideation_prefilter: Any = PrivateAttr(default=None)   # built on first use: _ideation_possible
 
     @model_validator(mode="before")
     @classmethod
@@ -361,10 +362,30 @@ def ideation_state(prompt: Prompt, ruleset: RuleSet) -> Literal["yes", "no", "un
     if isinstance(label, str) and label.strip().lower() in _TRUE | _FALSE:
         return "yes" if label.strip().lower() in _TRUE else "no"
     text = _normalise(user_text(prompt))
-    for sig in ruleset.ideation:
-        if all(_find(rx, text, sig.negatable, ruleset.negation_rx) for rx in sig.patterns):
+    possible = _ideation_possible(ruleset, text)
+    for i, sig in enumerate(ruleset.ideation):
+        if i in possible and all(_find(rx, text, sig.negatable, ruleset.negation_rx) for rx in sig.patterns):
             return "yes"
     return "unknown"
+
+
+def _ideation_possible(ruleset: RuleSet, text: str) -> set[int]:
+    """Indexes of the ideation signals whose every pattern may match `text`, by the exact literal
+    pre-test of harness/scoring/prefilter.py: a signal left out cannot match, so it is not searched.
+    Every prompt of a teen-safety eval is read for ideation (before the run, for the coverage lines,
+    and per reply): a full search cost about 0.1 ms a prompt, 10 s before the first request of a
+    100,000-prompt eval."""
+    from harness.scoring.prefilter import PatternSet
+
+    if ruleset._ideation_prefilter is None:
+        owners = [i for i, sig in enumerate(ruleset.ideation) for _ in sig.patterns]
+        ruleset._ideation_prefilter = (PatternSet([rx for sig in ruleset.ideation for rx in sig.patterns]), owners)
+    patterns, owners = ruleset._ideation_prefilter
+    found, _ = patterns.scan(text)
+    hits: dict[int, int] = {}
+    for k in found:
+        hits[owners[k]] = hits.get(owners[k], 0) + 1
+    return {i for i, n in hits.items() if n == len(ruleset.ideation[i].patterns)}
 
 
 def applicability(prompt: Prompt, ruleset: RuleSet) -> dict[str, str]:
