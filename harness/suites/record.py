@@ -97,7 +97,7 @@ def validate_record(raw: Any, where: dict[str, Any], defaults: dict[str, Any],
     before = len(problems)
     for key, value in raw.items():
         if not isinstance(value, (int, float, bool)) and value is not None:
-            size = field_size(value)
+            size = len(value) if type(value) is str else field_size(value)   # most fields are plain text
             if size > MAX_FIELD_CHARS:
                 problems.append(Problem(**where, field=str(key), message=f"holds more than the {MAX_FIELD_CHARS:,} "
                                         "characters allowed in one field"))
