@@ -20,8 +20,13 @@ passed = null). Without it each row gets the scorers that apply to it: `expect` 
 expect checks, and `choice` when it has a target and choices, otherwise `match` when it has a target.
 
 Bad input (a missing column, a malformed JSON line, a bad cell, a non-UTF-8 or empty file) is
-reported with its file and line, exit code 2, and nothing is written: every row is scored before
-the output is opened, and a file output is written to a temporary file that is renamed at the end.
+reported with its file and line, exit code 2, and nothing is written: every row is read and checked
+before any is scored, every row is scored before the output is opened, and a file output is written
+to a temporary file that is renamed at the end.
+
+`--jobs N` (default: the number of CPU cores this process may use) scores a large file (at least
+2 x MIN_CHUNK rows) in N worker processes, in chunks; the output is the same, byte for byte, in input
+order. `--jobs 1` scores in this process.
 
 CSV output guards against spreadsheet formula injection: model text is untrusted, so a cell that
 starts with =, +, -, @, a tab or a carriage return gets a leading single quote (Excel, LibreOffice
@@ -314,6 +319,84 @@ def _mapped(transcripts: list[tuple[Prompt, dict[str, Any]]], file: Path,
     return [(p, side) for p, (_, side) in zip(prompts, transcripts)]
 
 
+# ---------------------------------------------------------------------------------------------
+# Scoring many rows, in worker processes where that pays
+
+MIN_CHUNK = 500  # rows per chunk at least; a file with fewer than two chunks' worth is scored in-process
+_WORK: dict[str, Any] = {}  # what forked workers inherit: the rows to score and what to send back
+
+
+def default_jobs() -> int:
+    """The CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _for_summary(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as the summary on stderr reads it (score_summary.summary_rows): without its long texts
+    (evidence and explanations), so that it travels back from a worker quickly."""
+    return {**row, "refusal_evidence": None, "refusal_explanation": None,
+            "scores": {n: {**s, "explanation": None, "evidence": None} for n, s in row["scores"].items()},
+            "rules": [{**v, "evidence": None} for v in row["rules"]]}
+
+
+def _pack(rows: list[dict[str, Any]], jsonl: bool, keep: str | None) -> tuple[str | None, list[dict[str, Any]]]:
+    """What the parent needs of scored rows: their JSONL text (jsonl), and the rows themselves (keep
+    "full"), or as the summary reads them ("summary"), or none."""
+    back = rows if keep == "full" else [_for_summary(r) for r in rows] if keep == "summary" else []
+    return (jsonl_text(rows) if jsonl else None), back
+
+
+def _score_range(bounds: tuple[int, int]) -> tuple[str | None, list[dict[str, Any]]]:
+    """In a forked worker: score rows start:end of the inherited transcripts."""
+    start, end = bounds
+    work = _WORK
+    rows = [score_row(prompt, side, work["scorers"]) for prompt, side in work["transcripts"][start:end]]
+    return _pack(rows, work["jsonl"], work["keep"])
+
+
+def _score_chunk(args: tuple[list[tuple[Prompt, dict[str, Any]]], list[str] | None, bool, str | None]
+                 ) -> tuple[str | None, list[dict[str, Any]]]:
+    """In a spawned worker: score the rows sent."""
+    transcripts, scorers, jsonl, keep = args
+    return _pack([score_row(prompt, side, scorers) for prompt, side in transcripts], jsonl, keep)
+
+
+def score_all(transcripts: list[tuple[Prompt, dict[str, Any]]], scorers: list[str] | None, jobs: int,
+              jsonl: bool, keep: str | None) -> tuple[list[str], list[dict[str, Any]]]:
+    """([JSONL text of the rows, in pieces] when jsonl, the rows as `keep` asks: see _pack), in input
+    order, scored in this process or, for a large input and jobs > 1, in `jobs` worker processes."""
+    n = len(transcripts)
+    if jobs <= 1 or n < 2 * MIN_CHUNK:
+        rows = [score_row(prompt, side, scorers) for prompt, side in transcripts]
+        return ([jsonl_text(rows)] if jsonl else []), (rows if keep else [])
+    import multiprocessing
+
+    # The first row is scored here: that builds what every row needs once (the rules, the pattern
+    # pre-tests), before the workers start, so that forked workers inherit it.
+    text, rows = _pack([score_row(*transcripts[0], scorers)], jsonl, keep)
+    texts = [text] if text is not None else []
+    size = max(MIN_CHUNK, -(-(n - 1) // (jobs * 4)))
+    bounds = [(start, min(start + size, n)) for start in range(1, n, size)]
+    fork = sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if fork else None)
+    try:
+        if fork:
+            _WORK.update(transcripts=transcripts, scorers=scorers, jsonl=jsonl, keep=keep)
+        with ctx.Pool(min(jobs, len(bounds))) as pool:
+            parts = (pool.imap(_score_range, bounds) if fork else
+                     pool.imap(_score_chunk, [(transcripts[a:b], scorers, jsonl, keep) for a, b in bounds]))
+            for part_text, part_rows in parts:
+                if part_text is not None:
+                    texts.append(part_text)
+                rows += part_rows
+    finally:
+        _WORK.clear()
+    return texts, rows
+
+
 def score(
     file: Path = typer.Argument(..., help="Transcripts: .jsonl or .csv with 'prompt' and 'reply' columns."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
@@ -326,6 +409,9 @@ def score(
         None, "--category-map",
         help="A YAML file mapping your categories onto the teen-safety ones, e.g. {'Suicide & Self-Harm': [self-harm]}."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-provider summary on stderr."),
+    jobs: Optional[int] = typer.Option(
+        None, "--jobs", "-j", min=1,
+        help="Worker processes for a large file (at least 1000 rows). Default: the number of CPU cores; 1: none."),
 ) -> None:
     """Score recorded replies (transcripts, or `harness export` output) without calling any model: refusal
     label, accuracy scores, rule verdicts; a per-provider summary on stderr."""
@@ -337,15 +423,16 @@ def score(
     if output is not None and output.resolve() == file.resolve():
         raise InputError.single(output, "is the input file; choose another --output")
     transcripts = _mapped(read_transcripts(file), file, category_map)
-    rows = [score_row(prompt, side, scorer or None) for prompt, side in transcripts]
     if fmt is None:
         fmt = Format.csv if output is not None and output.suffix.lower() == ".csv" else Format.jsonl
-    text = csv_text(rows) if fmt is Format.csv else jsonl_text(rows)
+    keep = "full" if fmt is Format.csv else None if quiet else "summary"
+    texts, rows = score_all(transcripts, scorer or None, jobs or default_jobs(), fmt is Format.jsonl, keep)
+    text = csv_text(rows) if fmt is Format.csv else "".join(texts)
     if output is None:
         sys.stdout.write(text)
     else:
         write_atomic(output, text)
-        typer.echo(f"scored {len(rows)} rows -> {output}", err=True)
+        typer.echo(f"scored {len(transcripts)} rows -> {output}", err=True)
     if not quiet:
         from harness.cli.score_summary import print_summary
 

@@ -200,11 +200,18 @@ class _Plan:
         # (rule id, required) -> ((signal's when pattern, negatable, pattern indices), ...), and all indices
         self.signals: dict[tuple[str, bool], tuple[tuple[Any, bool, tuple[int, ...]], ...]] = {}
         self.needed: dict[tuple[str, bool], frozenset[int]] = {}
+        # (rule id, required) -> {pattern index: positions of the signals that need it}
+        self.users: dict[tuple[str, bool], dict[int, tuple[int, ...]]] = {}
         for r in self.rules.values():
             for required, signals in ((False, r.signals.fail_if_any), (True, r.signals.pass_requires_any)):
                 entries = tuple((s.when, s.negatable, tuple(index(rx) for rx in s.patterns)) for s in signals)
                 self.signals[(r.id, required)] = entries
                 self.needed[(r.id, required)] = frozenset(i for e in entries for i in e[2])
+                users: dict[int, list[int]] = {}
+                for pos, e in enumerate(entries):
+                    for i in e[2]:
+                        users.setdefault(i, []).append(pos)
+                self.users[(r.id, required)] = {i: tuple(ps) for i, ps in users.items()}
         self.patterns = patterns
         self._prefilter: PatternSet | None = None
         self.applies_to = {rid: frozenset(r.applies_to) for rid, r in self.rules.items()}
@@ -264,11 +271,17 @@ def _hits_of(plan: _Plan, text: str, ptext: str | None, whens: dict[int, bool], 
             scan, shared["low"] = plan.prefilter.scan(text)
             shared["scan"] = scan
         low = shared["low"]
-        if scan.keys().isdisjoint(plan.needed[key]):
+        common = scan.keys() & plan.needed[key]
+        if not common:
             return []  # none of the rule's patterns can match this reply
+        # Only the signals with a pattern that can match are tried, in their order (one whose pattern
+        # cannot match finds nothing).
+        users = plan.users[key]
+        positions = sorted({pos for i in common for pos in users[i]}) if len(common) > 1 else users[common.pop()]
         limit = 1 if required else 2
         out = []
-        for when, negatable, indices in entries:
+        for pos in positions:
+            when, negatable, indices = entries[pos]
             if when is not None and ptext is not None:
                 found = whens.get(id(when))
                 if found is None:
