@@ -62,7 +62,7 @@ except ImportError:  # pragma: no cover - then non-ASCII literals are simply not
 
 MIN_SUBSTRING = 2    # shorter substrings of letters are in nearly every text (a single symbol may be rare)
 MAX_VARIANTS = 32    # a run expanded into more variants than this is cut there
-MAX_CLAUSES = 3      # requirements kept per pattern or alternative (the most selective ones)
+MAX_CLAUSES = 4      # requirements kept per pattern or alternative (the most selective ones)
 MIN_SPLIT = 3        # split a top-level alternation with at least this many alternatives
 MAX_SPECIALISED = 4096  # views (sets of alternatives) remembered per pattern
 MAX_KEPT = 4         # more alternatives than this that can match: search with the pattern itself
@@ -452,13 +452,23 @@ def _split_point(items: list) -> int | None:
     return best
 
 
-MIN_ANCHOR = 2       # a start literal shorter than this occurs too often to be worth it
+MIN_ANCHOR = 2       # a start literal shorter than this (unless a symbol) occurs too often to be worth it
 MAX_ANCHORS = 16     # more start literals than this: search the ordinary way
+LINE_START = _B + "^"   # a start "literal": the match starts where a line does (MULTILINE ^)
+TEXT_START = _B + "A"   # the match starts where the text does (\\A)
+# ^ parses as AT_BEGINNING whether or not MULTILINE makes it a start of line (that is decided when
+# compiling, also by inline flags): taken as a start of line, the looser of the two.
+_AT_START = {_C.AT_BEGINNING: LINE_START, _C.AT_BEGINNING_STRING: TEXT_START, _C.AT_BEGINNING_LINE: LINE_START}
+
+
+def _usable(start: str) -> bool:
+    return (len(start) >= MIN_ANCHOR and not start.startswith(_B)) or start in (LINE_START, TEXT_START) or (
+        len(start) == 1 and not _is_word(start) and not start.isspace())
 
 
 def _minimal(starts: set[str]) -> frozenset[str] | None:
     """The start literals without those another one is a prefix of; None when unusable."""
-    if not starts or len(starts) > MAX_VARIANTS or min(map(len, starts)) < MIN_ANCHOR:
+    if not starts or len(starts) > MAX_VARIANTS or not all(map(_usable, starts)):
         return None
     out = frozenset(s for s in starts if not any(t != s and s.startswith(t) for t in starts))
     return out if len(out) <= MAX_ANCHORS else None
@@ -466,10 +476,20 @@ def _minimal(starts: set[str]) -> frozenset[str] | None:
 
 def _anchors(items: list, depth: int = 0) -> frozenset[str] | None:
     """Literal texts (folded) one of which every match of the sequence starts with, or None.
-    Zero-width items at the start are skipped (they consume nothing); an optional first part gives
-    its own start literals and those of what follows it; an alternation, those of each branch."""
+    Zero-width items at the start are skipped (they consume nothing), but a start of line or text
+    there is kept in case nothing better follows; an optional first part gives its own start
+    literals and those of what follows it; an alternation, those of each branch."""
+    at_start: str | None = None
     run = {""}
+
+    def result(found: frozenset[str] | None) -> frozenset[str] | None:
+        return found if found is not None or at_start is None else frozenset({at_start})
+
     for idx, item in enumerate(items):
+        op, av = item
+        if run == {""} and op is _C.AT and av in _AT_START:
+            at_start = TEXT_START if TEXT_START in (at_start, _AT_START[av]) else _AT_START[av]
+            continue
         got = _pure(item)
         if got is not None:
             joined = {a + b.replace(_B, "") for a in run for b in got}
@@ -477,20 +497,19 @@ def _anchors(items: list, depth: int = 0) -> frozenset[str] | None:
                 break
             run = joined
             continue
-        op, av = item
         if run == {""} and depth < 4:
             if op in _REPEATS and av[0] == 0:  # the optional part, or what follows it
                 first, rest = _anchors(list(av[2]), depth + 1), _anchors(items[idx + 1:], depth + 1)
-                return None if first is None or rest is None else _minimal(set(first | rest))
+                return result(None if first is None or rest is None else _minimal(set(first | rest)))
             alts = _alternatives(item)
             if alts is not None:
                 out: set[str] = set()
                 for alt in alts:
                     got_alt = _anchors(alt + list(items[idx + 1:]), depth + 1)
                     if got_alt is None:
-                        return None
+                        return result(None)
                     out |= got_alt
-                return _minimal(out)
+                return result(_minimal(out))
         if op in _REPEATS and av[0] >= 1:  # x+: the text starts with x
             body = _pure_seq(av[2])
             if body is not None:
@@ -498,21 +517,29 @@ def _anchors(items: list, depth: int = 0) -> frozenset[str] | None:
                 if len(joined) <= MAX_VARIANTS:
                     run = joined
         break
-    return None if "" in run else _minimal(run)
+    return result(None if "" in run else _minimal(run))
 
 
 def finditer(rx: re.Pattern[str], text: str, low: str, anchors: frozenset[str] | None) -> Iterator[re.Match[str]]:
     """rx.finditer(text), for a pattern that never matches empty text and whose every match starts
-    with one of `anchors` (in low = fold(text), which is aligned with text): only the places where one
-    of them occurs are tried, in order, each from where the last match ended, as finditer does."""
+    with one of `anchors` (in low = fold(text), which is aligned with text; or at the start of a line
+    or of the text): only the places where one of them occurs are tried, in order, each from where the
+    last match ended, as finditer does."""
     if anchors is None:
         yield from rx.finditer(text)
         return
     starts = set()
     for a in anchors:
+        if a == LINE_START or a == TEXT_START:
+            starts.add(0)
+            if a == TEXT_START:
+                continue
+            a, shift = "\n", 1
+        else:
+            shift = 0
         i = low.find(a)
         while i >= 0:
-            starts.add(i)
+            starts.add(i + shift)
             i = low.find(a, i + 1)
     end = 0
     for p in sorted(starts):
@@ -757,7 +784,8 @@ class PatternSet:
                 self._token_subs.append((check[1], units, cids))
             else:
                 self._other_subs.append((check[1], check[2], units, cids))
-        self._tokens: dict[str, tuple[frozenset[int], frozenset[int]] | None] = {}
+        self._seen: set[str] = set()                                  # tokens looked up so far
+        self._hits: dict[str, tuple[frozenset[int], frozenset[int]]] = {}  # those that meet something
 
     @staticmethod
     def _units(rx: re.Pattern[str], derived: bool, anchored: bool) -> tuple[list[tuple[frozenset, ...]], _Split | Whole]:
@@ -779,36 +807,37 @@ class PatternSet:
         except Exception:  # noqa: BLE001 - cannot read it: no pre-test, it is always searched
             return [()], Whole(rx)
 
-    def _token(self, token: str) -> tuple[frozenset[int], frozenset[int]] | None:
-        """(candidate units, other clauses met) for one token of a text; None when it meets nothing."""
-        units: set[int] = set()
-        cids: set[int] = set()
-        got = self._token_words.get(token)
-        if got is not None:
-            units |= got[0]
-            cids |= got[1]
-        for s, us, ids in self._token_subs:
-            if s in token:
-                units |= us
-                cids |= ids
-        result = (frozenset(units), frozenset(cids)) if units or cids else None
-        if len(self._tokens) >= MAX_TOKENS:
-            self._tokens.clear()
-        self._tokens[token] = result
-        return result
+    def _learn(self, new: set[str]) -> None:
+        """Look up tokens not seen before: (candidate units, other clauses met) of each that meets any."""
+        if len(self._seen) + len(new) > MAX_TOKENS:
+            self._seen.clear()
+            self._hits.clear()
+        for token in new:
+            units: set[int] = set()
+            cids: set[int] = set()
+            got = self._token_words.get(token)
+            if got is not None:
+                units |= got[0]
+                cids |= got[1]
+            for s, us, ids in self._token_subs:
+                if s in token:
+                    units |= us
+                    cids |= ids
+            if units or cids:
+                self._hits[token] = (frozenset(units), frozenset(cids))
+            self._seen.add(token)
 
     def units(self, low: str) -> set[int]:
         """The units (patterns, or alternatives of split patterns) that may match the text whose
         fold() is `low`."""
         words = tokens(low)
-        out = set(self._always)
-        sat: set[int] = set()
-        seen, miss = self._tokens, self._token
-        for w in words:
-            got = seen[w] if w in seen else miss(w)
-            if got is not None:
-                out |= got[0]
-                sat |= got[1]
+        new = words - self._seen
+        if new:
+            self._learn(new)
+        hits = self._hits
+        found = [hits[w] for w in words & hits.keys()]
+        out = set().union(self._always, *[h[0] for h in found])
+        sat = set().union(*[h[1] for h in found])
         for s, gate, us, ids in self._other_subs:
             if (not gate or gate in words) and s in low:
                 out |= us
