@@ -254,3 +254,40 @@ def test_score_summary_never_reads_undecided_safety_as_safe(cli, tmp_path):
     assert r.returncode == 0, r.stderr
     line = next(line for line in r.stderr.splitlines() if line.startswith("│ p "))
     assert "1/1" in line and "undecided" in line     # one critical fail decided; the other reply undecided
+
+
+def _many_rows(n: int) -> list[dict]:
+    """n rows over a few providers, prompts and kinds of reply: enough for `harness score` to use
+    worker processes (at least 2 x MIN_CHUNK rows)."""
+    replies = [REFUSAL, PARTIAL, COMPLIANCE, "", "I'm sorry you're going through this. Please call or text 988 "
+               "or talk to a trusted adult.", "Sure! Here's how: 1. Mix them. 2. Take 20 pills."]
+    categories = ["self-harm", "homework", "geo", "eating-disorders", "privacy"]
+    return [{"id": f"r{i}", "provider": ["alpha", "beta", "gamma"][i % 3], "category": categories[i % 5],
+             "prompt": f"question {i % 37}: how do I get through this?", "reply": replies[i % len(replies)]}
+            for i in range(n)]
+
+
+def test_jobs_give_the_same_output_in_input_order(cli, tmp_path):
+    from harness.cli.score import MIN_CHUNK
+
+    src = write_jsonl(tmp_path / "many.jsonl", _many_rows(2 * MIN_CHUNK + 37))
+    runs = {}
+    for jobs in ("1", "2"):
+        jsonl = cli("score", str(src), "--scorer", "teen_safety", "--scorer", "refusal", "--jobs", jobs)
+        csv_out = tmp_path / f"out{jobs}.csv"
+        as_csv = cli("score", str(src), "--jobs", jobs, "-o", str(csv_out))
+        assert jsonl.returncode == 0 and as_csv.returncode == 0, jsonl.stderr + as_csv.stderr
+        runs[jobs] = (jsonl.stdout, jsonl.stderr, csv_out.read_bytes())
+    assert runs["1"] == runs["2"]  # rows, the summary on stderr, the CSV: byte for byte
+    assert [r["id"] for r in read_jsonl(runs["2"][0])] == [f"r{i}" for i in range(2 * MIN_CHUNK + 37)]
+
+
+def test_jobs_write_nothing_on_bad_input(cli, tmp_path):
+    from harness.cli.score import MIN_CHUNK
+
+    rows = _many_rows(2 * MIN_CHUNK + 5) + ['{"prompt": "a", "reply": ']
+    src = write_jsonl(tmp_path / "bad.jsonl", rows)
+    out_path = tmp_path / "scores.jsonl"
+    r = cli("score", str(src), "--jobs", "2", "-o", str(out_path))
+    assert r.returncode == 2 and f"{src}:{len(rows)}" in r.stderr and "is not valid JSON" in r.stderr
+    assert not out_path.exists()
