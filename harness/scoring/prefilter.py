@@ -388,7 +388,11 @@ def _clauses(items: Sequence[tuple], derived: bool, before: bool = False, after:
 
 
 def _best(clauses: list[frozenset]) -> tuple[frozenset, ...]:
-    return tuple(sorted(set(clauses), key=_clause_score, reverse=True)[:MAX_CLAUSES])
+    """The most selective clauses, at most MAX_CLAUSES. One that a function word meets ("the", "you")
+    is met by nearly every text: it is kept only when there is no other."""
+    ranked = sorted(set(clauses), key=_clause_score, reverse=True)[:MAX_CLAUSES]
+    strong = [c for c in ranked if _clause_score(c)[0] >= 1]
+    return tuple(strong or ranked[:1])
 
 
 def requirements(pattern: re.Pattern[str], derived: bool = False) -> tuple[frozenset, ...]:
