@@ -26,7 +26,8 @@ to a temporary file that is renamed at the end.
 
 `--jobs N` (default: the number of CPU cores this process may use) scores a large file (at least
 2 x MIN_CHUNK rows) in N worker processes, in chunks; the output is the same, byte for byte, in input
-order. `--jobs 1` scores in this process.
+order. The workers start (and build the rules and pattern pre-tests) while this process reads and
+checks the input. `--jobs 1` scores in this process.
 
 CSV output guards against spreadsheet formula injection: model text is untrusted, so a cell that
 starts with =, +, -, @, a tab or a carriage return gets a leading single quote (Excel, LibreOffice
@@ -323,7 +324,6 @@ def _mapped(transcripts: list[tuple[Prompt, dict[str, Any]]], file: Path,
 # Scoring many rows, in worker processes where that pays
 
 MIN_CHUNK = 500  # rows per chunk at least; a file with fewer than two chunks' worth is scored in-process
-_WORK: dict[str, Any] = {}  # what forked workers inherit: the rows to score and what to send back
 
 
 def default_jobs() -> int:
@@ -342,58 +342,65 @@ def _for_summary(row: dict[str, Any]) -> dict[str, Any]:
             "rules": [{**v, "evidence": None} for v in row["rules"]]}
 
 
-def _pack(rows: list[dict[str, Any]], jsonl: bool, keep: str | None) -> tuple[str | None, list[dict[str, Any]]]:
-    """What the parent needs of scored rows: their JSONL text (jsonl), and the rows themselves (keep
-    "full"), or as the summary reads them ("summary"), or none."""
-    back = rows if keep == "full" else [_for_summary(r) for r in rows] if keep == "summary" else []
-    return (jsonl_text(rows) if jsonl else None), back
+def _prepare_worker() -> None:
+    """In a worker, as it starts: build what every row needs (the teen-safety rules and the pattern
+    pre-tests) while the parent is still reading and checking the input."""
+    try:
+        from harness.scoring.refusal import classify_refusal
+        from harness.scoring.rules import default_ruleset
+        from harness.scoring.verdicts import _plan
 
-
-def _score_range(bounds: tuple[int, int]) -> tuple[str | None, list[dict[str, Any]]]:
-    """In a forked worker: score rows start:end of the inherited transcripts."""
-    start, end = bounds
-    work = _WORK
-    rows = [score_row(prompt, side, work["scorers"]) for prompt, side in work["transcripts"][start:end]]
-    return _pack(rows, work["jsonl"], work["keep"])
+        _plan(default_ruleset()).prefilter
+        classify_refusal("I can't help with that.")
+    except Exception:  # noqa: BLE001 - e.g. a broken rules file: the parent reports it, as it would alone
+        pass
 
 
 def _score_chunk(args: tuple[list[tuple[Prompt, dict[str, Any]]], list[str] | None, bool, str | None]
                  ) -> tuple[str | None, list[dict[str, Any]]]:
-    """In a spawned worker: score the rows sent."""
+    """In a worker: score the rows sent; send back their JSONL text (when asked) and the rows the
+    parent needs: all of them ("full"), as the summary reads them ("summary"), or none."""
     transcripts, scorers, jsonl, keep = args
-    return _pack([score_row(prompt, side, scorers) for prompt, side in transcripts], jsonl, keep)
+    rows = [score_row(prompt, side, scorers) for prompt, side in transcripts]
+    back = rows if keep == "full" else [_for_summary(r) for r in rows] if keep == "summary" else []
+    return (jsonl_text(rows) if jsonl else None), back
 
 
-def score_all(transcripts: list[tuple[Prompt, dict[str, Any]]], scorers: list[str] | None, jobs: int,
-              jsonl: bool, keep: str | None) -> tuple[list[str], list[dict[str, Any]]]:
-    """([JSONL text of the rows, in pieces] when jsonl, the rows as `keep` asks: see _pack), in input
-    order, scored in this process or, for a large input and jobs > 1, in `jobs` worker processes."""
-    n = len(transcripts)
-    if jobs <= 1 or n < 2 * MIN_CHUNK:
-        rows = [score_row(prompt, side, scorers) for prompt, side in transcripts]
-        return ([jsonl_text(rows)] if jsonl else []), (rows if keep else [])
+def start_workers(file: Path, jobs: int) -> Any:
+    """A pool of `jobs` worker processes when the file is large enough to be worth it (at least
+    2 x MIN_CHUNK lines), else None. Started before the input is read, so that the workers get ready
+    meanwhile; the parent still reads and checks every row before any is scored."""
+    if jobs <= 1:
+        return None
+    try:
+        with open(file, "rb") as f:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+    except OSError:
+        return None  # reading it will say what is wrong
+    if lines < 2 * MIN_CHUNK:
+        return None
     import multiprocessing
 
-    # The first row is scored here: that builds what every row needs once (the rules, the pattern
-    # pre-tests), before the workers start, so that forked workers inherit it.
-    text, rows = _pack([score_row(*transcripts[0], scorers)], jsonl, keep)
-    texts = [text] if text is not None else []
-    size = max(MIN_CHUNK, -(-(n - 1) // (jobs * 4)))
-    bounds = [(start, min(start + size, n)) for start in range(1, n, size)]
     fork = sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if fork else None)
-    try:
-        if fork:
-            _WORK.update(transcripts=transcripts, scorers=scorers, jsonl=jsonl, keep=keep)
-        with ctx.Pool(min(jobs, len(bounds))) as pool:
-            parts = (pool.imap(_score_range, bounds) if fork else
-                     pool.imap(_score_chunk, [(transcripts[a:b], scorers, jsonl, keep) for a, b in bounds]))
-            for part_text, part_rows in parts:
-                if part_text is not None:
-                    texts.append(part_text)
-                rows += part_rows
-    finally:
-        _WORK.clear()
+    return multiprocessing.get_context("fork" if fork else None).Pool(jobs, initializer=_prepare_worker)
+
+
+def score_all(transcripts: list[tuple[Prompt, dict[str, Any]]], scorers: list[str] | None, jsonl: bool,
+              keep: str | None, pool: Any = None, jobs: int = 1) -> tuple[list[str], list[dict[str, Any]]]:
+    """([JSONL text of the rows, in pieces] when jsonl, the rows as `keep` asks: see _score_chunk), in
+    input order, scored in this process or, for a large input, by the `jobs` workers of `pool`."""
+    n = len(transcripts)
+    if pool is None or n < 2 * MIN_CHUNK:
+        rows = [score_row(prompt, side, scorers) for prompt, side in transcripts]
+        return ([jsonl_text(rows)] if jsonl else []), (rows if keep else [])
+    size = max(MIN_CHUNK, -(-n // (jobs * 4)))
+    chunks = [(transcripts[start:start + size], scorers, jsonl, keep) for start in range(0, n, size)]
+    texts: list[str] = []
+    rows = []
+    for part_text, part_rows in pool.imap(_score_chunk, chunks):
+        if part_text is not None:
+            texts.append(part_text)
+        rows += part_rows
     return texts, rows
 
 
@@ -422,11 +429,18 @@ def score(
             raise typer.BadParameter(str(err), param_hint="--scorer") from None
     if output is not None and output.resolve() == file.resolve():
         raise InputError.single(output, "is the input file; choose another --output")
-    transcripts = _mapped(read_transcripts(file), file, category_map)
-    if fmt is None:
-        fmt = Format.csv if output is not None and output.suffix.lower() == ".csv" else Format.jsonl
-    keep = "full" if fmt is Format.csv else None if quiet else "summary"
-    texts, rows = score_all(transcripts, scorer or None, jobs or default_jobs(), fmt is Format.jsonl, keep)
+    jobs = jobs or default_jobs()
+    pool = start_workers(file, jobs)
+    try:
+        transcripts = _mapped(read_transcripts(file), file, category_map)
+        if fmt is None:
+            fmt = Format.csv if output is not None and output.suffix.lower() == ".csv" else Format.jsonl
+        keep = "full" if fmt is Format.csv else None if quiet else "summary"
+        texts, rows = score_all(transcripts, scorer or None, fmt is Format.jsonl, keep, pool, jobs)
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
     text = csv_text(rows) if fmt is Format.csv else "".join(texts)
     if output is None:
         sys.stdout.write(text)
