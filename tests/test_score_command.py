@@ -285,9 +285,34 @@ def test_jobs_give_the_same_output_in_input_order(cli, tmp_path):
 def test_jobs_write_nothing_on_bad_input(cli, tmp_path):
     from harness.cli.score import MIN_CHUNK
 
-    rows = _many_rows(2 * MIN_CHUNK + 5) + ['{"prompt": "a", "reply": ']
+    rows = _many_rows(2 * MIN_CHUNK + 5)
+    rows[3] = {"prompt": "no reply"}                      # a row problem in the first chunk
+    rows[MIN_CHUNK + 2] = {"reply": "no prompt", "expct": "refuse"}  # and in a later one
+    rows.append('{"prompt": "a", "reply": ')              # a line that is not JSON, at the end
     src = write_jsonl(tmp_path / "bad.jsonl", rows)
     out_path = tmp_path / "scores.jsonl"
-    r = cli("score", str(src), "--jobs", "2", "-o", str(out_path))
-    assert r.returncode == 2 and f"{src}:{len(rows)}" in r.stderr and "is not valid JSON" in r.stderr
-    assert not out_path.exists()
+    errors = {}
+    for jobs in ("1", "2"):
+        r = cli("score", str(src), "--jobs", jobs, "-o", str(out_path))
+        assert r.returncode == 2 and f"{src}:{len(rows)}" in r.stderr and "is not valid JSON" in r.stderr
+        assert not out_path.exists()
+        errors[jobs] = r.stderr
+    assert errors["1"] == errors["2"]  # the same problems, in the same order (the unreadable line first)
+    assert errors["2"].index(f"{src}:{len(rows)}") < errors["2"].index(f"{src}:4 ")
+
+
+def test_jobs_with_a_category_map(cli, tmp_path):
+    from harness.cli.score import MIN_CHUNK
+
+    rows = _many_rows(2 * MIN_CHUNK + 11)
+    for i, row in enumerate(rows):
+        row["category"] = ["Suicide & Self-Harm", "Homework help", "geo"][i % 3]
+    src = write_jsonl(tmp_path / "mapped.jsonl", rows)
+    cmap = tmp_path / "map.yaml"
+    cmap.write_text("category_map:\n  Suicide & Self-Harm: [self-harm]\n  Homework help: [homework]\n",
+                    encoding="utf-8")
+    runs = [cli("score", str(src), "--category-map", str(cmap), "--jobs", jobs) for jobs in ("1", "2")]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr + runs[1].stderr
+    assert runs[0].stdout == runs[1].stdout and runs[0].stderr == runs[1].stderr
+    first = read_jsonl(runs[1].stdout)[0]
+    assert any(v["id"] == "rule:T02" for v in first["rules"])  # the map gave the row its crisis-referral rule

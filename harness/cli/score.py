@@ -40,11 +40,13 @@ import dataclasses
 import io
 import json
 import os
+import pickle
 import sys
 import tempfile
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple, Optional
 
 import typer
 
@@ -52,7 +54,8 @@ from harness.problems import InputError, Problem, read_text
 from harness.report.escape import csv_cell
 from harness.scoring import UnknownScorer, get_scorer, teen_safety
 from harness.scoring.refusal import refusal_for_reply
-from harness.suites.load import records_csv, records_jsonl, validate_record
+from harness.suites.load import records_csv, validate_record
+from harness.suites.readers import jsonl_rows
 from harness.types import Outcome, Prompt, Reply, Score
 
 REQUIRED = ("prompt", "reply")
@@ -78,13 +81,15 @@ def _rename_input(problem: Problem) -> Problem:
     return problem
 
 
-def _raw_records(path: Path, problems: list[Problem]) -> list[tuple[int, Any]]:
+def _records(path: Path, problems: list[Problem]) -> Iterable[tuple[int, Any]]:
+    """(line, record) of every row, read lazily from a JSONL file (problems are added as the rows are
+    read); a bad file as a whole (empty, not UTF-8, a CSV without the columns) raises InputError now."""
     text = read_text(path)
     if not text.strip():
         raise InputError.single(path, "is empty; expected rows with 'prompt' and 'reply'")
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
-        return records_jsonl(path, text, problems)
+        return jsonl_rows(path, (line.encode() for line in text.splitlines()), problems)  # = records_jsonl, lazily
     if suffix == ".csv":
         header = next(csv.reader(io.StringIO(text)), [])
         missing = [c for c in REQUIRED if c not in header and not (c == "prompt" and "input" in header)]
@@ -149,13 +154,13 @@ def _from_export(raw: dict[str, Any], where: dict[str, Any]) -> tuple[Prompt | N
     return prompt, side, []
 
 
-def read_transcripts(path: Path) -> list[tuple[Prompt, dict[str, Any]]]:
-    """Validated (prompt, {reply, provider, model, outcome}) pairs in file order; JSONL lines may be
-    transcripts or `harness export` records. Raises InputError."""
-    problems: list[Problem] = []
-    records = _raw_records(path, problems)
-    rows: list[tuple[Prompt, dict[str, Any]]] = []
-    for n, (line, raw) in enumerate(records, start=1):
+def _validated(path: Path, records: Iterable[tuple[int, Any]], problems: list[Problem],
+               seen: list[int], start: int = 1) -> Iterator[tuple[Prompt, dict[str, Any]]]:
+    """The valid (prompt, {reply, provider, model, outcome}) pairs of `records`, in order; the problems
+    of the others are added to `problems`; seen[0] counts the records. `start`: the number of the first
+    record in the file (a row without an id is `row-<number>`)."""
+    for n, (line, raw) in enumerate(records, start=start):
+        seen[0] = n
         where = {"file": str(path), "line": line}
         if not isinstance(raw, dict):
             problems.append(Problem(**where, message=f"a row must be an object of fields, got {type(raw).__name__}"))
@@ -164,7 +169,7 @@ def read_transcripts(path: Path) -> list[tuple[Prompt, dict[str, Any]]]:
             prompt, side, found = _from_export(raw, where)
             problems += found
             if prompt is not None:
-                rows.append((prompt, side))
+                yield prompt, side
             continue
         record, side, own = _split_row(raw, path.suffix.lower() == ".csv")
         problems += [Problem(**where, field=field, message=message) for field, message in own]
@@ -175,10 +180,27 @@ def read_transcripts(path: Path) -> list[tuple[Prompt, dict[str, Any]]]:
         if prompt is not None and not own:
             problems += _check_regexes(prompt, where)
             side.update({k: None if side.get(k) is None else str(side[k]) for k in PASSTHROUGH})
-            rows.append((prompt, side))
-    if not records and not problems:
+            yield prompt, side
+
+
+def _problems(path: Path, read: list[Problem], rows: list[Problem], seen: list[int]) -> list[Problem]:
+    """Every problem of a file: those of reading its lines first, then those of its rows (or that it has
+    none)."""
+    problems = read + rows
+    if not seen[0] and not problems:
         problems.append(Problem(str(path), "has no rows; expected rows with 'prompt' and 'reply'"))
-    if problems:
+    return problems
+
+
+def read_transcripts(path: Path) -> list[tuple[Prompt, dict[str, Any]]]:
+    """Validated (prompt, {reply, provider, model, outcome}) pairs in file order; JSONL lines may be
+    transcripts or `harness export` records. Raises InputError."""
+    read: list[Problem] = []
+    rows_problems: list[Problem] = []
+    seen = [0]
+    records = list(_records(path, read))  # every line read (and its problems found) before any row is checked
+    rows = list(_validated(path, records, rows_problems, seen))
+    if problems := _problems(path, read, rows_problems, seen):
         raise InputError(problems)
     return rows
 
@@ -294,11 +316,9 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _mapped(transcripts: list[tuple[Prompt, dict[str, Any]]], file: Path,
-            map_file: Path | None) -> list[tuple[Prompt, dict[str, Any]]]:
-    """Apply --category-map; refuse near misses of our categories (self_harm); say which categories get
-    the content rules only, so that a missing crisis-referral or over-refusal check is never silent."""
-    from harness.suites.categories import apply_map, builtin_categories, near_misses, parse_map
+def _load_map(map_file: Path | None) -> dict[str, list[str]]:
+    """The --category-map file's mapping ({} without one); raises InputError."""
+    from harness.suites.categories import parse_map
     from harness.yamlfile import read_yaml
 
     mapping: dict[str, list[str]] = {}
@@ -308,7 +328,14 @@ def _mapped(transcripts: list[tuple[Prompt, dict[str, Any]]], file: Path,
         mapping, problems = parse_map(raw, {"file": str(map_file)})
         if problems:
             raise InputError(problems)
-    prompts = apply_map([p for p, _ in transcripts], mapping)
+    return mapping
+
+
+def _check_categories(prompts: list[Prompt], file: Path) -> None:
+    """Refuse near misses of our categories (self_harm); say which categories get the content rules only,
+    so that a missing crisis-referral or over-refusal check is never silent."""
+    from harness.suites.categories import builtin_categories, near_misses
+
     if problems := near_misses(prompts, [], str(file)):
         raise InputError(problems)
     known = builtin_categories()
@@ -317,6 +344,16 @@ def _mapped(transcripts: list[tuple[Prompt, dict[str, Any]]], file: Path,
     if own:
         typer.echo("note: categories checked by the content rules only (map them with --category-map to get the "
                    "crisis-referral, grooming and over-refusal rules): " + ", ".join(own), err=True)
+
+
+def _mapped(transcripts: list[tuple[Prompt, dict[str, Any]]], file: Path,
+            map_file: Path | None) -> list[tuple[Prompt, dict[str, Any]]]:
+    """Apply --category-map, then _check_categories."""
+    from harness.suites.categories import apply_map
+
+    mapping = _load_map(map_file)
+    prompts = apply_map([p for p, _ in transcripts], mapping)
+    _check_categories(prompts, file)
     return [(p, side) for p, (_, side) in zip(prompts, transcripts)]
 
 
@@ -335,11 +372,13 @@ def default_jobs() -> int:
 
 
 def _for_summary(row: dict[str, Any]) -> dict[str, Any]:
-    """A row as the summary on stderr reads it (score_summary.summary_rows): without its long texts
-    (evidence and explanations), so that it travels back from a worker quickly."""
-    return {**row, "refusal_evidence": None, "refusal_explanation": None,
-            "scores": {n: {**s, "explanation": None, "evidence": None} for n, s in row["scores"].items()},
-            "rules": [{**v, "evidence": None} for v in row["rules"]]}
+    """A row as the summary on stderr reads it (score_summary.summary_rows: who, the outcome, the refusal
+    label, each score's passed and label, each rule verdict's id, label, severity and passed), so that
+    it travels back from a worker quickly. The tests compare the summary with and without workers."""
+    return {"id": row["id"], "provider": row["provider"], "outcome": row["outcome"], "refusal": row["refusal"],
+            "scores": {n: {"passed": s["passed"], "label": s["label"]} for n, s in row["scores"].items()},
+            "rules": [{"id": v["id"], "passed": v["passed"], "label": v["label"], "severity": v["severity"]}
+                      for v in row["rules"]]}
 
 
 def _prepare_worker() -> None:
@@ -369,7 +408,7 @@ def _score_chunk(args: tuple[list[tuple[Prompt, dict[str, Any]]], list[str] | No
 def start_workers(file: Path, jobs: int) -> Any:
     """A pool of `jobs` worker processes when the file is large enough to be worth it (at least
     2 x MIN_CHUNK lines), else None. Started before the input is read, so that the workers get ready
-    meanwhile; the parent still reads and checks every row before any is scored."""
+    meanwhile."""
     if jobs <= 1:
         return None
     try:
@@ -385,14 +424,87 @@ def start_workers(file: Path, jobs: int) -> Any:
     return multiprocessing.get_context("fork" if fork else None).Pool(jobs, initializer=_prepare_worker)
 
 
+class _Category(NamedTuple):
+    """What _check_categories reads of a prompt checked in a worker."""
+    category: str
+    rule_categories: list[str] | None
+
+
+def _check_and_score(args: tuple[Path, int, list[tuple[int, Any]], dict[str, list[str]], list[str] | None, bool,
+                                 str | None]) -> tuple[list[Problem], list[_Category], int, str | None,
+                                                       list[dict[str, Any]], BaseException | None]:
+    """In a worker: check one chunk of records as read_transcripts does (numbered from `start`), apply
+    the category map, and, when every row is valid, score them (_score_chunk). Returns (problems, the
+    rows' categories, how many were scored, their JSONL text, the rows sent back, a scorer's error)."""
+    from harness.suites.categories import apply_map
+
+    path, start, records, mapping, scorers, jsonl, keep = args
+    problems: list[Problem] = []
+    transcripts = []
+    for prompt, side in _validated(path, records, problems, [0], start):
+        if mapping:
+            prompt = apply_map([prompt], mapping)[0]
+        transcripts.append((prompt, side))
+    categories = [_Category(p.category, p.rule_categories) for p, _ in transcripts]
+    if problems:  # the input is bad: nothing will be written, so nothing is scored
+        return problems, categories, 0, None, [], None
+    try:
+        text, back = _score_chunk((transcripts, scorers, jsonl, keep))
+    except Exception as err:  # noqa: BLE001 - raised by the parent, after any problem of the input
+        try:
+            pickle.dumps(err)
+        except Exception:  # noqa: BLE001
+            err = RuntimeError(f"{type(err).__name__}: {err}")
+        return problems, categories, 0, None, [], err
+    return problems, categories, len(transcripts), text, back, None
+
+
+def score_in_workers(file: Path, mapping: dict[str, list[str]], scorers: list[str] | None, jsonl: bool,
+                     keep: str | None, pool: Any, jobs: int) -> tuple[list[str], list[dict[str, Any]], int] | None:
+    """score_all(_mapped(read_transcripts(file), ...), ...), the rows checked by the workers of `pool`
+    too, chunk by chunk; None when the file has too few records (then all is done in-process). The
+    outcome is the same: the same problems of the input, in the same order (those of reading its lines,
+    then those of its rows, then those of its categories), before any scorer's error; nothing written."""
+    read: list[Problem] = []
+    records = list(_records(file, read))  # every line read here: its problems come first, in file order
+    n = len(records)
+    if n < 2 * MIN_CHUNK:
+        return None
+    size = max(MIN_CHUNK, -(-n // (jobs * 4)))
+    tasks = [(file, start + 1, records[start:start + size], mapping, scorers, jsonl, keep)
+             for start in range(0, n, size)]
+    problems = list(read)
+    categories: list[_Category] = []
+    texts: list[str] = []
+    rows: list[dict[str, Any]] = []
+    count = 0
+    error = None
+    for part_problems, part_categories, part_count, part_text, part_rows, part_error in pool.imap(_check_and_score,
+                                                                                                 tasks):
+        problems += part_problems
+        categories += part_categories
+        count += part_count
+        if part_text is not None:
+            texts.append(part_text)
+        rows += part_rows
+        error = error or part_error
+    if problems:
+        raise InputError(problems)
+    _check_categories(categories, file)  # type: ignore[arg-type]  # it reads category and rule_categories
+    if error is not None:
+        raise error
+    return texts, rows, count
+
+
 def score_all(transcripts: list[tuple[Prompt, dict[str, Any]]], scorers: list[str] | None, jsonl: bool,
-              keep: str | None, pool: Any = None, jobs: int = 1) -> tuple[list[str], list[dict[str, Any]]]:
-    """([JSONL text of the rows, in pieces] when jsonl, the rows as `keep` asks: see _score_chunk), in
-    input order, scored in this process or, for a large input, by the `jobs` workers of `pool`."""
+              keep: str | None, pool: Any = None, jobs: int = 1) -> tuple[list[str], list[dict[str, Any]], int]:
+    """([JSONL text of the rows, in pieces] when jsonl, the rows as `keep` asks: see _score_chunk, the
+    number of rows), in input order, scored in this process or, for a large input, by the `jobs`
+    workers of `pool`."""
     n = len(transcripts)
     if pool is None or n < 2 * MIN_CHUNK:
         rows = [score_row(prompt, side, scorers) for prompt, side in transcripts]
-        return ([jsonl_text(rows)] if jsonl else []), (rows if keep else [])
+        return ([jsonl_text(rows)] if jsonl else []), (rows if keep else []), n
     size = max(MIN_CHUNK, -(-n // (jobs * 4)))
     chunks = [(transcripts[start:start + size], scorers, jsonl, keep) for start in range(0, n, size)]
     texts: list[str] = []
@@ -401,7 +513,7 @@ def score_all(transcripts: list[tuple[Prompt, dict[str, Any]]], scorers: list[st
         if part_text is not None:
             texts.append(part_text)
         rows += part_rows
-    return texts, rows
+    return texts, rows, n
 
 
 def score(
@@ -429,14 +541,24 @@ def score(
             raise typer.BadParameter(str(err), param_hint="--scorer") from None
     if output is not None and output.resolve() == file.resolve():
         raise InputError.single(output, "is the input file; choose another --output")
+    if fmt is None:
+        fmt = Format.csv if output is not None and output.suffix.lower() == ".csv" else Format.jsonl
+    keep = "full" if fmt is Format.csv else None if quiet else "summary"
     jobs = jobs or default_jobs()
     pool = start_workers(file, jobs)
     try:
-        transcripts = _mapped(read_transcripts(file), file, category_map)
-        if fmt is None:
-            fmt = Format.csv if output is not None and output.suffix.lower() == ".csv" else Format.jsonl
-        keep = "full" if fmt is Format.csv else None if quiet else "summary"
-        texts, rows = score_all(transcripts, scorer or None, fmt is Format.jsonl, keep, pool, jobs)
+        done = None
+        if pool is not None:
+            try:
+                mapping = _load_map(category_map)
+            except Exception:  # noqa: BLE001 - reported below, in its turn: after any problem of the transcripts
+                mapping = None
+            if mapping is not None:
+                done = score_in_workers(file, mapping, scorer or None, fmt is Format.jsonl, keep, pool, jobs)
+        if done is None:
+            transcripts = _mapped(read_transcripts(file), file, category_map)
+            done = score_all(transcripts, scorer or None, fmt is Format.jsonl, keep, pool, jobs)
+        texts, rows, count = done
     finally:
         if pool is not None:
             pool.terminate()
@@ -446,7 +568,7 @@ def score(
         sys.stdout.write(text)
     else:
         write_atomic(output, text)
-        typer.echo(f"scored {len(transcripts)} rows -> {output}", err=True)
+        typer.echo(f"scored {count} rows -> {output}", err=True)
     if not quiet:
         from harness.cli.score_summary import print_summary
 
