@@ -10,10 +10,12 @@
    partial refusals, soft refusals and compliances of realistic lengths (about 200-2,000 chars),
    assembled by a seeded random generator from general sentences, so the file is the same every run.
 2. Times `harness score FILE --scorer teen_safety --scorer refusal -q -o OUT` as a subprocess (the
-   whole command: start-up, reading, scoring, writing) and prints rows/s (best of --runs).
+   whole command: start-up, reading, scoring, writing) with --jobs 1 and with the default --jobs (the
+   CPU cores), and prints rows/s (best of --runs) and the CPU seconds of that run (all processes: on a
+   busy machine the wall time says little).
 3. Times `harness.scoring.score_reply(names, prompt, reply)` in this process, as
    harness/runner/execute.py calls it once per reply, for [contains], [refusal] and
-   [teen_safety, refusal]: microseconds per reply (best of --runs passes over 3,000 replies; each
+   [teen_safety, refusal]: CPU microseconds per reply (best of --runs passes over 3,000 replies; each
    prompt object is reused across replies, as in a run where it goes to several providers/repeats).
 
 Measured on whatever machine runs it; nothing leaves the machine.
@@ -317,10 +319,10 @@ def micro(rows: list[dict], runs: int) -> dict[str, float]:
         score_reply(names, *pairs[0])  # warm-up: rule loading, imports
         best = float("inf")
         for _ in range(runs):
-            t0 = time.perf_counter()
+            t0 = time.process_time()  # CPU time of this process: a busy machine inflates wall time
             for prompt, reply in pairs:
                 score_reply(names, prompt, reply)
-            best = min(best, time.perf_counter() - t0)
+            best = min(best, time.process_time() - t0)
         out["+".join(names)] = best / len(pairs) * 1e6
     return out
 
@@ -330,7 +332,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=20000)
     ap.add_argument("--data", type=Path, default=None, help="use (or create) this JSONL instead of a temporary one")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--jobs", type=int, default=None, help="pass --jobs N to harness score")
+    ap.add_argument("--jobs", type=int, default=None,
+                    help="time harness score --jobs N only (default: --jobs 1, then without --jobs)")
     ap.add_argument("--skip-cli", action="store_true")
     ap.add_argument("--skip-micro", action="store_true")
     ap.add_argument("--make-only", action="store_true", help="only write --data")
@@ -346,13 +349,14 @@ def main() -> None:
         n = sum(1 for line in data.read_text(encoding="utf-8").splitlines() if line.strip())
         print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
         if not args.skip_cli:
-            secs, cpu = time_cli(data, args.runs, args.jobs)
-            print(f"harness score --scorer teen_safety --scorer refusal{'' if args.jobs is None else f' --jobs {args.jobs}'}: "
-                  f"{n} rows in {secs:.2f} s = {n / secs:,.0f} replies/s (best of {args.runs}, whole command; "
-                  f"{cpu:.2f} s CPU = {n / cpu:,.0f} replies per CPU-second)")
+            for jobs in ([args.jobs] if args.jobs is not None else [1, None]):
+                secs, cpu = time_cli(data, args.runs, jobs)
+                how = " (default --jobs: the CPU cores)" if jobs is None else f" --jobs {jobs}"
+                print(f"harness score --scorer teen_safety --scorer refusal{how}: {n} rows in {secs:.2f} s = "
+                      f"{n / secs:,.0f} replies/s (best of {args.runs}, whole command; {cpu:.2f} s CPU, all processes)")
         if not args.skip_micro:
             for names, us in micro(rows, args.runs).items():
-                print(f"score_reply [{names}]: {us:,.1f} us per reply")
+                print(f"score_reply [{names}]: {us:,.1f} us CPU per reply")
 
 
 if __name__ == "__main__":
