@@ -57,13 +57,11 @@ class ResponseCache:
         return reply
 
     def put(self, key: str, provider: str, reply: Reply) -> None:
-        if reply.outcome is Outcome.ERROR:
-            return  # an error is a fact about that moment, not an answer worth keeping
-        self.conn.execute("INSERT OR REPLACE INTO responses (key, provider, reply_json, created_at) VALUES (?,?,?,?)",
-                          (key, provider, reply.model_dump_json(), time.time()))
+        self.put_many([(key, provider, reply)])
 
     def put_many(self, entries: list[tuple[str, str, Reply]]) -> None:
-        """(key, provider, reply) entries in one transaction; errors are skipped as in put()."""
+        """(key, provider, reply) entries in one transaction. Errors are skipped: an error is a fact
+        about that moment, not an answer worth keeping."""
         now = time.time()
         rows = [(key, provider, reply.model_dump_json(), now) for key, provider, reply in entries
                 if reply.outcome is not Outcome.ERROR]
