@@ -5,6 +5,7 @@ tests/test_llamaguard_formats.py."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -236,16 +237,19 @@ def test_multi_turn_prompt_and_system_text():
 
 
 def test_one_category_per_call_scheme(srv):
-    srv.responder = lambda req: Scripted(text="unsafe\nS1" if "Self-Harm Methods" in req.body["prompt"] else "safe")
+    srv.responder = lambda req: Scripted(text="unsafe\nS11" if "Self-Harm Methods" in req.body["prompt"]
+                                         else "unsafe\nS11")  # S11 on the T02 call was not asked
     try:
         judge = LlamaGuardJudge(ProviderConfig(model="openai-compatible/llama-guard3:1b", base_url=srv.openai_base_url,
                                                timeout_s=5.0), codes="single")
         [out] = run(judge, (("T01", "T02"), PROMPT, REPLY))
     finally:
         srv.responder = None
-    prompts = [r.body["prompt"] for r in srv.requests_for("openai")]
-    assert len(prompts) == 2 and all(p.count("\nS1: ") == 1 and "\nS2: " not in p for p in prompts)
-    assert (out["T01"].verdict, out["T02"].verdict) == ("yes", "yes") and judge.calls == 2
+    prompts = sorted(r.body["prompt"] for r in srv.requests_for("openai"))
+    assert len(prompts) == 2 and judge.calls == 2
+    assert [re.findall(r"\nS(\d+): ", p) for p in prompts] == [["11"], ["15"]]  # Meta's meaning kept per call
+    assert out["T01"].verdict == "yes"
+    assert out["T02"].verdict == "unusable" and "S11 was not asked (S15 were)" in out["T02"].reason
 
 
 @pytest.mark.parametrize("name,version", [

@@ -61,8 +61,9 @@ DEFAULT_MAX_TOKENS = 48
 RAW_LIMIT = 2000
 NOT_OVER_REFUSAL = "Llama Guard does not judge over-refusal"
 JUDGE_FORMATS = ("chat", "llama-guard", "llama-guard-1", "llama-guard-2", "llama-guard-3", "llama-guard-4")
-# How categories are numbered: "meta" (all rules in one call, Meta's trained codes kept) or "single"
-# (one call per rule, whose only code is 1). bench/llamaguard_codes.py compares them on the gold set.
+# How rules are put to the model: "meta" (all rules in one call) or "single" (one call per rule, so
+# any code but that rule's is unusable); both number codes so that Meta's trained meanings hold.
+# bench/llamaguard_codes.py compares them on the gold set.
 CODE_SCHEMES = ("meta", "single")
 
 
@@ -136,13 +137,16 @@ class LlamaGuardJudge:
 
     def prompts_for(self, rules: list[Rule], prompt_text: str, reply_text: str) -> list[tuple[str, dict[int, str]]]:
         """The exact prompts for the judgeable rules among `rules`, each with its map code -> rule id:
-        one prompt with Meta-numbered codes, or one prompt per rule (code 1) with codes="single"."""
+        one prompt for all, or one prompt per rule with codes="single"."""
         judged = [r for r in _unique(rules) if unjudged_reason(r) is None]
         if not judged:
             return []
         fmt = self.guard_format
         turns = conversation(prompt_text, reply_text)
-        groups = [{1: r} for r in judged] if self.codes == "single" else [meta_codes(judged, fmt.version)]
+        if self.codes == "single":  # one category a call, still at its Meta-meaning code
+            groups = [meta_codes([r], fmt.version) for r in judged]
+        else:
+            groups = [meta_codes(judged, fmt.version)]
         return [(build_prompt({k: category_text(r) for k, r in g.items()}, turns, fmt),
                  {k: r.id for k, r in g.items()}) for g in groups]
 
