@@ -432,4 +432,5 @@ def test_harness_run_with_a_llama_guard_judge(tmp_path, cli):
     db = sqlite3.connect(tmp_path / "r" / "harness.db")
     rows = dict(db.execute("SELECT scorer, label FROM scores WHERE scorer LIKE 'judge:%'").fetchall())
     assert rows["judge:T01"] == "fail"
-    assert all(label in ("pass", "fail", "unusable") for label in rows.values()), rows
+    assert all(label in ("pass", "fail", "unusable", "cannot_confirm") for label in rows.values()), rows
+    assert not any(scorer.startswith("judge:O") for scorer in rows)  # over-refusal: never asked
