@@ -39,6 +39,10 @@ app = typer.Typer(no_args_is_help=True, help="The LLM judge: measure it against 
 class JudgeFormat(str, Enum):
     chat = "chat"
     llama_guard = "llama-guard"
+    llama_guard_1 = "llama-guard-1"
+    llama_guard_2 = "llama-guard-2"
+    llama_guard_3 = "llama-guard-3"
+    llama_guard_4 = "llama-guard-4"
 
 
 class SplitChoice(str, Enum):
@@ -162,8 +166,8 @@ def calibrate(
     judge: Optional[str] = typer.Option(None, "--judge", help="The judge to measure, provider/model "
                                         "(e.g. openai/gpt-4o-mini). Without it: signals and combined only."),
     judge_format: Optional[JudgeFormat] = typer.Option(
-        None, "--judge-format", help="chat (any chat model) or llama-guard (Meta's classifier); default: "
-        "llama-guard for a model named like Llama Guard, else chat."),
+        None, "--judge-format", help="chat (any chat model) or llama-guard (Meta's classifier; llama-guard-1|2|3|4 "
+        "names its version); default: llama-guard for a model named like Llama Guard, else chat."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="The judge's server (OpenAI-compatible, "
                                            "e.g. http://127.0.0.1:11434/v1)."),
     split: SplitChoice = typer.Option(SplitChoice.all, "--split",

@@ -303,6 +303,12 @@ class Judge:
             self.cache.put(key, verdict)
         return verdict
 
+    def reach(self, rule: Rule):
+        """What this judge can decide about `rule` (harness.scoring.judge_reach): any yes/no question."""
+        from harness.scoring.judge_reach import chat_reach
+
+        return chat_reach(rule)
+
     async def judge_rules(self, rules: list[Rule], prompt_text: str, reply_text: str) -> dict[str, JudgeVerdict]:
         """One verdict per rule id, one `ask` per rule, concurrently (the same surface as the Llama Guard
         judge's). A rule without a yes/no judge question is not asked: its verdict is unusable."""
