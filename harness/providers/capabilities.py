@@ -100,6 +100,8 @@ def _check_entry(kind: str, i: int, entry: Any, sources: dict[str, str]) -> None
     for effort in reasoning.get("efforts") or []:
         if effort not in EFFORTS:
             raise TableError(f"{where}: reasoning effort {effort!r}")
+    if entry.get("api", "chat") not in ("chat", "responses", "unsupported"):
+        raise TableError(f"{where}: api {entry.get('api')!r} (chat, responses or unsupported)")
     shutdown = entry.get("shutdown")
     if shutdown is not None and not isinstance(shutdown, date):
         raise TableError(f"{where}: shutdown must be a YYYY-MM-DD date")

@@ -119,6 +119,10 @@ class _Resolver:
             return
         self.res.notes["capabilities"] = (f"capabilities.yaml {load_table().version}, entry {caps.pattern!r} "
                                           f"(sources: {', '.join(caps.sources)})")
+        if caps.api == "unsupported":
+            self.res.problems.append(("model", f"{self.where()}: {self.model} is not a supported model id "
+                                               f"({', '.join(caps.sources)})"
+                                               + (f"; use {caps.successor}" if caps.successor else "")))
         if caps.api == "responses":
             self.res.problems.append(("model", f"{self.where()}: {self.model} is served only by OpenAI's Responses "
                                                "API (openai/types/shared/responses_model.py); the openai provider "
