@@ -18,6 +18,7 @@ table (and the installed SDK's shutdown dates).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -31,6 +32,12 @@ WARN_DAYS = 30
 TABLE_KINDS = ("openai", "anthropic", "gemini", "gemini-legacy")
 # Kinds with no reasoning control of their own (an explicit `reasoning:` is bad input there).
 NO_REASONING_KINDS = ("llama",)
+
+
+def today_date() -> date:
+    """Today, for shutdown dates; HARNESS_TODAY=YYYY-MM-DD pins it (tests, reproducing an old run's checks)."""
+    pinned = os.environ.get("HARNESS_TODAY")
+    return date.fromisoformat(pinned) if pinned else date.today()
 
 
 @dataclass
@@ -77,7 +84,7 @@ class _Resolver:
         self.kind = config.kind
         self.model = config.model_name
         self.caps: ModelCaps | None = model_caps(self.kind, self.model) if self.kind in TABLE_KINDS else None
-        self.today = today or date.today()
+        self.today = today or today_date()
         self.res = Resolution(params=GenerationParams())
         # value and where it came from: "provider" (explicit) or "defaults"
         self.values: dict[str, tuple[Any, str]] = {}

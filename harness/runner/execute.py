@@ -176,10 +176,10 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
                 estimate = _estimate_tokens(sample, config.params.budget())
                 if rate is not None and (waited := await rate.acquire(estimate)) > 0:
                     progress.status(label, f"rpm/tpm budget, waited {waited:.1f}s")
-                params = sample_params(config.params, sample.repeat)
-                reply = await provider.complete(sample.prompt.messages, params, on_wait=on_wait)
-                if params.seed is not None:
-                    reply.raw["seed"] = params.seed
+                sent = sample_params(config.params, sample.repeat)
+                reply = await provider.complete(sample.prompt.messages, sent, on_wait=on_wait)
+                if sent.seed is not None:
+                    reply.raw["seed"] = sent.seed
                 if rate is not None and reply.usage.input_tokens is not None:
                     rate.record_usage(reply.usage.input_tokens + (reply.usage.output_tokens or 0), estimate)
                 if reply.outcome is not Outcome.ERROR:
