@@ -373,8 +373,11 @@ AMSG = [{"role": "user", "content": "Say hi please"}]
 
 def test_anthropic_reply_usage_and_request_log(srv):
     srv.push(Scripted(text="hi!", input_tokens=12, output_tokens=2))
-    m = ant(srv).messages.create(model="claude-haiku-4-5", max_tokens=50, system="You are terse.", messages=AMSG,
-                                 extra_body={"temperature": 0.2})
+    # Sampling fields are refused under the SDK's own API version (2026-10-21, see
+    # test_loopback_strict.py); under 2023-06-01 a pre-Sonnet-5 model still takes them.
+    old_api = ant(srv, default_headers={"anthropic-version": "2023-06-01"})
+    m = old_api.messages.create(model="claude-haiku-4-5", max_tokens=50, system="You are terse.", messages=AMSG,
+                                extra_body={"temperature": 0.2})
     assert m.content[0].text == "hi!" and m.stop_reason == "end_turn" and m.model == "claude-haiku-4-5"
     assert (m.usage.input_tokens, m.usage.output_tokens) == (12, 2)
     (req,) = srv.requests_for("anthropic")
@@ -453,7 +456,7 @@ def test_anthropic_stream_ttft_usage_and_event_lines(srv):
 def test_anthropic_stream_wire_has_event_lines(srv):
     resp = post_json(srv.url + "/v1/messages",
                      {"model": "c", "max_tokens": 5, "messages": AMSG, "stream": True},
-                     headers={"authorization": f"Bearer {KEY}"})
+                     headers={"authorization": f"Bearer {KEY}", "anthropic-version": "2026-10-21"})
     assert resp.headers["content-type"].startswith("text/event-stream")
     raw = resp.read().decode()
     events = [line[len("event: "):] for line in raw.splitlines() if line.startswith("event: ")]

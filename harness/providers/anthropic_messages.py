@@ -36,6 +36,7 @@ from harness.providers.errors import (
     missing_key_error,
     retry_after_from_headers,
 )
+from harness.providers.finish_reasons import decide, finish_error
 from harness.providers.reasoning import finish_reasoning
 from harness.types import ErrorKind, Message, Outcome, Reply, Usage
 
@@ -253,12 +254,21 @@ class AnthropicProvider(Provider):
                 raw["partial_text"] = text[:2000]
             category = details.get("category") if isinstance(details, dict) else None
             outcome, reason, text = Outcome.PROVIDER_BLOCKED, category or "refusal", ""
-        elif stop_reason == "max_tokens":
-            outcome, reason = Outcome.TRUNCATED, "max_tokens"
-        elif stop_reason == "model_context_window_exceeded":
-            outcome, reason = Outcome.TRUNCATED, "context_window"
+        elif stop_reason is None:
+            raise ProviderError(ErrorKind.MALFORMED, f"reply without a stop_reason after {len(text)} characters",
+                                status=200, retryable=True)
         else:
-            outcome, reason = Outcome.ANSWERED, None
+            decision = decide("anthropic", "stop_reason", stop_reason)  # every value: finish_reasons.yaml
+            if decision.outcome == "truncated":
+                outcome, reason = Outcome.TRUNCATED, decision.reason
+            elif decision.outcome == "answered":
+                outcome, reason = Outcome.ANSWERED, None
+            elif decision.outcome == "blocked":
+                if text:
+                    raw["partial_text"] = text[:2000]
+                outcome, reason, text = Outcome.PROVIDER_BLOCKED, decision.reason, ""
+            else:
+                raise finish_error(decision, self.kind, "stop_reason")
         return Reply(text=text, outcome=outcome, reason=reason, finish_reason=stop_reason, usage=usage,
                      latency_s=latency, ttft_s=ttft, model_reported=model, raw=raw)
 

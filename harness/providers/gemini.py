@@ -35,6 +35,8 @@ from harness.providers.base import (
     safe_url,
     system_and_turns,
 )
+from harness.providers.finish_reasons import decide, finish_error
+from harness.providers.finish_reasons import table as finish_table
 from harness.providers.errors import (
     ProviderError,
     body_message,
@@ -47,11 +49,9 @@ from harness.types import ErrorKind, Message, Outcome, Reply, Usage
 
 KNOWN_OPTIONS = frozenset({"price", "safety_settings", "api_version"})
 
-# Finish reasons meaning "a safety/policy layer stopped the answer" (not the model choosing to stop).
-SAFETY_FINISH = frozenset({
-    "SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_SAFETY",
-    "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "MODEL_ARMOR", "JAILBREAK",
-})
+# Finish reasons meaning "a safety/policy layer stopped the answer" (not the model choosing to stop);
+# every finish reason's meaning is in finish_reasons.yaml, this set is derived from it.
+SAFETY_FINISH = frozenset(v for v, e in finish_table()["gemini"]["finish_reason"].items() if e["outcome"] == "blocked")
 PROVIDER_DEFAULT = "provider default"
 
 
@@ -395,15 +395,19 @@ class GenerationState:
                                 status=200, retryable=True)
         if self.ratings:
             raw["safety_ratings"] = self.ratings
-        if self.finish in SAFETY_FINISH:
+        if self.finish is None:
+            what = "stream ended" if streamed else "candidate came"
+            raise ProviderError(ErrorKind.MALFORMED, f"{what} without a finishReason after "
+                                f"{len(text)} characters (cut short?)", retryable=True)
+        decision = decide("gemini", "finish_reason", self.finish)
+        if decision.outcome == "blocked":
             if text:
                 raw["partial_text"] = text[:2000]
-            return Reply(outcome=Outcome.PROVIDER_BLOCKED, reason=self.finish, finish_reason=self.finish,
+            return Reply(outcome=Outcome.PROVIDER_BLOCKED, reason=decision.reason, finish_reason=self.finish,
                          raw=raw, **common)
-        if self.finish is None and streamed:
-            raise ProviderError(ErrorKind.MALFORMED, f"stream ended without a finishReason after "
-                                f"{len(text)} characters (cut short?)", retryable=True)
-        if self.finish == "MAX_TOKENS":
-            return Reply(text=text, outcome=Outcome.TRUNCATED, reason="max_tokens", finish_reason=self.finish,
+        if decision.outcome == "truncated":
+            return Reply(text=text, outcome=Outcome.TRUNCATED, reason=decision.reason, finish_reason=self.finish,
                          raw=raw, **common)
+        if decision.outcome != "answered":
+            raise finish_error(decision, "gemini", "finishReason")
         return Reply(text=text, outcome=Outcome.ANSWERED, finish_reason=self.finish, raw=raw, **common)

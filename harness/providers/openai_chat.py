@@ -31,6 +31,7 @@ from harness.providers.errors import (
     missing_key_error,
     retry_after_from_headers,
 )
+from harness.providers.finish_reasons import decide, finish_error
 from harness.providers.reasoning import finish_reasoning, split_think
 from harness.types import ErrorKind, Message, Outcome, Reply, Usage
 
@@ -275,14 +276,23 @@ class OpenAIChatProvider(Provider):
             # A refusal carries no model answer: the text goes to raw, outcome says blocked.
             raw["refusal"] = refusal[:2000]
             outcome, reason, text = Outcome.PROVIDER_BLOCKED, "refusal", ""
-        elif finish == "content_filter":
-            if text:
-                raw["partial_text"] = text[:2000]
-            outcome, reason, text = Outcome.PROVIDER_BLOCKED, "content_filter", ""
-        elif finish == "length":
-            outcome, reason = Outcome.TRUNCATED, "max_tokens"
+        elif finish is None:
+            # The SDK lets a reply without finish_reason through; a complete answer cannot be told
+            # from a cut one, so it is not scored (retried like any unusable 200).
+            raise ProviderError(ErrorKind.MALFORMED, f"reply without a finish_reason after {len(text)} characters",
+                                status=200, retryable=True)
         else:
-            outcome, reason = Outcome.ANSWERED, None
+            decision = decide("openai", "finish_reason", finish)  # every value: finish_reasons.yaml
+            if decision.outcome == "blocked":
+                if text:
+                    raw["partial_text"] = text[:2000]
+                outcome, reason, text = Outcome.PROVIDER_BLOCKED, decision.reason, ""
+            elif decision.outcome == "truncated":
+                outcome, reason = Outcome.TRUNCATED, decision.reason
+            elif decision.outcome == "answered":
+                outcome, reason = Outcome.ANSWERED, None
+            else:
+                raise finish_error(decision, self.kind, "finish_reason")
         return Reply(text=text, outcome=outcome, reason=reason, finish_reason=finish, usage=usage,
                      latency_s=latency, ttft_s=ttft, model_reported=model, raw=raw)
 
