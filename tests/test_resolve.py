@@ -91,7 +91,7 @@ def test_reasoning_allowance_is_added_to_the_sent_budget():
 @pytest.mark.parametrize("model, value, fragment", [
     ("openai/gpt-5.5", 2048, "takes no thinking budget"),
     ("openai/o3", "none", "it takes low, medium, high"),
-    ("gemini/gemini-3.5-flash", "none", "it takes minimal, low, medium, high"),
+    ("gemini/gemini-3.1-pro-preview", "none", "it takes low, high"),
     ("anthropic/claude-haiku-4-5", "high", "it takes none"),
     ("anthropic/claude-sonnet-5", 100, "between 1024"),
     ("openai/gpt-4o-mini", "high", "no reasoning control"),
