@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 from typing import Any, Literal
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from harness.problems import InputError, Problem
 from harness.providers.base import GenerationParams, ProviderConfig
+from harness.providers.resolve import explicit_fields, resolve, resolved_config
 from harness.providers.registry import PROVIDERS
 from harness.yamlfile import read_yaml, validation_problems
 
@@ -135,13 +137,26 @@ class EvalSpec(BaseModel):
             return {k: [one(k, x) for x in v] if isinstance(v, list) else [one(k, v)] for k, v in value.items()}
         return value
 
-    def provider_configs(self) -> list[ProviderConfig]:
-        """Providers with the eval-wide defaults filled in where the entry did not set a value."""
-        out = []
-        for p in self.providers:
-            merged = {**self.defaults.model_dump(exclude_none=True), **p.params.model_dump(exclude_none=True)}
-            out.append(p.model_copy(update={"params": GenerationParams(**merged)}))
-        return out
+    def provider_configs(self, today: date | None = None) -> list[ProviderConfig]:
+        """Providers with the parameters to send: the eval-wide defaults where the entry did not set a value
+        (`field: null` on the entry removes one) and the model accepts them (harness.providers.resolve)."""
+        return [resolved_config(p, self.defaults, explicit=explicit_fields(p.params), today=today)[0]
+                for p in self.providers]
+
+    def resolution_problems(self, path: Path, lines: dict, today: date | None = None) -> list[Problem]:
+        """Explicit values a model rejects and retired models, each at its provider's line (exit 2)."""
+        problems = []
+        for i, p in enumerate(self.providers):
+            res = resolve(p, self.defaults, explicit=explicit_fields(p.params), today=today)
+            for name, message in res.problems:
+                at = lines.get(("providers", i, name), lines.get(("providers", i, "params", name),
+                                                                 lines.get(("providers", i))))
+                problems.append(Problem(str(path), message, line=at, field=f"providers[{i}].{name}"))
+        if self.judge is not None:
+            for name, message in resolve(self.judge).problems:
+                problems.append(Problem(str(path), message, line=lines.get(("judge", name), lines.get(("judge",))),
+                                        field=f"judge.{name}"))
+        return problems
 
 
 def resolve_path(eval_path: Path, relative: str) -> Path | None:
@@ -193,6 +208,9 @@ def _provider_problems(path: Path, entry: Any, at: tuple[Any, ...], lines: dict)
     elif kind not in PROVIDERS:
         problems.append(Problem(str(path), f"unknown provider {kind!r} in {model!r}{_near(kind, PROVIDERS)}",
                                 line=line, field=_fmt(at + ("model",))))
+    if "resolution" in entry:
+        problems.append(Problem(str(path), "'resolution' is written by the harness, not set in an eval file; remove it",
+                                line=lines.get(at + ("resolution",), line), field=_fmt(at + ("resolution",))))
     base_url = entry.get("base_url")
     if isinstance(base_url, str):
         parts = urlsplit(base_url.strip())
@@ -367,6 +385,7 @@ def load_eval(path: str | Path) -> EvalSpec:
                 ref.path = str(resolved)
                 if any(getattr(ref, f) for f in _LOADER_FIELDS):
                     ref.hub, ref.path = ref.path, None  # loaded with its options by load_hub_suite
+    problems += spec.resolution_problems(path, doc.lines)
     if spec.judge is not None:
         from harness.scoring.llamaguard import judge_problems
 

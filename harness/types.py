@@ -69,8 +69,16 @@ class ErrorKind(str, Enum):
 
 
 class Usage(BaseModel):
+    """Token counts; None is unknown, never 0. `input_tokens` counts every input token, cached ones
+    included (`cached_input_tokens` and `cache_write_input_tokens` are parts of it, priced at their own
+    rates); `output_tokens` counts every billed output token, hidden reasoning included
+    (`reasoning_tokens` is the part of it spent on reasoning)."""
+
     input_tokens: int | None = None
     output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    cache_write_input_tokens: int | None = None
 
 
 class Reply(BaseModel):

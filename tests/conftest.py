@@ -29,3 +29,8 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 @pytest.fixture
 def cli():
     return run_cli
+
+
+# Shutdown dates in harness/providers/capabilities.yaml make model validation depend on the date: tests
+# that name a model run as of the day they were written (harness.providers.resolve.today_date).
+os.environ.setdefault("HARNESS_TODAY", "2026-12-07")

@@ -38,7 +38,7 @@ def test_four_providers_side_by_side(tmp_path, tiny_gguf, cli):
             "providers": [
                 {"model": "openai/gpt-4o-mini", "base_url": srv.openai_base_url, "api_key_env": "E2E_OPENAI_KEY"},
                 {"model": "anthropic/claude-haiku-4-5", "base_url": srv.url, "api_key_env": "E2E_ANTHROPIC_KEY"},
-                {"model": "gemini/gemini-2.5-flash", "base_url": srv.url, "api_key_env": "E2E_GEMINI_KEY"},
+                {"model": "gemini/gemini-2.5-flash-lite", "base_url": srv.url, "api_key_env": "E2E_GEMINI_KEY"},
                 {"model": f"llama/{tiny_gguf}", "label": "local-llama", "options": {"n_ctx": 256}},
             ],
         }
@@ -48,12 +48,12 @@ def test_four_providers_side_by_side(tmp_path, tiny_gguf, cli):
     assert done.returncode == 0, done.stderr
     assert "Warning" not in done.stderr, done.stderr
     assert protocols == ["anthropic", "gemini", "openai"]
-    for label in ("gpt-4o-mini", "claude-haiku-4-5", "gemini-2.5-flash", "local-llama"):
+    for label in ("gpt-4o-mini", "claude-haiku-4-5", "gemini-2.5-flash-lite", "local-llama"):
         assert label in done.stdout
 
     report = json.loads(cli("compare", "--results", str(tmp_path / "r"), "--format", "json").stdout)
     rows = {(g["provider"], g["category"]): g for g in report["groups"]}
-    for cloud in ("openai/gpt-4o-mini", "anthropic/claude-haiku-4-5", "gemini/gemini-2.5-flash"):
+    for cloud in ("openai/gpt-4o-mini", "anthropic/claude-haiku-4-5", "gemini/gemini-2.5-flash-lite"):
         overall = rows[(cloud, "(all)")]
         assert (overall["planned"], overall["answered"], overall["provider_blocked"], overall["errors"]) == (3, 2, 1, 0)
         assert rows[(cloud, "geo")]["accuracy"] == 1.0 and rows[(cloud, "geo")]["scored"] == 2

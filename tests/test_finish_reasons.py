@@ -158,7 +158,7 @@ def test_pup_limited_disabled_stops_the_provider_like_a_rejected_key(tmp_path, c
                                         if req.protocol == "gemini" else Scripted(text="ok"))
         spec = {"name": "pup", "suites": ["s.yaml"], "scorers": ["match"], "providers": [
             {"model": "openai/gpt-4o-mini", "base_url": server.openai_base_url, "api_key_env": "FINISH_KEY"},
-            {"model": "gemini/gemini-2.5-flash", "base_url": server.url, "api_key_env": "FINISH_KEY",
+            {"model": "gemini/gemini-3.5-flash", "base_url": server.url, "api_key_env": "FINISH_KEY",
              "concurrency": 1},
         ]}
         (tmp_path / "e.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
@@ -167,11 +167,11 @@ def test_pup_limited_disabled_stops_the_provider_like_a_rejected_key(tmp_path, c
         gemini_requests = len(server.requests_for("gemini"))
     assert done.returncode != 0, done.stderr
     assert gemini_requests <= 2, "stopped after the first restricted-account reply"
-    assert "gemini/gemini-2.5-flash: stopped after auth error" in done.stderr
+    assert "gemini/gemini-3.5-flash: stopped after auth error" in done.stderr
     db = sqlite3.connect(tmp_path / "r" / "harness.db")
     rows = db.execute("SELECT p.outcome, p.error_kind, p.reason FROM samples s JOIN replies p ON p.sample_id = s.id"
-                      " WHERE s.provider = 'gemini/gemini-2.5-flash'").fetchall()
+                      " WHERE s.provider = 'gemini/gemini-3.5-flash'").fetchall()
     assert rows and all(o == "error" and k == "auth" and "PUP_LIMITED_DISABLED" in r for o, k, r in rows)
     answered = db.execute("SELECT COUNT(*) FROM samples s JOIN replies p ON p.sample_id = s.id"
-                          " WHERE s.provider = 'gemini/gemini-2.5-flash' AND p.outcome = 'answered'").fetchone()[0]
+                          " WHERE s.provider = 'gemini/gemini-3.5-flash' AND p.outcome = 'answered'").fetchone()[0]
     assert answered == 0

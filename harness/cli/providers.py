@@ -44,6 +44,15 @@ def check_provider(provider: Provider) -> Provider:
     return create_provider(config)
 
 
+def check_params(provider: Provider) -> GenerationParams:
+    """The check's request: the run's own resolved parameters (harness.providers.resolve: nothing the
+    model rejects) with a visible budget of 8 tokens, plus the model's reasoning allowance."""
+    return provider.config.params.model_copy(update={"max_tokens": CHECK_MAX_TOKENS})
+
+
+CHECK_MAX_TOKENS = 8
+
+
 async def _check(provider: Provider) -> tuple[str, str]:
     """One tiny request; (status, detail) with the latency or the exact error. A local model has no
     deadline: loading a large GGUF can take longer than any network check, and nothing is retried."""
@@ -61,8 +70,7 @@ async def _check_once(provider: Provider) -> tuple[str, str]:
     except ProviderError as err:
         return "not configured", redact(err.message)
     try:
-        params = GenerationParams(temperature=0, max_tokens=8)
-        reply = await provider.complete([Message(role="user", content="Say OK.")], params)
+        reply = await provider.complete([Message(role="user", content="Say OK.")], check_params(provider))
     finally:
         await provider.aclose()
     if reply.outcome is Outcome.ERROR:

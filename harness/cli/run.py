@@ -91,6 +91,19 @@ def run_verdict(report, thresholds: dict, max_error_rate: float) -> tuple[int, l
     return EXIT_OK, []
 
 
+def resolution_lines(configs: list[ProviderConfig]) -> list[str]:
+    """Warnings (models near or past shutdown, models not in the capability table) and the eval defaults
+    each provider leaves to the provider's default, one line each (harness.providers.resolve)."""
+    lines = []
+    for c in configs:
+        lines += [f"warning: {w}" for w in c.resolution.get("warnings", [])]
+        left = [k for k, v in c.resolution.items() if isinstance(v, str) and v.startswith("provider default: ")]
+        if left:
+            lines.append(f"note: {c.display}: {', '.join(left)} left to the provider's default "
+                         f"({'; '.join(c.resolution[k][len('provider default: '):] for k in left)})")
+    return lines
+
+
 def banner(code: int, lines: list[str]) -> None:
     rule = "=" * 78
     typer.echo(rule, err=True)
@@ -168,6 +181,8 @@ def _planned(eval_file: Path, results_dir: Path, only: list[str] | None, limit: 
         samples=planned.samples)
     typer.echo(f"run {run_id}: {len(planned.samples)} samples ({len(planned.providers)} providers) -> {store.path}",
                err=True)
+    for line in resolution_lines([p.config for p in planned.providers]):
+        typer.echo(terminal_text(line), err=True)
     first = planned.providers[0].config.display if planned.providers else None
     prompts = [prompt for _, prompt, label, repeat in planned.samples if label == first and repeat == 0]
     for line in coverage_lines(prompts, planned.spec.scorers):

@@ -1,8 +1,12 @@
 """Anthropic Messages API through the official `anthropic` SDK (AsyncAnthropic, 2.x).
 
 Why it looks the way it does (shared/reference/provider-wire.md, section 3):
-* `messages.create()` in 2.x has no `temperature` argument (passing it is a TypeError); it is sent
-  through `extra_body` only when the eval sets it, and the raw record says so.
+* The SDK sends `anthropic-version: 2026-10-21`, under which `temperature`, `top_p` and `top_k` are a
+  400 at any value (provider-wire.md section 12): they are never sent. Parameter resolution
+  (harness.providers.resolve) already leaves them to the provider's default, or refuses an explicit one.
+* `reasoning:` maps to `thinking`: none → {type: disabled}; an effort → {type: adaptive} with
+  `output_config.effort`; a budget → {type: enabled, budget_tokens}. Thinking tokens count toward
+  `max_tokens`, so the reasoning allowance is added to the visible answer's max_tokens.
 * `max_tokens` is required by the API: when the eval gives none, DEFAULT_MAX_TOKENS is sent and
   recorded, so a truncation is never a mystery.
 * The Messages API has no seed: a requested seed is recorded as "not sent", not silently dropped.
@@ -33,6 +37,7 @@ from harness.providers.errors import (
     retry_after_from_headers,
 )
 from harness.providers.finish_reasons import decide, finish_error
+from harness.providers.reasoning import finish_reasoning
 from harness.types import ErrorKind, Message, Outcome, Reply, Usage
 
 DEFAULT_MAX_TOKENS = 1024
@@ -50,6 +55,21 @@ _TYPE_KINDS: dict[str, tuple[ErrorKind, bool]] = {
     "api_error": (ErrorKind.SERVER, True),
     "overloaded_error": (ErrorKind.SERVER, True),
 }
+
+
+def _usage(usage: Any, input_tokens: int | None, fallback: Any = None) -> Usage:
+    """Usage with every input token counted (the API's input_tokens excludes cache reads and writes, which
+    are reported apart) and the thinking part of output_tokens (output_tokens_details.thinking_tokens)."""
+    def pick(name: str) -> Any:
+        value = getattr(usage, name, None)
+        return value if value is not None else getattr(fallback, name, None)
+
+    read, write = pick("cache_read_input_tokens"), pick("cache_creation_input_tokens")
+    details = pick("output_tokens_details")
+    total_in = None if input_tokens is None else input_tokens + (read or 0) + (write or 0)
+    return Usage(input_tokens=total_in, output_tokens=getattr(usage, "output_tokens", None),
+                 reasoning_tokens=getattr(details, "thinking_tokens", None) if details is not None else None,
+                 cached_input_tokens=read, cache_write_input_tokens=write)
 
 
 class AnthropicProvider(Provider):
@@ -103,9 +123,9 @@ class AnthropicProvider(Provider):
     def _request(self, messages: list[Message], params: GenerationParams) -> tuple[dict[str, Any], dict[str, Any]]:
         system, turns = system_and_turns(messages, params.system_prompt)
         notes: dict[str, Any] = {}
-        max_tokens = params.max_tokens
+        max_tokens = params.budget()
         if max_tokens is None:
-            max_tokens = DEFAULT_MAX_TOKENS
+            max_tokens = DEFAULT_MAX_TOKENS + (params.reasoning_allowance or 0)
             notes["max_tokens_defaulted"] = DEFAULT_MAX_TOKENS
         kwargs: dict[str, Any] = {
             "model": self.config.model_name,
@@ -117,8 +137,14 @@ class AnthropicProvider(Provider):
         if params.stop:
             kwargs["stop_sequences"] = list(params.stop)
         if params.temperature is not None:
-            kwargs["extra_body"] = {"temperature": params.temperature}
-            notes["temperature_sent_via"] = "extra_body"
+            notes["temperature"] = "not sent: rejected at any value under anthropic-version 2026-10-21"
+        if params.reasoning == "none":
+            kwargs["thinking"] = {"type": "disabled"}
+        elif isinstance(params.reasoning, str):
+            kwargs["thinking"] = {"type": "adaptive"}
+            kwargs["output_config"] = {"effort": params.reasoning}
+        elif isinstance(params.reasoning, int):
+            kwargs["thinking"] = {"type": "enabled", "budget_tokens": params.reasoning}
         if params.seed is not None:
             notes["seed"] = "not sent: the Messages API has no seed"
         return kwargs, notes
@@ -154,23 +180,28 @@ class AnthropicProvider(Provider):
         if content is None:
             raise ProviderError(ErrorKind.MALFORMED, "HTTP 200 without message content", status=200, retryable=True)
         text = "".join(b.text for b in content if getattr(b, "type", None) == "text" and b.text)
+        thinking = "".join(b.thinking for b in content if getattr(b, "type", None) == "thinking"
+                           and getattr(b, "thinking", None))
         usage = getattr(resp, "usage", None)
-        return self._reply(
+        reply = self._reply(
             text=text,
             stop_reason=resp.stop_reason,
             stop_details=getattr(resp, "stop_details", None),
-            usage=Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens) if usage else Usage(),
+            usage=_usage(usage, usage.input_tokens if usage else None) if usage else Usage(),
             model=getattr(resp, "model", None),
             response_id=getattr(resp, "id", None),
             latency=latency,
             ttft=None,
         )
+        return finish_reasoning(reply, thinking)
 
     async def _streamed(self, kwargs: dict[str, Any], started: float) -> Reply:
         stream = await self._client.messages.create(**kwargs, stream=True)
         parts: list[str] = []
+        thinking: list[str] = []
         stop_reason = stop_details = model = response_id = None
         input_tokens = output_tokens = None
+        start_usage = last_usage = None
         ttft = None
         async with stream:
             async for event in stream:
@@ -181,12 +212,15 @@ class AnthropicProvider(Provider):
                     if msg.usage is not None:
                         input_tokens = msg.usage.input_tokens
                         output_tokens = msg.usage.output_tokens
+                        start_usage = msg.usage
                 elif etype == "content_block_delta":
                     # Only text_delta counts, for TTFT and for the answer (not thinking_delta).
                     if getattr(event.delta, "type", None) == "text_delta" and event.delta.text:
                         if ttft is None:
                             ttft = time.perf_counter() - started
                         parts.append(event.delta.text)
+                    elif getattr(event.delta, "type", None) == "thinking_delta" and event.delta.thinking:
+                        thinking.append(event.delta.thinking)
                 elif etype == "message_delta":
                     stop_reason = event.delta.stop_reason or stop_reason
                     stop_details = getattr(event.delta, "stop_details", None) or stop_details
@@ -195,15 +229,19 @@ class AnthropicProvider(Provider):
                         output_tokens = event.usage.output_tokens
                         if getattr(event.usage, "input_tokens", None) is not None:
                             input_tokens = event.usage.input_tokens
+                        last_usage = event.usage
         latency = time.perf_counter() - started
         if stop_reason is None:
             raise ProviderError(ErrorKind.MALFORMED, f"stream ended without a stop_reason after "
                                 f"{len(''.join(parts))} characters (cut short?)", retryable=True)
-        return self._reply(
+        usage = _usage(last_usage or start_usage, input_tokens, fallback=start_usage) \
+            if (last_usage or start_usage) is not None else Usage()
+        usage.output_tokens = output_tokens
+        reply = self._reply(
             text="".join(parts), stop_reason=stop_reason, stop_details=stop_details,
-            usage=Usage(input_tokens=input_tokens, output_tokens=output_tokens),
-            model=model, response_id=response_id, latency=latency, ttft=ttft,
+            usage=usage, model=model, response_id=response_id, latency=latency, ttft=ttft,
         )
+        return finish_reasoning(reply, "".join(thinking))
 
     def _reply(self, *, text: str, stop_reason: str | None, stop_details: Any, usage: Usage, model: str | None,
                response_id: str | None, latency: float, ttft: float | None) -> Reply:

@@ -13,10 +13,10 @@ import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.problems import Problem
 from harness.providers.errors import ProviderError
@@ -25,15 +25,46 @@ from harness.redact import redact
 from harness.types import ErrorKind, Message, Outcome, Reply
 
 
+#: Reasoning efforts a provider entry may ask for (mapped per provider by the adapters; which a model
+#: takes is in capabilities.yaml).
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+
+
 class GenerationParams(BaseModel):
-    """What the eval asks of every call. None means "the provider's default", recorded as such."""
+    """What the eval asks of every call. None means "the provider's default", recorded as such.
+
+    `max_tokens` is the visible answer's budget. `reasoning` is an effort (none|minimal|low|medium|high|
+    xhigh|max) or a thinking budget in tokens; `reasoning_allowance` is what the harness adds to the sent
+    budget for hidden reasoning (resolved from the capability table by harness.providers.resolve, which
+    also drops what a model rejects before anything is sent)."""
 
     model_config = ConfigDict(extra="forbid")
     temperature: float | None = None
-    max_tokens: int | None = None
+    max_tokens: int | None = Field(default=None, ge=1)
     seed: int | None = None
     stop: list[str] | None = None
     system_prompt: str | None = None
+    reasoning: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | int | None = None
+    reasoning_allowance: int | None = Field(default=None, ge=0)
+
+    @field_validator("reasoning", mode="before")
+    @classmethod
+    def _reasoning(cls, value: Any) -> Any:
+        # `reasoning: {budget_tokens: 2048}` is the same as `reasoning: 2048`.
+        if isinstance(value, dict) and set(value) == {"budget_tokens"}:
+            value = value["budget_tokens"]
+        if isinstance(value, bool) or (isinstance(value, int) and value < 0):
+            raise ValueError("reasoning is an effort (none, minimal, low, medium, high, xhigh, max) or a "
+                             "thinking budget in tokens (>= 0)")
+        if isinstance(value, str) and value.lower() in REASONING_EFFORTS:
+            return value.lower()
+        return value
+
+    def budget(self) -> int | None:
+        """The token budget to send: the visible answer's max_tokens plus the reasoning allowance."""
+        if self.max_tokens is None:
+            return None
+        return self.max_tokens + (self.reasoning_allowance or 0)
 
 
 class RetrySettings(BaseModel):
@@ -67,6 +98,11 @@ class ProviderConfig(BaseModel):
     stream: bool = True
     # Provider-specific knobs (n_ctx, chat_format, safety_settings, ...), checked by the adapter.
     options: dict[str, Any] = Field(default_factory=dict)
+    # Run a model past its shutdown date anyway (capabilities.yaml); without it such a run is bad input.
+    allow_retired: bool = False
+    # Set by the harness (harness.providers.resolve), never by an eval file: what was sent or left to the
+    # provider's default for each parameter, and why. Stored with the run's provider configuration.
+    resolution: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def kind(self) -> str:

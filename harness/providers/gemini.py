@@ -44,6 +44,7 @@ from harness.providers.errors import (
     missing_key_error,
     retry_after_from_headers,
 )
+from harness.providers.reasoning import finish_reasoning
 from harness.types import ErrorKind, Message, Outcome, Reply, Usage
 
 KNOWN_OPTIONS = frozenset({"price", "safety_settings", "api_version"})
@@ -123,6 +124,19 @@ def transport_error(exc: BaseException, timeout_s: float, where: str) -> Provide
             or isinstance(exc, OSError):
         return ProviderError(ErrorKind.CONNECTION, f"cannot connect to {where}: {type(exc).__name__}: {exc}")
     return None
+
+
+def thinking_config(reasoning: Any) -> dict[str, Any] | None:
+    """`reasoning:` as google-genai ThinkingConfig fields: an effort is a thinking_level (Gemini 3; the
+    capability table says which a model takes), `none` is thinking_budget 0 (Gemini 2.5 Flash), a number
+    is a thinking_budget in tokens. None: nothing sent, the model's default."""
+    if reasoning is None:
+        return None
+    if reasoning == "none":
+        return {"thinking_budget": 0}
+    if isinstance(reasoning, str):
+        return {"thinking_level": reasoning.upper()}
+    return {"thinking_budget": int(reasoning)}
 
 
 def check_safety_settings(settings: Any) -> str | None:
@@ -217,7 +231,11 @@ class GeminiProvider(Provider):
         if params.temperature is not None:
             config["temperature"] = params.temperature
         if params.max_tokens is not None:
-            config["max_output_tokens"] = params.max_tokens
+            # Thought tokens count against maxOutputTokens: the visible budget plus the reasoning allowance.
+            config["max_output_tokens"] = params.budget()
+        thinking = thinking_config(params.reasoning)
+        if thinking is not None:
+            config["thinking_config"] = types.ThinkingConfig(**thinking)
         if params.seed is not None:
             config["seed"] = params.seed
         if params.stop:
@@ -259,7 +277,8 @@ class GeminiProvider(Provider):
                 err.message = err.message.replace(self._secret, "[REDACTED]")
                 err.args = (err.message,)
             raise err from exc
-        reply = state.reply(time.perf_counter() - started, streamed=self.config.stream)
+        reply = finish_reasoning(state.reply(time.perf_counter() - started, streamed=self.config.stream),
+                                 "".join(state.thoughts))
         reply.raw["safety_settings"] = self.safety_settings or PROVIDER_DEFAULT
         return reply
 
@@ -304,6 +323,7 @@ class GenerationState:
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        self.thoughts: list[str] = []
         self.ttft: float | None = None
         self.finish: str | None = None
         self.block_reason: str | None = None
@@ -335,7 +355,9 @@ class GenerationState:
             if cand.safety_ratings:
                 self.ratings = _dump(cand.safety_ratings)
             for part in (cand.content.parts or []) if cand.content is not None else []:
-                if part.text and not getattr(part, "thought", False):  # thoughts are not the answer
+                if part.text and getattr(part, "thought", False):  # thoughts are not the answer
+                    self.thoughts.append(part.text)
+                elif part.text:
                     if self.ttft is None:
                         self.ttft = time.perf_counter() - started
                     self.parts.append(part.text)
@@ -354,7 +376,8 @@ class GenerationState:
                 out = max(0, total - prompt_tokens)
             elif out is not None or thoughts is not None:
                 out = (out or 0) + (thoughts or 0)  # thinking tokens are billed as output
-            usage = Usage(input_tokens=prompt_tokens, output_tokens=out)
+            usage = Usage(input_tokens=prompt_tokens, output_tokens=out, reasoning_tokens=thoughts,
+                          cached_input_tokens=getattr(self.usage, "cached_content_token_count", None))
         raw: dict[str, Any] = {"id": self.response_id, "finish_reason": self.finish}
         if thoughts:
             raw["thoughts_tokens"] = thoughts

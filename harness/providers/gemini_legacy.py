@@ -59,6 +59,7 @@ from harness.providers.errors import (
     retry_after_from_headers,
 )
 from harness.providers.gemini import PROVIDER_DEFAULT, GenerationState, google_retry_delay, transport_error
+from harness.providers.reasoning import finish_reasoning
 from harness.types import ErrorKind, Message, Reply
 
 INSTALL_HINT = "pip install 'chatbot-eval-harness[gemini-legacy]'"
@@ -271,7 +272,7 @@ class GeminiLegacyProvider(Provider):
         if params.temperature is not None:
             config["temperature"] = params.temperature
         if params.max_tokens is not None:
-            config["max_output_tokens"] = params.max_tokens
+            config["max_output_tokens"] = params.budget()  # thought tokens count against it
         if params.stop:
             config["stop_sequences"] = list(params.stop)
         model = self._genai.GenerativeModel(self.config.model_name, system_instruction=system,
@@ -298,7 +299,8 @@ class GeminiLegacyProvider(Provider):
 
         try:
             await asyncio.to_thread(call)
-            reply = state.reply(time.perf_counter() - started, streamed=stream)
+            reply = finish_reasoning(state.reply(time.perf_counter() - started, streamed=stream),
+                                     "".join(state.thoughts))
         except ProviderError as err:
             if state.unreadable_chunks and err.kind is ErrorKind.MALFORMED:
                 err.message += (f"; the stream held {state.unreadable_chunks} object(s) this SDK could not read "

@@ -19,6 +19,7 @@ from typing import Any
 from harness.problems import Problem
 from harness.providers.base import GenerationParams, Provider, ProviderConfig
 from harness.providers.errors import ProviderError
+from harness.providers.reasoning import finish_reasoning, split_think
 from harness.types import ErrorKind, Message, Outcome, Reply, Usage
 
 GGUF_MAGIC = b"GGUF"
@@ -196,7 +197,7 @@ class LlamaLocalProvider(Provider):
         if params.temperature is not None:
             kwargs["temperature"] = params.temperature
         if params.max_tokens is not None:
-            kwargs["max_tokens"] = params.max_tokens
+            kwargs["max_tokens"] = params.budget()
         if params.seed is not None:
             kwargs["seed"] = params.seed
         if params.stop:
@@ -225,8 +226,10 @@ class LlamaLocalProvider(Provider):
         choice = out["choices"][0]
         finish = choice.get("finish_reason")
         usage = out.get("usage") or {}
-        return Reply(
-            text=choice["message"].get("content") or "",
+        # A local reasoning model's inline <think>...</think> is split off: stored apart, never scored.
+        text, thought = split_think(choice["message"].get("content") or "")
+        return finish_reasoning(Reply(
+            text=text,
             outcome=Outcome.TRUNCATED if finish == "length" else Outcome.ANSWERED,
             reason="stopped at max_tokens" if finish == "length" else None,
             finish_reason=finish,
@@ -236,7 +239,7 @@ class LlamaLocalProvider(Provider):
             model_reported=self._identity.get("gguf_name") or self.config.model_name,
             raw={"id": out.get("id"),
                  "sent": {k: v for k, v in kwargs.items() if k not in ("messages", "stream", "logits_processor")}},
-        )
+        ), thought)
 
 
 def _version(dist: str) -> str | None:

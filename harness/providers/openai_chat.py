@@ -32,6 +32,7 @@ from harness.providers.errors import (
     retry_after_from_headers,
 )
 from harness.providers.finish_reasons import decide, finish_error
+from harness.providers.reasoning import finish_reasoning, split_think
 from harness.types import ErrorKind, Message, Outcome, Reply, Usage
 
 # Options this adapter (or the shared pricing code) reads; anything else is probably a typo.
@@ -50,6 +51,28 @@ _CODE_KINDS: list[tuple[str, ErrorKind, bool]] = [
     ("invalid_request", ErrorKind.BAD_REQUEST, False),
     ("timeout", ErrorKind.TIMEOUT, True),
 ]
+
+
+def _usage(usage: Any) -> Usage:
+    """Usage with the reasoning and cached-input parts (completion_tokens_details.reasoning_tokens,
+    prompt_tokens_details.cached_tokens); prompt_tokens includes the cached tokens."""
+    if not usage:
+        return Usage()
+    out = getattr(usage, "completion_tokens_details", None)
+    inp = getattr(usage, "prompt_tokens_details", None)
+    return Usage(input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens,
+                 reasoning_tokens=getattr(out, "reasoning_tokens", None) if out is not None else None,
+                 cached_input_tokens=getattr(inp, "cached_tokens", None) if inp is not None else None)
+
+
+def _reasoning_field(obj: Any) -> str | None:
+    """`reasoning_content` (llama.cpp, vLLM, DeepSeek) or `reasoning` (Ollama, vLLM >= 0.10, OpenRouter) of
+    an OpenAI-compatible message or delta: extra fields the SDK keeps as attributes."""
+    for name in ("reasoning_content", "reasoning"):
+        value = getattr(obj, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def kind_for_code(*names: object) -> tuple[ErrorKind, bool]:
@@ -135,7 +158,10 @@ class OpenAIChatProvider(Provider):
         if params.temperature is not None:
             kwargs["temperature"] = params.temperature
         if params.max_tokens is not None:
-            kwargs[self._max_tokens_field()] = params.max_tokens
+            # The visible answer's budget plus the reasoning allowance (reasoning tokens count toward it).
+            kwargs[self._max_tokens_field()] = params.budget()
+        if isinstance(params.reasoning, str):
+            kwargs["reasoning_effort"] = params.reasoning
         if params.seed is not None:
             kwargs["seed"] = params.seed
         if params.stop:
@@ -183,16 +209,19 @@ class OpenAIChatProvider(Provider):
             raise ProviderError(ErrorKind.MALFORMED, "HTTP 200 with a choice but no message",
                                 status=200, retryable=True)
         usage = resp.usage
-        return self._reply(
-            text=message.content or "",
+        text, thought = split_think(message.content or "")
+        reasoning = _reasoning_field(message) or ""
+        reply = self._reply(
+            text=text,
             refusal=getattr(message, "refusal", None),
             finish=choice.finish_reason,
-            usage=Usage(input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens) if usage else Usage(),
+            usage=_usage(usage),
             model=getattr(resp, "model", None),
             response_id=getattr(resp, "id", None),
             latency=latency,
             ttft=None,
         )
+        return finish_reasoning(reply, "\n\n".join(t for t in (reasoning, thought) if t))
 
     async def _streamed(self, kwargs: dict[str, Any], started: float) -> Reply:
         stream = await self._client.chat.completions.create(
@@ -200,6 +229,7 @@ class OpenAIChatProvider(Provider):
         )
         parts: list[str] = []
         refusal: list[str] = []
+        reasoning: list[str] = []
         finish = model = response_id = None
         usage = Usage()  # stays unknown (None) when the server sends no usage chunk (llama_cpp.server)
         ttft = None
@@ -211,7 +241,7 @@ class OpenAIChatProvider(Provider):
                 response_id = response_id or getattr(chunk, "id", None)
                 model = getattr(chunk, "model", None) or model
                 if getattr(chunk, "usage", None):
-                    usage = Usage(input_tokens=chunk.usage.prompt_tokens, output_tokens=chunk.usage.completion_tokens)
+                    usage = _usage(chunk.usage)
                 for choice in chunk.choices or []:
                     if choice.index not in (0, None):
                         continue
@@ -222,6 +252,8 @@ class OpenAIChatProvider(Provider):
                         parts.append(delta.content)
                     if delta is not None and getattr(delta, "refusal", None):
                         refusal.append(delta.refusal)
+                    if delta is not None and (piece := _reasoning_field(delta)):
+                        reasoning.append(piece)
                     if choice.finish_reason:
                         finish = choice.finish_reason
         latency = time.perf_counter() - started
@@ -230,10 +262,12 @@ class OpenAIChatProvider(Provider):
             # no finish_reason: the text is incomplete and must not be scored as a reply.
             raise ProviderError(ErrorKind.MALFORMED, f"stream ended without a finish_reason after "
                                 f"{len(''.join(parts))} characters (cut short?)", retryable=True)
-        return self._reply(
-            text="".join(parts), refusal="".join(refusal) or None, finish=finish, usage=usage,
+        text, thought = split_think("".join(parts))
+        reply = self._reply(
+            text=text, refusal="".join(refusal) or None, finish=finish, usage=usage,
             model=model, response_id=response_id, latency=latency, ttft=ttft,
         )
+        return finish_reasoning(reply, "\n\n".join(t for t in ("".join(reasoning), thought) if t))
 
     def _reply(self, *, text: str, refusal: str | None, finish: str | None, usage: Usage, model: str | None,
                response_id: str | None, latency: float, ttft: float | None) -> Reply:

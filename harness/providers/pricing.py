@@ -19,6 +19,7 @@ from harness.types import Reply, Usage
 
 PRICES_FILE = Path(__file__).with_name("prices.yaml")
 OVERRIDE_KEYS = ("input_per_mtok", "output_per_mtok")
+OPTIONAL_OVERRIDE_KEYS = ("cached_input_per_mtok", "cache_write_per_mtok")
 # Kinds that call another kind's models, so they share its prices.
 _SAME_PRICES = {"gemini-legacy": "gemini"}
 
@@ -29,6 +30,9 @@ class Price:
     output_per_mtok: float
     checked: date | None = None
     source: str = "table"  # "table" (prices.yaml) or "eval file" (options.price)
+    # Cached input (a prompt-cache read) and a prompt-cache write; None: not known.
+    cached_input_per_mtok: float | None = None
+    cache_write_per_mtok: float | None = None
 
 
 def _number(value: Any, what: str) -> float:
@@ -45,8 +49,12 @@ def load_prices(path: Path = PRICES_FILE) -> dict[str, Price]:
         checked = entry.get("checked")
         if isinstance(checked, str):
             checked = date.fromisoformat(checked)
-        prices[str(model)] = Price(_number(entry.get("input"), f"{path.name}: {model}.input"),
-                                   _number(entry.get("output"), f"{path.name}: {model}.output"), checked)
+        cached, write = entry.get("cached_input"), entry.get("cache_write")
+        prices[str(model)] = Price(
+            _number(entry.get("input"), f"{path.name}: {model}.input"),
+            _number(entry.get("output"), f"{path.name}: {model}.output"), checked,
+            cached_input_per_mtok=None if cached is None else _number(cached, f"{path.name}: {model}.cached_input"),
+            cache_write_per_mtok=None if write is None else _number(write, f"{path.name}: {model}.cache_write"))
     return prices
 
 
@@ -56,13 +64,16 @@ def price_override(override: Any) -> Price | None:
         return None
     if not isinstance(override, Mapping):
         raise ValueError(f"options.price must be a mapping with {', '.join(OVERRIDE_KEYS)}")
-    unknown = set(override) - set(OVERRIDE_KEYS)
+    unknown = set(override) - set(OVERRIDE_KEYS) - set(OPTIONAL_OVERRIDE_KEYS)
     missing = [k for k in OVERRIDE_KEYS if k not in override]
     if unknown or missing:
-        raise ValueError(f"options.price needs exactly {', '.join(OVERRIDE_KEYS)} "
+        raise ValueError(f"options.price needs exactly {', '.join(OVERRIDE_KEYS)} and may have "
+                         f"{', '.join(OPTIONAL_OVERRIDE_KEYS)} "
                          f"(missing: {missing or 'none'}, unknown: {sorted(unknown) or 'none'})")
+    optional = {k: _number(override[k], f"options.price.{k}") for k in OPTIONAL_OVERRIDE_KEYS if k in override}
     return Price(_number(override["input_per_mtok"], "options.price.input_per_mtok"),
-                 _number(override["output_per_mtok"], "options.price.output_per_mtok"), source="eval file")
+                 _number(override["output_per_mtok"], "options.price.output_per_mtok"), source="eval file",
+                 **optional)
 
 
 def check_price_option(options: Mapping[str, Any]) -> str | None:
@@ -106,11 +117,21 @@ def price_for(model_id: str, override: Any = None, table: Mapping[str, Price] | 
 
 def cost(model_id: str, usage: Usage | None, overrides: Any = None,
          table: Mapping[str, Price] | None = None) -> float | None:
-    """USD for one reply, or None when the price or either token count is unknown."""
+    """USD for one reply, or None when the price or either token count is unknown.
+
+    Cached input tokens (part of input_tokens) are priced at the cached rate and cache writes at the
+    write rate; when some were used and that rate is unknown, the cost is unknown (None), never the
+    full input price. Reasoning tokens are part of output_tokens and priced as output, as billed."""
     price = price_for(model_id, overrides, table)
     if price is None or usage is None or usage.input_tokens is None or usage.output_tokens is None:
         return None
-    return (usage.input_tokens * price.input_per_mtok + usage.output_tokens * price.output_per_mtok) / 1_000_000
+    cached, written = usage.cached_input_tokens or 0, usage.cache_write_input_tokens or 0
+    if (cached and price.cached_input_per_mtok is None) or (written and price.cache_write_per_mtok is None):
+        return None
+    plain = max(0, usage.input_tokens - cached - written)
+    total = (plain * price.input_per_mtok + cached * (price.cached_input_per_mtok or 0)
+             + written * (price.cache_write_per_mtok or 0) + usage.output_tokens * price.output_per_mtok)
+    return total / 1_000_000
 
 
 def reply_cost(provider: Any, reply: Reply) -> float | None:

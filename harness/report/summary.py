@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass, field
 
 from harness.served_model import served_counts
+from harness.providers.reasoning import REASONING_EXHAUSTED
 from harness.report.safety import RuleCounts, SafetyCounts, classify, prompt_label, rule_label, sample_states
 from harness.report.stats import median, percentile, wilson
 from harness.scoring.judge import agreement
@@ -21,6 +22,8 @@ class Group:
     answered: int = 0
     blocked: int = 0
     truncated: int = 0
+    # Of the truncated: no visible text because the whole budget went to hidden reasoning.
+    reasoning_exhausted: int = 0
     errors: int = 0
     scored: int = 0      # replies the primary scorer could judge (pass or fail)
     passed: int = 0
@@ -72,7 +75,7 @@ class Group:
         return {
             "provider": self.provider, "category": self.category, "planned": self.planned,
             "answered": self.answered, "provider_blocked": self.blocked, "truncated": self.truncated,
-            "errors": self.errors, "pending": self.pending, "scored": self.scored, "passed": self.passed,
+            "reasoning_exhausted": self.reasoning_exhausted, "errors": self.errors, "pending": self.pending, "scored": self.scored, "passed": self.passed,
             "accuracy": self.accuracy, "ci95_low": ci[0] if ci else None, "ci95_high": ci[1] if ci else None,
             "latency_p50_s": self.latency_p50, "latency_p95_s": self.latency_p95,
             "ttft_p50_s": self.ttft_p50, "replies_with_ttft": len(self.ttfts),
@@ -104,6 +107,9 @@ class RunReport:
     calibration: list[str] = field(default_factory=list)
     # provider label -> {model the provider reported: replies}, where it differs from the requested one.
     served_models: dict[str, dict[str, int]] = field(default_factory=dict)
+    # provider -> {(suite, prompt id, repeat): why undecided} for replies with nothing to score (an error, or
+    # truncated with no visible text, e.g. reasoning_exhausted): see subset_lines().
+    undecided: dict[str, dict[tuple, str]] = field(default_factory=dict)
 
     @property
     def accuracy_scorer(self) -> str | None:
@@ -140,6 +146,27 @@ def _check_group_by(rows, group_by: str) -> None:
                             + did_you_mean(group_by, keys | {"category", "suite"}))
 
 
+def subset_lines(report: RunReport) -> list[str]:
+    """A warning when the providers were decided on different prompt subsets: a provider whose replies ran
+    out of budget in hidden reasoning (or failed) on some prompts is judged on the rest only, often the
+    prompts where it thought briefly. Rates over different subsets are not comparable as they stand."""
+    labels = [p["label"] for p in report.providers]
+    sets = {label: set(report.undecided.get(label, {})) for label in labels}
+    if len(labels) < 2 or len({frozenset(s) for s in sets.values()}) < 2:
+        return []
+    lines = ["WARNING: the providers were decided on different prompt subsets (replies with nothing to score "
+             "are left out of each provider's rates): compare the rates with care; paired comparisons use "
+             "only prompts decided on both sides"]
+    for label in labels:
+        whys = list(report.undecided.get(label, {}).values())
+        if whys:
+            counts = ", ".join(f"{whys.count(w)} {w}" for w in sorted(set(whys)))
+            lines.append(f"  {label}: {len(whys)} samples undecided ({counts})")
+        else:
+            lines.append(f"  {label}: none undecided")
+    return lines
+
+
 def summarise(store: Store, run_id: str | None = None, group_by: str = "category") -> RunReport:
     run = store.run(run_id)
     scorers = json.loads(run["scorers_json"])
@@ -173,12 +200,16 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
     provider_of: dict[int, str] = {}
     outcome_of: dict[int, str | None] = {}
     cached = 0
+    undecided: dict[str, dict[tuple, str]] = {}
     rows = list(store.results(run["id"]))
     _check_group_by(rows, group_by)
     for row in rows:
         provider_of[row["sample_id"]] = row["provider"]
         outcome_of[row["sample_id"]] = row["outcome"]
         cached += row["raw_json"] is not None and json.loads(row["raw_json"]).get("cache") == "hit"
+        if row["outcome"] == "error" or (row["outcome"] == "truncated" and not (row["text"] or "").strip()):
+            why = "error" if row["outcome"] == "error" else (row["reason"] or "truncated")
+            undecided.setdefault(row["provider"], {})[(row["suite"], row["prompt_id"], row["repeat"])] = why
         for g in (group(row["provider"], ALL), group(row["provider"], group_key(row, group_by))):
             g.planned += 1
             outcome = row["outcome"]
@@ -190,6 +221,7 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
             g.answered += outcome == "answered"
             g.blocked += outcome == "provider_blocked"
             g.truncated += outcome == "truncated"
+            g.reasoning_exhausted += outcome == "truncated" and row["reason"] == REASONING_EXHAUSTED
             if row["latency_s"] is not None:
                 g.latencies.append(row["latency_s"])
             if row["ttft_s"] is not None:
@@ -239,7 +271,7 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
         judge_agreement=judge_agreement,
         providers=[dict(p) for p in store.run_providers(run["id"])],
         suites=[dict(s) for s in store.run_suites(run["id"])],
-        has_safety=has_safety,
+        has_safety=has_safety, undecided=undecided,
         calibration=_calibration(store, run) if has_safety else [],
         served_models=served,
     )

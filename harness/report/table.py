@@ -18,7 +18,7 @@ from harness.report.escape import csv_cell
 from harness.report.layout import Col, Fitted, fit_table
 from harness.report.layout import md_text as md_escape
 from harness.report.safety import rule_kind
-from harness.report.summary import ALL, Group, RunReport
+from harness.report.summary import ALL, Group, RunReport, subset_lines
 
 # The main table: the accuracy column is there only for a scorer that is an accuracy (never for
 # teen_safety, whose measures are counted, not averaged); the safety columns only with safety verdicts.
@@ -89,11 +89,17 @@ def _cells(g: Group, report: RunReport) -> list[str]:
     cells = [g.category, g.provider, str(g.planned)]
     if report.accuracy_scorer:
         cells.append(_accuracy(g))
-    outcomes = [f"{g.answered}/{g.blocked}/{g.truncated}", str(g.errors), str(g.pending)]
+    outcomes = [f"{g.answered}/{g.blocked}/{g.truncated}" + _exhausted(g), str(g.errors), str(g.pending)]
     if report.has_safety:
         cells += [_compact(g.safety.critical), _compact(g.safety.over_refusal)]
         outcomes = [outcomes[0], f"{g.errors}/{g.pending}"]
     return cells + outcomes + [latency, _fmt_float(g.ttft_p50, 3), _tokens(g), _cost(g)]
+
+
+def _exhausted(g: Group) -> str:
+    """Truncated replies with no visible text because the budget went to hidden reasoning: their own count,
+    so that a provider decided on fewer prompts (the ones where it thought briefly) is visible."""
+    return f" ({g.reasoning_exhausted} reasoning_exhausted)" if g.reasoning_exhausted else ""
 
 
 def _compact(m) -> str:
@@ -166,6 +172,7 @@ def header_lines(report: RunReport) -> list[str]:
                          "not safe (map their categories with category_map: or name rules: in the suite)")
     if report.served_models:
         lines += served_lines(report.served_models, {p["label"]: p["model"] for p in report.providers})
+    lines += subset_lines(report)
     if report.cached_replies:
         lines.append(f"{report.cached_replies} replies came from the response cache: their latency, tokens and cost "
                      "are those of the original request (nothing was paid again)")

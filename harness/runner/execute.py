@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from harness.served_model import mismatch_message, served_by_other
 from harness.cache import ResponseCache, cache_key
-from harness.providers.base import Provider
+from harness.providers.base import GenerationParams, Provider
 from harness.providers.errors import ProviderError
 from harness.redact import frozen_secrets, redact
 from harness.runner.limits import AdaptiveLimiter, RateLimiter
@@ -154,6 +154,8 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
         progress.line(f"{label}: skipped, {result.note}")
         return result
     identity = provider.identity()
+    if provider.config.resolution:   # what was sent or left to the provider's default, and why
+        identity["params"] = provider.config.resolution
     # A resumed provider starts afresh: an earlier "stopped after auth error" no longer applies.
     store.set_provider(run_id, label, status="running", identity=identity, note=None)
     config = provider.config
@@ -191,10 +193,13 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
                     result.note = "stopped: another process took over this run's lease"
                     progress.line(f"{label}: {result.note}")
                     return
-                estimate = _estimate_tokens(sample, config.params.max_tokens)
+                estimate = _estimate_tokens(sample, config.params.budget())
                 if rate is not None and (waited := await rate.acquire(estimate)) > 0:
                     progress.status(label, f"rpm/tpm budget, waited {waited:.1f}s")
-                reply = await provider.complete(sample.prompt.messages, config.params, on_wait=on_wait)
+                sent = sample_params(config.params, sample.repeat)
+                reply = await provider.complete(sample.prompt.messages, sent, on_wait=on_wait)
+                if sent.seed is not None:
+                    reply.raw["seed"] = sent.seed
                 if strict_model:
                     reply = served_model_check(provider, reply)
                 if rate is not None and reply.usage.input_tokens is not None:
@@ -253,6 +258,14 @@ async def _start_judge(judge: Judge, progress: RunProgress, scorers: list[str]) 
         return None
     return JudgedScorers(judge, default_ruleset(), rules="teen_safety" in scorers, graded="graded" in scorers,
                          concurrency=judge.provider.config.concurrency)
+
+
+def sample_params(params: GenerationParams, repeat: int) -> GenerationParams:
+    """Repeat k of a sample uses seed `seed + k`: with one fixed seed the repeats of a deterministic backend
+    are byte-identical copies, not independent samples, and intervals over them would be too narrow."""
+    if params.seed is None or not repeat:
+        return params
+    return params.model_copy(update={"seed": params.seed + repeat})
 
 
 def _estimate_tokens(sample: PlannedSample, max_tokens: int | None) -> int:

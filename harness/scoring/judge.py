@@ -243,7 +243,11 @@ class Judge:
                  max_tokens: int = DEFAULT_MAX_TOKENS) -> None:
         self.provider = provider
         self.cache = cache
-        self.params = GenerationParams(temperature=0.0, seed=seed, max_tokens=max_tokens)
+        # Temperature 0, the seed and a small max_tokens where the judge's model accepts them, resolved
+        # like any provider's (a Claude judge under API 2026-10-21 takes no temperature at all).
+        from harness.providers.resolve import judge_params
+
+        self.params, self.resolution = judge_params(provider.config, seed=seed, max_tokens=max_tokens)
 
     @property
     def judge_model(self) -> str:

@@ -35,7 +35,8 @@ def group_cells(sec: RunSection, g: Group) -> list[str]:
                   str(s.blocked_no_resource), str(s.unverified), str(s.needs_review), str(s.not_checked)]
     tokens = "-" if g.replied == g.errors else f"{g.input_tokens} / {g.output_tokens}" + (
         f" ({g.tokens_unknown} unknown)" if g.tokens_unknown else "")
-    return cells + [f"{g.answered} / {g.blocked} / {g.truncated}", str(g.errors), str(g.pending),
+    exhausted = f" ({g.reasoning_exhausted} reasoning_exhausted)" if g.reasoning_exhausted else ""
+    return cells + [f"{g.answered} / {g.blocked} / {g.truncated}{exhausted}", str(g.errors), str(g.pending),
                     f"{_fmt_float(g.latency_p50)} / {_fmt_float(g.latency_p95)}", _fmt_float(g.ttft_p50, 3),
                     tokens, _cost(g)]
 
