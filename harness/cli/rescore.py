@@ -1,6 +1,6 @@
 """`harness rescore RUN`: score a stored run's replies again with today's rules and scorers.
 
-No provider is called and no judge is asked. The new scores are stored as a scoring of their own
+No provider is called. Without `--judge` no judge is asked either. The new scores are stored as a scoring of their own
 (table `scorings`: when, which scorers, the teen-safety rules' version and content hash, the harness
 version); the scores written while the run executed (the original scoring) stay untouched, and
 `harness compare` shows the latest scoring and says which one it is (`--scoring original` or a
@@ -11,6 +11,11 @@ reused: a stored `judge:<ID>` answer is combined with today's signal verdict for
 during a run (harness.scoring.verdicts.combine), and a stored `graded` verdict is kept. A rule that
 applies now but was never put to the judge is `unverified`, never a pass. How many rule verdicts
 reused a judge answer is recorded with the scoring.
+
+`--judge provider/model` adds (or replaces) a judge on a stored run: every stored reply is put to it
+exactly as during a run (harness.scoring.judged.JudgedScorers), through the judge cache of the results
+directory, so asking again costs nothing. Still no provider is called. The judge is recorded with the
+scoring (its note, JSON), so the tables read its verdicts as judged ones.
 """
 from __future__ import annotations
 
@@ -44,6 +49,11 @@ class ScoredRun:
 
     def run(self, run_id: str | None = None) -> dict:
         row = dict(self._store.run(self._run_id))
+        added = scoring_judge(self.scoring)
+        if added is not None:   # a rescoring that added a judge: its verdicts are judged ones
+            spec = json.loads(row["spec_json"] or "{}")
+            row["spec_json"] = json.dumps({**spec, "judge": added.get("judge"),
+                                           "judge_format": added.get("judge_format")})
         names = json.loads(self.scoring["scorers_json"]) if self.scoring is not None else json.loads(row["scorers_json"])
         if self._primary is not None:
             names = [self._primary] + [n for n in names if n != self._primary]
@@ -64,9 +74,22 @@ class ScoredRun:
         s = self.scoring
         index = [r["id"] for r in scorings(self._store, self._run_id)].index(s["id"]) + 1
         rules = f"rules v{s['rules_version']} {(s['rules_hash'] or '')[:19]}" if s["rules_version"] else "no rules"
+        added = scoring_judge(s)
+        judge = (f"judge {(added['judge'] or {}).get('model')} asked (rescore --judge)" if added
+                 else f"{s['judge_reused']} judge verdicts reused")
         return (f"scores: rescoring {index} of {n}, made {s['created_at'][:19]} with harness {s['harness_version']}, "
-                f"{rules}, {s['judge_reused']} judge verdicts reused; the original scores are kept "
-                "(--scoring original)")
+                f"{rules}, {judge}; the original scores are kept (--scoring original)")
+
+
+def scoring_judge(scoring) -> dict | None:
+    """{"judge": {...}, "judge_format": ...} of a rescoring that added a judge (`--judge`), else None."""
+    if scoring is None or not scoring["note"] or not scoring["note"].startswith("{"):
+        return None
+    try:
+        note = json.loads(scoring["note"])
+    except json.JSONDecodeError:
+        return None
+    return note if isinstance(note, dict) and note.get("judge") else None
 
 
 def scored_run(store: Store, run_id: str | None, scoring: str | None = None, primary: str | None = None) -> ScoredRun:
@@ -154,8 +177,11 @@ def rescore_sample(names: list[str], prompt: Prompt, reply: Reply, before: list[
     return [summarise(verdicts), *rest, *kept, *verdicts], reused
 
 
-def rescore_run(store: Store, run_id: str | None, names: list[str] | None = None) -> tuple[int, dict[str, int]]:
-    """Write a new scoring of the run; returns (its id, {scorer: replies whose verdict changed})."""
+def rescore_run(store: Store, run_id: str | None, names: list[str] | None = None,
+                judge: Any | None = None) -> tuple[int, dict[str, int]]:
+    """Write a new scoring of the run; returns (its id, {scorer: replies whose verdict changed}).
+    `judge`: a JudgeSetup (--judge) that every stored reply is put to, instead of reusing the stored
+    judge answers."""
     run = store.run(run_id)
     names = names or json.loads(run["scorers_json"])
     before: dict[int, list[Score]] = {}
@@ -169,11 +195,14 @@ def rescore_run(store: Store, run_id: str | None, names: list[str] | None = None
     written: list[tuple[int, Score]] = []
     changed: dict[str, int] = {}
     reused = 0
-    for row in store.results(run["id"]):
-        if row["outcome"] is None:
-            continue   # pending: nothing to score
+    rows = [row for row in store.results(run["id"]) if row["outcome"] is not None]   # pending: nothing to score
+    judged = judge.score_all(names, rows) if judge is not None else None
+    for i, row in enumerate(rows):
         prompt = Prompt.model_validate_json(row["prompt_json"])
-        scores, n = rescore_sample(names, prompt, stored_reply(row), originals.get(row["sample_id"], []))
+        if judged is not None:
+            scores, n = judged[i], 0
+        else:
+            scores, n = rescore_sample(names, prompt, stored_reply(row), originals.get(row["sample_id"], []))
         reused += n
         old = {s.scorer: (s.passed, s.label) for s in before.get(row["sample_id"], [])
                if not s.scorer.startswith(("signal:", "judge:"))}
@@ -189,9 +218,16 @@ def rescore_run(store: Store, run_id: str | None, names: list[str] | None = None
             changed[key] = changed.get(key, 0) + 1
         written += [(row["sample_id"], s) for s in scores]
     version, digest = rules_identity()
-    judge = (json.loads(run["spec_json"]).get("judge") or {}).get("model")
-    note = (f"no provider or judge called; judge verdicts of {judge} reused from the run" if judge
-            else "no provider or judge called")
+    if judge is not None:
+        from harness.redact import redact_config
+
+        note = json.dumps({"judge": redact_config(judge.config.model_dump(mode="json", exclude_none=True)),
+                           "judge_format": judge.fmt, "note": f"no provider called; judge {judge.config.model}: "
+                           f"{judge.asked} verdicts through the judge cache, {judge.unusable} without a usable answer"})
+    else:
+        model = (json.loads(run["spec_json"]).get("judge") or {}).get("model")
+        note = (f"no provider or judge called; judge verdicts of {model} reused from the run" if model
+                else "no provider or judge called")
     scoring_id = create_scoring(store, run["id"], scorers=names, rules_version=version, rules_hash=digest,
                                 judge_reused=reused, note=note, scores=written)
     return scoring_id, changed
@@ -202,10 +238,19 @@ def rescore(
     results_dir: Path = ResultsOption,
     scorer: Optional[list[str]] = typer.Option(
         None, "--scorer", "-s", help="Scorers to run (repeatable; default: the run's own)."),
+    judge: Optional[str] = typer.Option(
+        None, "--judge", help="Add a judge, provider/model (e.g. openai/gpt-4o-mini): every stored reply is put to "
+        "it through the judge cache; no provider is called."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="The judge's server (OpenAI-compatible)."),
+    api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Environment variable holding the "
+                                              "judge's API key (default: the provider's usual one)."),
+    judge_format: Optional[str] = typer.Option(None, "--judge-format", help="chat or llama-guard (default: from "
+                                               "the judge's model name)."),
     wide: bool = WideOption,
     width: Optional[int] = WidthOption,
 ) -> None:
-    """Score a stored run again with the current rules and scorers (no provider calls), as a new scoring."""
+    """Score a stored run again with the current rules and scorers (no provider calls), as a new scoring;
+    with --judge, add a judge to it."""
     from harness.report.summary import summarise
     from harness.scoring import SCORERS
 
@@ -216,9 +261,20 @@ def rescore(
             close = difflib.get_close_matches(name, sorted(SCORERS), n=1)
             raise typer.BadParameter(f"unknown scorer {name!r}" + (f"; did you mean {close[0]!r}?" if close else "")
                                      + f"; known: {', '.join(sorted(SCORERS))}", param_hint="--scorer")
+    if judge is None and (base_url or api_key_env or judge_format):
+        from harness.problems import InputError
+
+        raise InputError.single("--judge", "--base-url, --api-key-env and --judge-format need --judge provider/model")
     store = open_store(results_dir, must_exist=True)
     run = store.run(run_id)
-    _, changed = rescore_run(store, run["id"], list(dict.fromkeys(scorer)) if scorer else None)
+    names = list(dict.fromkeys(scorer)) if scorer else None
+    setup = None
+    if judge is not None:
+        from harness.cli.rescore_judge import JudgeSetup
+
+        names = names or json.loads(run["scorers_json"])
+        setup = JudgeSetup.build(judge, base_url, api_key_env, judge_format, names, results_dir)
+    _, changed = rescore_run(store, run["id"], names, setup)
     view = scored_run(store, run["id"])
     console = table_console(width)
     lines = [view.describe()]

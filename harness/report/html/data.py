@@ -48,6 +48,19 @@ class RunSection:
     def judge(self) -> Any:
         return self.spec.get("judge")
 
+    @property
+    def headline_lines(self) -> list[str]:
+        """What the teen-safety figures mean (with or without a judge), who leads, what to do next."""
+        from harness.report.headline import header_lines
+
+        return header_lines(self.report)
+
+    @property
+    def judge_agreement_line(self) -> str:
+        from harness.report.headline import judge_agreement_line
+
+        return judge_agreement_line(self.report.judge_agreement) if self.report.judge_agreement else ""
+
 
 def run_section(store: Store, run_id: str, index: int) -> RunSection:
     from harness.cli.common import paired
