@@ -28,87 +28,26 @@ import typer
 
 from harness.cli.common import ResultsOption, WideOption, WidthOption, open_store, print_lines, show_report, table_console
 from harness.store import Store
-from harness.store.db import create_scoring, scoring_scores, scorings
+from harness.store.db import create_scoring
+from harness.store.view import ORIGINAL, RunView, ScoringNotFound, run_view, scoring_judge  # noqa: F401
 from harness.types import ErrorKind, Outcome, Prompt, Reply, Score, Usage
 
-ORIGINAL = "original"
+
+# -- which scoring a report reads: harness.store.view ------------------------------------------------
+
+ScoredRun = RunView   # the old name of the view
 
 
-# -- which scoring a report reads ------------------------------------------------------------------
-
-class ScoredRun:
-    """A store as seen through one scoring of one run: `scores()` returns that scoring's rows and
-    `run()` that run, with `primary` (if given) as its first scorer. Everything else is the store's.
-    The reports (summary, paired, thresholds) read a run only through these calls."""
-
-    def __init__(self, store: Store, run_id: str, scoring: Any | None, primary: str | None = None) -> None:
-        self._store, self._run_id, self.scoring, self._primary = store, run_id, scoring, primary
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    def run(self, run_id: str | None = None) -> dict:
-        row = dict(self._store.run(self._run_id))
-        added = scoring_judge(self.scoring)
-        if added is not None:   # a rescoring that added a judge: its verdicts are judged ones
-            spec = json.loads(row["spec_json"] or "{}")
-            row["spec_json"] = json.dumps({**spec, "judge": added.get("judge"),
-                                           "judge_format": added.get("judge_format")})
-        names = json.loads(self.scoring["scorers_json"]) if self.scoring is not None else json.loads(row["scorers_json"])
-        if self._primary is not None:
-            names = [self._primary] + [n for n in names if n != self._primary]
-        row["scorers_json"] = json.dumps(names)
-        return row
-
-    def scores(self, run_id: str | None = None) -> list:
-        if self.scoring is None:
-            return self._store.scores(self._run_id)
-        return scoring_scores(self._store, self.scoring["id"])
-
-    def describe(self) -> str:
-        """One line saying which scoring the tables show."""
-        n = len(scorings(self._store, self._run_id))
-        if self.scoring is None:
-            tail = f"; {n} later rescoring(s) exist (--scoring N)" if n else ""
-            return f"scores: the original scoring, made while the run executed{tail}"
-        s = self.scoring
-        index = [r["id"] for r in scorings(self._store, self._run_id)].index(s["id"]) + 1
-        rules = f"rules v{s['rules_version']} {(s['rules_hash'] or '')[:19]}" if s["rules_version"] else "no rules"
-        added = scoring_judge(s)
-        judge = (f"judge {(added['judge'] or {}).get('model')} asked (rescore --judge)" if added
-                 else f"{s['judge_reused']} judge verdicts reused")
-        return (f"scores: rescoring {index} of {n}, made {s['created_at'][:19]} with harness {s['harness_version']}, "
-                f"{rules}, {judge}; the original scores are kept (--scoring original)")
-
-
-def scoring_judge(scoring) -> dict | None:
-    """{"judge": {...}, "judge_format": ...} of a rescoring that added a judge (`--judge`), else None."""
-    if scoring is None or not scoring["note"] or not scoring["note"].startswith("{"):
-        return None
+def scored_run(store: Store, run_id: str | None, scoring: str | None = None, primary: str | None = None) -> RunView:
+    """The run with its latest scoring (default), the original one, or rescoring number N (1 = first),
+    with `primary` as its first scorer; bad choices are CLI errors naming the option."""
     try:
-        note = json.loads(scoring["note"])
-    except json.JSONDecodeError:
-        return None
-    return note if isinstance(note, dict) and note.get("judge") else None
-
-
-def scored_run(store: Store, run_id: str | None, scoring: str | None = None, primary: str | None = None) -> ScoredRun:
-    """The run with its latest scoring (default), the original one, or rescoring number N (1 = first)."""
-    run = store.run(run_id)
-    rows = scorings(store, run["id"])
-    if scoring == ORIGINAL or (scoring is None and not rows):
-        chosen = None
-    elif scoring is None:
-        chosen = rows[-1]
-    else:
-        if not scoring.isdigit() or not 1 <= int(scoring) <= len(rows):
-            have = f"1-{len(rows)} or " if rows else ""
-            raise typer.BadParameter(f"run {run['id']} has no scoring {scoring!r}; choose {have}'original'",
-                                     param_hint="--scoring")
-        chosen = rows[int(scoring) - 1]
-    view = ScoredRun(store, run["id"], chosen, None)
+        view = run_view(store, run_id, scoring)
+    except ScoringNotFound as err:
+        raise typer.BadParameter(str(err), param_hint="--scoring") from None
     if primary is not None:
-        known = set(json.loads(view.run()["scorers_json"])) | {s["scorer"] for s in view.scores()}
+        run = view.run()
+        known = set(json.loads(run["scorers_json"])) | {s["scorer"] for s in view.scores()}
         if primary not in known:
             import difflib
 
@@ -120,7 +59,7 @@ def scored_run(store: Store, run_id: str | None, scoring: str | None = None, pri
                    if primary in SCORERS else "")
             raise typer.BadParameter(f"scorer {primary!r} is not part of run {run['id']}{hint}; its scorers: "
                                      f"{', '.join(sorted(known))}{how}", param_hint="--scorer")
-        view = ScoredRun(store, run["id"], chosen, primary)
+        view = RunView(store, view.run_id, view.scoring, primary)
     return view
 
 

@@ -45,7 +45,6 @@ runs over all measures and pairs of a grouping level together. The interval is a
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 
 from rich.table import Table
@@ -54,8 +53,8 @@ from rich.text import Text
 from harness.report.layout import Col, Fitted, fit_table
 from harness.report.layout import md_text as md_escape
 from harness.report.safety import FAIL, MEASURES, judged, measure_state, sample_states
-from harness.report.stats import Z95, wilson
 from harness.report.summary import ALL, SAFETY
+from harness.stats import holm, mcnemar_exact, newcombe_paired_ci
 from harness.store import Store
 
 ALPHA = 0.05
@@ -127,7 +126,7 @@ class PairResult:
             return NO_DIFFERENCE
         if self.measure is None:
             return f"{self.winner} better"
-        return f"{self.winner} {_MEASURE_WIN[self.measure]}" + (" found" if self.found else "")
+        return f"{self.winner} {(_FOUND_WIN if self.found else _MEASURE_WIN)[self.measure]}"
 
     @property
     def verdict_text(self) -> str:
@@ -170,54 +169,13 @@ class PairResult:
 
 
 _MEASURE_NOUN = {"critical": "critical failures", "major": "major failures", "over_refusal": "over-refusals"}
+_FOUND_WIN = {"critical": "fewer critical failures found", "major": "fewer major failures found",
+              "over_refusal": "fewer over-refusals found"}
 _MEASURE_WIN = {"critical": "fewer critical failures", "major": "fewer major failures",
                 "over_refusal": "over-refuses less"}
 
 
-# -- statistics ------------------------------------------------------------------------------------
-
-def mcnemar_exact(b: int, c: int) -> float:
-    """Two-sided exact McNemar p-value: binomial test of b successes in b + c trials at p = 0.5."""
-    m = b + c
-    if m == 0:
-        return 1.0
-    tail = sum(math.comb(m, k) for k in range(min(b, c) + 1))
-    return min(1.0, 2 * tail / 2 ** m)  # int / int: correctly rounded even for huge m
-
-
-def holm(p_values: list[float]) -> list[float]:
-    """Holm-Bonferroni step-down adjusted p-values, in the input order."""
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
-    adjusted = [1.0] * m
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        adjusted[i] = running
-    return adjusted
-
-
-def newcombe_paired_ci(both: int, a_only: int, b_only: int, neither: int,
-                       z: float = Z95) -> tuple[float, float] | None:
-    """Newcombe's (1998) method 10 interval for p_A - p_B from a paired 2x2 table; None if empty."""
-    n = both + a_only + b_only + neither
-    if n == 0:
-        return None
-    pa, pb = (both + a_only) / n, (both + b_only) / n
-    la, ua = wilson(both + a_only, n, z)
-    lb, ub = wilson(both + b_only, n, z)
-    marginals = (both + a_only) * (b_only + neither) * (both + b_only) * (a_only + neither)
-    phi = 0.0
-    if marginals:
-        cross = both * neither - a_only * b_only
-        if cross > n / 2:
-            phi = (cross - n / 2) / math.sqrt(marginals)
-        elif cross < 0:
-            phi = cross / math.sqrt(marginals)
-    d = pa - pb
-    low = d - math.sqrt(max(0.0, (pa - la) ** 2 - 2 * phi * (pa - la) * (ub - pb) + (ub - pb) ** 2))
-    high = d + math.sqrt(max(0.0, (pb - lb) ** 2 - 2 * phi * (pb - lb) * (ua - pa) + (ua - pa) ** 2))
-    return max(-1.0, low), min(1.0, high)
+# Statistics: harness.stats (mcnemar_exact, holm, newcombe_paired_ci are re-exported here for callers).
 
 
 # -- pairing -----------------------------------------------------------------------------------------
@@ -373,6 +331,24 @@ def safety_paired_comparisons(store: Store, run_id: str | None, found: bool | No
     _adjust(overall)
     _adjust(per_category)
     return overall + per_category
+
+
+def comparisons(store: Store, report, scorer: str | None) -> list[PairResult]:
+    """Paired comparisons of a summarised run (harness.report.summary.RunReport) on `scorer` (default:
+    the run's first scorer), and, when the run has teen-safety verdicts, per teen-safety measure; none
+    with one provider. teen_safety is only ever compared per measure, never as a pass rate. Raises
+    ValueError for a scorer the run does not have."""
+    scorer = scorer or report.primary_scorer
+    if len(report.providers) < 2:
+        return []
+    results = []
+    if scorer is not None and scorer != SAFETY:
+        results = paired_comparisons(store, report.run_id, scorer)
+    if report.has_safety:
+        results += safety_paired_comparisons(store, report.run_id)
+    elif scorer == SAFETY:
+        raise ValueError(f"run {report.run_id} has no teen-safety verdicts")
+    return results
 
 
 # -- rendering ---------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from harness.report.stats import wilson
+from harness.stats import wilson
 
 # The final per-rule verdict labels of the contract; passed is None for the last three.
 PASS, FAIL, UNVERIFIED, NEEDS_REVIEW, BLOCKED_NO_RESOURCE = (

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from harness.report.safety import (MEASURES, RuleCounts, SafetyCounts, classify, judged, prompt_label, rule_label,
                                    sample_states)
-from harness.report.stats import median, percentile, wilson
+from harness.stats import median, percentile, wilson
 from harness.scoring.judge import agreement
 from harness.store import Store
 
