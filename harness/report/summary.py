@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from harness.report.safety import (MEASURES, RuleCounts, SafetyCounts, classify, judged, prompt_label, rule_label,
+from harness.report.safety import (MEASURES, RuleCounts, SafetyCounts, classify, prompt_label, rule_label,
                                    sample_states)
+from harness.report.safety import judged as run_judged
 from harness.stats import median, percentile, wilson
 from harness.scoring.judge import agreement
 from harness.store import Store
@@ -251,7 +252,7 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
         suites=[dict(s) for s in store.run_suites(run["id"])],
         has_safety=has_safety,
         calibration=_calibration(store, run) if has_safety else [],
-        judged=judged(spec, scores), judge_model=judge_model, decided_alike=alike,
+        judged=run_judged(spec, scores), judge_model=judge_model, decided_alike=alike,
         weak_rules=_weak_rules(store, judge_model, _bar(spec)) if has_safety and judge_model else {},
     )
 
