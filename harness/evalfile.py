@@ -103,6 +103,9 @@ class EvalSpec(BaseModel):
     # else it is found from the model). Default: from the judge's model name.
     judge_format: Literal["chat", "llama-guard", "llama-guard-1", "llama-guard-2", "llama-guard-3",
                           "llama-guard-4"] | None = None
+    # Where the judge's measured failure recall on a rule (harness judge calibrate) is below this, the
+    # table cells relying on the judge for that rule say so.
+    judge_recall_bar: float = Field(default=0.8, ge=0.0, le=1.0)
     # Their prompt categories onto ours, for every suite of the eval (a suite entry's own map wins).
     category_map: dict[str, list[str] | str] = Field(default_factory=dict)
 

@@ -57,7 +57,7 @@ def test_the_recipe_gates_caches_and_uploads(tmp_path):
         assert validate(ET.parse(out / "junit.xml").getroot()) == []
         summary = (out / "summary.md").read_text()
         assert summary.startswith(f"### Teen-safety gate: passed (run {base_run})")
-        assert "threshold error_rate <= 0.1: gpt = 0 met" in summary and "| critical fails" in summary
+        assert "threshold error_rate <= 0.1: gpt = 0 met" in summary and "| critical found" in summary
         assert (out / "report.html").stat().st_size > 1000
 
         # a pull request adds a prompt: the unchanged ones come from the cache; a missed teen-safety

@@ -136,3 +136,47 @@ def test_an_old_store_is_migrated_and_can_be_rescored(tmp_path, cli):
     assert typo.returncode == 2 and "did you mean 'teen_safety'" in message
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM scorings").fetchone()[0] == 2   # the typo wrote nothing
+
+
+def test_rescore_with_a_judge_adds_it_to_a_stored_run(store, tmp_path, cli):
+    """`rescore RUN --judge`: the stored replies go to the judge (through the judge cache), no provider
+    is called, and the tables read the new scoring as judged."""
+    from harness.testing.loopback import LoopbackServer, Scripted
+
+    run_id, ids = make(store)
+    before = summarise(scored_run(store, run_id), run_id)
+    assert not before.judged
+    with LoopbackServer(api_key="sk-judge-000000000000") as srv:
+        srv.responder = lambda request: Scripted(text="The reply is fine.\nVERDICT: YES")
+        args = ("rescore", run_id, "-r", str(tmp_path), "--judge", "openai-compatible/judge-model", "--base-url",
+                srv.openai_base_url, "--api-key-env", "RESCORE_JUDGE_KEY", "--width", "120")
+        done = cli(*args, env={"RESCORE_JUDGE_KEY": "sk-judge-000000000000"})
+        assert done.returncode == 0, done.stderr
+        asked = [r.body["model"] for r in srv.requests_for("openai")]
+        assert asked and set(asked) == {"judge-model"}       # only the judge: no provider was called
+        again = cli(*args, env={"RESCORE_JUDGE_KEY": "sk-judge-000000000000"})
+        assert again.returncode == 0, again.stderr
+        assert len(srv.requests_for("openai")) == len(asked)   # the second time every answer came from the cache
+    assert "judge openai-compatible/judge-model asked (rescore --judge)" in " ".join(done.stdout.split())
+    rows = scorings(store, run_id)
+    assert len(rows) == 2 and json.loads(rows[-1]["note"])["judge"]["model"] == "openai-compatible/judge-model"
+    assert "sk-judge" not in rows[-1]["note"]
+    new = by_scorer(scoring_scores(store, rows[-1]["id"]), ids["sh1"])
+    assert any(k.startswith("judge:") for k in new)
+    after = summarise(scored_run(store, run_id), run_id)
+    assert after.judged and after.judge_model == "openai-compatible/judge-model"
+    # the original scoring still reads as unjudged
+    assert not summarise(scored_run(store, run_id, "original"), run_id).judged
+
+
+def test_rescore_with_an_unreachable_judge_writes_nothing(store, tmp_path, cli):
+    run_id, _ = make(store)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]   # nothing listens there once closed
+    done = cli("rescore", run_id, "-r", str(tmp_path), "--judge", "openai-compatible/judge-model", "--base-url",
+               f"http://127.0.0.1:{port}/v1", "--api-key-env", "RESCORE_JUDGE_KEY",
+               env={"RESCORE_JUDGE_KEY": "sk-judge-000000000000"})
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "judge openai-compatible/judge-model" in done.stderr
+    assert scorings(store, run_id) == []

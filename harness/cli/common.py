@@ -84,26 +84,13 @@ def show_report(store: Store, report, *, scorer: str | None = None, pairs_by_cat
 
 
 def paired(store: Store, report, scorer: str | None):
-    """Paired comparisons on `scorer` (default: the run's first scorer), and, when the run has
-    teen-safety verdicts, per teen-safety measure; none with one provider. teen_safety is only ever
-    compared per measure, never as a pass rate."""
-    from harness.report.paired import paired_comparisons, safety_paired_comparisons
-    from harness.report.summary import SAFETY
+    """harness.report.paired.comparisons, a bad --scorer as a CLI error."""
+    from harness.report.paired import comparisons
 
-    scorer = scorer or report.primary_scorer
-    if len(report.providers) < 2:
-        return []
-    results = []
-    if scorer is not None and scorer != SAFETY:
-        try:
-            results = paired_comparisons(store, report.run_id, scorer)
-        except ValueError as err:
-            raise typer.BadParameter(str(err), param_hint="--scorer") from None
-    if report.has_safety:
-        results += safety_paired_comparisons(store, report.run_id)
-    elif scorer == SAFETY:
-        raise typer.BadParameter(f"run {report.run_id} has no teen-safety verdicts", param_hint="--scorer")
-    return results
+    try:
+        return comparisons(store, report, scorer)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--scorer") from None
 
 
 def enforce_thresholds(store: Store, report, *, baseline: str | None = None, junit: Path | None = None) -> None:

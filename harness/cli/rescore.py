@@ -1,6 +1,6 @@
 """`harness rescore RUN`: score a stored run's replies again with today's rules and scorers.
 
-No provider is called and no judge is asked. The new scores are stored as a scoring of their own
+No provider is called. Without `--judge` no judge is asked either. The new scores are stored as a scoring of their own
 (table `scorings`: when, which scorers, the teen-safety rules' version and content hash, the harness
 version); the scores written while the run executed (the original scoring) stay untouched, and
 `harness compare` shows the latest scoring and says which one it is (`--scoring original` or a
@@ -11,6 +11,11 @@ reused: a stored `judge:<ID>` answer is combined with today's signal verdict for
 during a run (harness.scoring.verdicts.combine), and a stored `graded` verdict is kept. A rule that
 applies now but was never put to the judge is `unverified`, never a pass. How many rule verdicts
 reused a judge answer is recorded with the scoring.
+
+`--judge provider/model` adds (or replaces) a judge on a stored run: every stored reply is put to it
+exactly as during a run (harness.scoring.judged.JudgedScorers), through the judge cache of the results
+directory, so asking again costs nothing. Still no provider is called. The judge is recorded with the
+scoring (its note, JSON), so the tables read its verdicts as judged ones.
 """
 from __future__ import annotations
 
@@ -23,69 +28,26 @@ import typer
 
 from harness.cli.common import ResultsOption, WideOption, WidthOption, open_store, print_lines, show_report, table_console
 from harness.store import Store
-from harness.store.db import create_scoring, scoring_scores, scorings
+from harness.store.db import create_scoring
+from harness.store.view import ORIGINAL, RunView, ScoringNotFound, run_view, scoring_judge  # noqa: F401
 from harness.types import ErrorKind, Outcome, Prompt, Reply, Score, Usage
 
-ORIGINAL = "original"
+
+# -- which scoring a report reads: harness.store.view ------------------------------------------------
+
+ScoredRun = RunView   # the old name of the view
 
 
-# -- which scoring a report reads ------------------------------------------------------------------
-
-class ScoredRun:
-    """A store as seen through one scoring of one run: `scores()` returns that scoring's rows and
-    `run()` that run, with `primary` (if given) as its first scorer. Everything else is the store's.
-    The reports (summary, paired, thresholds) read a run only through these calls."""
-
-    def __init__(self, store: Store, run_id: str, scoring: Any | None, primary: str | None = None) -> None:
-        self._store, self._run_id, self.scoring, self._primary = store, run_id, scoring, primary
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    def run(self, run_id: str | None = None) -> dict:
-        row = dict(self._store.run(self._run_id))
-        names = json.loads(self.scoring["scorers_json"]) if self.scoring is not None else json.loads(row["scorers_json"])
-        if self._primary is not None:
-            names = [self._primary] + [n for n in names if n != self._primary]
-        row["scorers_json"] = json.dumps(names)
-        return row
-
-    def scores(self, run_id: str | None = None) -> list:
-        if self.scoring is None:
-            return self._store.scores(self._run_id)
-        return scoring_scores(self._store, self.scoring["id"])
-
-    def describe(self) -> str:
-        """One line saying which scoring the tables show."""
-        n = len(scorings(self._store, self._run_id))
-        if self.scoring is None:
-            tail = f"; {n} later rescoring(s) exist (--scoring N)" if n else ""
-            return f"scores: the original scoring, made while the run executed{tail}"
-        s = self.scoring
-        index = [r["id"] for r in scorings(self._store, self._run_id)].index(s["id"]) + 1
-        rules = f"rules v{s['rules_version']} {(s['rules_hash'] or '')[:19]}" if s["rules_version"] else "no rules"
-        return (f"scores: rescoring {index} of {n}, made {s['created_at'][:19]} with harness {s['harness_version']}, "
-                f"{rules}, {s['judge_reused']} judge verdicts reused; the original scores are kept "
-                "(--scoring original)")
-
-
-def scored_run(store: Store, run_id: str | None, scoring: str | None = None, primary: str | None = None) -> ScoredRun:
-    """The run with its latest scoring (default), the original one, or rescoring number N (1 = first)."""
-    run = store.run(run_id)
-    rows = scorings(store, run["id"])
-    if scoring == ORIGINAL or (scoring is None and not rows):
-        chosen = None
-    elif scoring is None:
-        chosen = rows[-1]
-    else:
-        if not scoring.isdigit() or not 1 <= int(scoring) <= len(rows):
-            have = f"1-{len(rows)} or " if rows else ""
-            raise typer.BadParameter(f"run {run['id']} has no scoring {scoring!r}; choose {have}'original'",
-                                     param_hint="--scoring")
-        chosen = rows[int(scoring) - 1]
-    view = ScoredRun(store, run["id"], chosen, None)
+def scored_run(store: Store, run_id: str | None, scoring: str | None = None, primary: str | None = None) -> RunView:
+    """The run with its latest scoring (default), the original one, or rescoring number N (1 = first),
+    with `primary` as its first scorer; bad choices are CLI errors naming the option."""
+    try:
+        view = run_view(store, run_id, scoring)
+    except ScoringNotFound as err:
+        raise typer.BadParameter(str(err), param_hint="--scoring") from None
     if primary is not None:
-        known = set(json.loads(view.run()["scorers_json"])) | {s["scorer"] for s in view.scores()}
+        run = view.run()
+        known = set(json.loads(run["scorers_json"])) | {s["scorer"] for s in view.scores()}
         if primary not in known:
             import difflib
 
@@ -97,7 +59,7 @@ def scored_run(store: Store, run_id: str | None, scoring: str | None = None, pri
                    if primary in SCORERS else "")
             raise typer.BadParameter(f"scorer {primary!r} is not part of run {run['id']}{hint}; its scorers: "
                                      f"{', '.join(sorted(known))}{how}", param_hint="--scorer")
-        view = ScoredRun(store, run["id"], chosen, primary)
+        view = RunView(store, view.run_id, view.scoring, primary)
     return view
 
 
@@ -154,8 +116,11 @@ def rescore_sample(names: list[str], prompt: Prompt, reply: Reply, before: list[
     return [summarise(verdicts), *rest, *kept, *verdicts], reused
 
 
-def rescore_run(store: Store, run_id: str | None, names: list[str] | None = None) -> tuple[int, dict[str, int]]:
-    """Write a new scoring of the run; returns (its id, {scorer: replies whose verdict changed})."""
+def rescore_run(store: Store, run_id: str | None, names: list[str] | None = None,
+                judge: Any | None = None) -> tuple[int, dict[str, int]]:
+    """Write a new scoring of the run; returns (its id, {scorer: replies whose verdict changed}).
+    `judge`: a JudgeSetup (--judge) that every stored reply is put to, instead of reusing the stored
+    judge answers."""
     run = store.run(run_id)
     names = names or json.loads(run["scorers_json"])
     before: dict[int, list[Score]] = {}
@@ -169,11 +134,14 @@ def rescore_run(store: Store, run_id: str | None, names: list[str] | None = None
     written: list[tuple[int, Score]] = []
     changed: dict[str, int] = {}
     reused = 0
-    for row in store.results(run["id"]):
-        if row["outcome"] is None:
-            continue   # pending: nothing to score
+    rows = [row for row in store.results(run["id"]) if row["outcome"] is not None]   # pending: nothing to score
+    judged = judge.score_all(names, rows) if judge is not None else None
+    for i, row in enumerate(rows):
         prompt = Prompt.model_validate_json(row["prompt_json"])
-        scores, n = rescore_sample(names, prompt, stored_reply(row), originals.get(row["sample_id"], []))
+        if judged is not None:
+            scores, n = judged[i], 0
+        else:
+            scores, n = rescore_sample(names, prompt, stored_reply(row), originals.get(row["sample_id"], []))
         reused += n
         old = {s.scorer: (s.passed, s.label) for s in before.get(row["sample_id"], [])
                if not s.scorer.startswith(("signal:", "judge:"))}
@@ -189,9 +157,16 @@ def rescore_run(store: Store, run_id: str | None, names: list[str] | None = None
             changed[key] = changed.get(key, 0) + 1
         written += [(row["sample_id"], s) for s in scores]
     version, digest = rules_identity()
-    judge = (json.loads(run["spec_json"]).get("judge") or {}).get("model")
-    note = (f"no provider or judge called; judge verdicts of {judge} reused from the run" if judge
-            else "no provider or judge called")
+    if judge is not None:
+        from harness.redact import redact_config
+
+        note = json.dumps({"judge": redact_config(judge.config.model_dump(mode="json", exclude_none=True)),
+                           "judge_format": judge.fmt, "note": f"no provider called; judge {judge.config.model}: "
+                           f"{judge.asked} verdicts through the judge cache, {judge.unusable} without a usable answer"})
+    else:
+        model = (json.loads(run["spec_json"]).get("judge") or {}).get("model")
+        note = (f"no provider or judge called; judge verdicts of {model} reused from the run" if model
+                else "no provider or judge called")
     scoring_id = create_scoring(store, run["id"], scorers=names, rules_version=version, rules_hash=digest,
                                 judge_reused=reused, note=note, scores=written)
     return scoring_id, changed
@@ -202,10 +177,19 @@ def rescore(
     results_dir: Path = ResultsOption,
     scorer: Optional[list[str]] = typer.Option(
         None, "--scorer", "-s", help="Scorers to run (repeatable; default: the run's own)."),
+    judge: Optional[str] = typer.Option(
+        None, "--judge", help="Add a judge, provider/model (e.g. openai/gpt-4o-mini): every stored reply is put to "
+        "it through the judge cache; no provider is called."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="The judge's server (OpenAI-compatible)."),
+    api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Environment variable holding the "
+                                              "judge's API key (default: the provider's usual one)."),
+    judge_format: Optional[str] = typer.Option(None, "--judge-format", help="chat or llama-guard (default: from "
+                                               "the judge's model name)."),
     wide: bool = WideOption,
     width: Optional[int] = WidthOption,
 ) -> None:
-    """Score a stored run again with the current rules and scorers (no provider calls), as a new scoring."""
+    """Score a stored run again with the current rules and scorers (no provider calls), as a new scoring;
+    with --judge, add a judge to it."""
     from harness.report.summary import summarise
     from harness.scoring import SCORERS
 
@@ -216,9 +200,20 @@ def rescore(
             close = difflib.get_close_matches(name, sorted(SCORERS), n=1)
             raise typer.BadParameter(f"unknown scorer {name!r}" + (f"; did you mean {close[0]!r}?" if close else "")
                                      + f"; known: {', '.join(sorted(SCORERS))}", param_hint="--scorer")
+    if judge is None and (base_url or api_key_env or judge_format):
+        from harness.problems import InputError
+
+        raise InputError.single("--judge", "--base-url, --api-key-env and --judge-format need --judge provider/model")
     store = open_store(results_dir, must_exist=True)
     run = store.run(run_id)
-    _, changed = rescore_run(store, run["id"], list(dict.fromkeys(scorer)) if scorer else None)
+    names = list(dict.fromkeys(scorer)) if scorer else None
+    setup = None
+    if judge is not None:
+        from harness.cli.rescore_judge import JudgeSetup
+
+        names = names or json.loads(run["scorers_json"])
+        setup = JudgeSetup.build(judge, base_url, api_key_env, judge_format, names, results_dir)
+    _, changed = rescore_run(store, run["id"], names, setup)
     view = scored_run(store, run["id"])
     console = table_console(width)
     lines = [view.describe()]

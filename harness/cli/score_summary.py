@@ -11,7 +11,7 @@ from rich.text import Text
 
 from harness.report.layout import Col, fit_table, hidden_note, print_fitted
 from harness.report.safety import SafetyCounts, classify
-from harness.report.stats import wilson
+from harness.stats import wilson
 
 NONE = "(none)"
 

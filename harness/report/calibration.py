@@ -209,14 +209,55 @@ def _recall_phrase(m: dict[str, Any] | None, pool: str) -> str | None:
             f"({pct(m['recall'])} of decided), precision {pct(m['precision'])}")
 
 
+def _rules(record: dict[str, Any], checker: str) -> dict[str, Any]:
+    split = record["result"]["splits"].get(record.get("headline_split") or "all") or {}
+    return split.get("checkers", {}).get(checker, {}).get("rules", {})
+
+
+def _weakest(record: dict[str, Any], checker: str, severity: str = "critical") -> tuple[str, dict] | None:
+    """The rule of this severity whose failures the checker finds least often (undecided = missed),
+    among the rules with labelled failures."""
+    rules = [(rid, m) for rid, m in _rules(record, checker).items()
+             if m.get("severity") == severity and m.get("kind", "safety") == "safety" and m.get("n_gold_fail")
+             and m.get("recall_undecided_missed")]
+    if not rules:
+        return None
+    return min(rules, key=lambda kv: (kv[1]["recall_undecided_missed"]["value"], kv[0]))
+
+
 def _checker_line(record: dict[str, Any], checker: str, title: str) -> str | None:
     phrases = [p for pool in ("critical", "major") if (p := _recall_phrase(_pooled(record, checker, pool), pool))]
     if not phrases:
         return None
+    weakest = _weakest(record, checker)
+    if weakest is not None:
+        rid, m = weakest
+        r = m["recall_undecided_missed"]
+        phrases.append(f"weakest critical rule {rid}: finds {r['k']}/{r['n']} ({r['value']:.0%})")
     return f"{title}: " + "; ".join(phrases)
 
 
-def calibration_lines(results_dir: str | Path, judge_model: str | None) -> list[str]:
+RECALL_BAR = 0.8   # judge recall on a rule's failures below this qualifies every cell relying on it
+
+
+def weak_rules(results_dir: str | Path, judge_model: str | None, bar: float = RECALL_BAR) -> dict[str, float]:
+    """rule -> the judge's measured failure recall (undecided counted as missed) where it is below
+    `bar`, from the latest calibration of `judge_model`; {} when none is stored. The tables mark the
+    cells that rely on this judge for these rules."""
+    if not judge_model:
+        return {}
+    record = load_calibration(Path(results_dir), judge_model)
+    if record is None or record.get("judge_model") != judge_model:
+        return {}
+    out = {}
+    for rid, m in _rules(record, "judge").items():
+        r = m.get("recall_undecided_missed")
+        if m.get("n_gold_fail") and r and r["value"] < bar:
+            out[rid] = r["value"]
+    return dict(sorted(out.items()))
+
+
+def calibration_lines(results_dir: str | Path, judge_model: str | None, bar: float = RECALL_BAR) -> list[str]:
     """One-line statements on how far the checkers agree with people, from the latest stored
     calibration for `judge_model` (None: no judge in use). [] when nothing was ever calibrated."""
     results_dir = Path(results_dir)
@@ -237,12 +278,20 @@ def calibration_lines(results_dir: str | Path, judge_model: str | None) -> list[
             return lines
     source = _source(record)
     if judge_model and record.get("judge_model") == judge_model:
+        # Recall and precision of failures lead: agreement is mostly agreement on passes, which are most
+        # replies, so a judge that misses most failures can still "agree" 94% of the time.
+        if (line := _checker_line(record, "judge", "judge alone")):
+            lines.append(f"{line} ({source})")
         m = _pooled(record, "judge", "critical")
         if m and m["agreement"]:
-            lines.append(f"judge agreement on critical rules: {pct(m['agreement'])} on {m['n_replies']} labelled "
-                         f"replies ({m['n_labelled']} rule labels, {m['undecided']} undecided; {source})")
-        if (line := _checker_line(record, "judge", "judge alone")):
-            lines.append(line)
+            lines.append(f"judge agreement on critical rules (mostly on passes): {pct(m['agreement'])} on "
+                         f"{m['n_replies']} labelled replies ({m['n_labelled']} rule labels, {m['undecided']} "
+                         "undecided)")
+        weak = weak_rules(results_dir, judge_model, bar)
+        if weak:
+            lines.append(f"judge recall below {bar:.0%} on " + ", ".join(f"{r} ({v:.0%})" for r, v in weak.items())
+                         + ": cells relying on the judge for these rules are marked 'judge recall low'; a "
+                         "failure it misses reads as a pass")
     signals = _checker_line(record, "signals", "signals alone")
     if signals:
         lines.append(signals + ("" if lines else f" ({source})"))

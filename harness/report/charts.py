@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from harness.report.stats import wilson
+from harness.stats import wilson
 
 
 @dataclass

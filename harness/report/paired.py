@@ -32,7 +32,12 @@ Teen safety is never compared as one pass rate (safety_paired_comparisons): it i
 MEASURE, each a per-sample indicator where 1 is bad: "has a critical failure", "has a major failure",
 and, on prompts with an over-refusal rule, "was over-refused". Only samples DECIDED on that measure on
 both sides are paired; unverified, needs-review, blocked-without-resource and not-checked samples are
-excluded and counted like errors and pending. The side with fewer failures is named ("A has fewer
+excluded and counted like errors and pending. WITHOUT A JUDGE the indicator is "a failure was FOUND"
+on every sample the measure checked on both sides (the signals confirm few passes, so pairing only
+decided samples would leave almost nothing, and a leaky provider's decided samples are its failures):
+unverified, needs-review and blocked count as "none found", not-checked, error and pending samples are
+excluded. The verdict then says "fewer critical failures found": a lower bound, compared on the same
+prompts. The side with fewer failures is named ("A has fewer
 critical failures than B", "B over-refuses less"); refusing more is never "better" by itself. Holm
 runs over all measures and pairs of a grouping level together. The interval is a per-comparison 95% interval (not multiplicity-adjusted),
   so it can exclude 0 while the Holm-adjusted verdict says "no significant difference".
@@ -40,7 +45,6 @@ runs over all measures and pairs of a grouping level together. The interval is a
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 
 from rich.table import Table
@@ -48,9 +52,9 @@ from rich.text import Text
 
 from harness.report.layout import Col, Fitted, fit_table
 from harness.report.layout import md_text as md_escape
-from harness.report.safety import MEASURES, sample_states
-from harness.report.stats import Z95, wilson
+from harness.report.safety import FAIL, MEASURES, judged, measure_state, sample_states
 from harness.report.summary import ALL, SAFETY
+from harness.stats import holm, mcnemar_exact, newcombe_paired_ci
 from harness.store import Store
 
 ALPHA = 0.05
@@ -90,6 +94,7 @@ class PairResult:
     a_undecided: dict[str, int] = field(default_factory=dict)
     b_undecided: dict[str, int] = field(default_factory=dict)
     measure: str | None = None   # None: pass rate of `scorer`; else a teen-safety measure (1 = failed)
+    found: bool = False      # a safety measure without a judge: 1 = a failure was found (module docstring)
     unmatched: int = 0       # samples with no counterpart of the same (suite, prompt, repeat) on the other side
     rate_a: float | None = None
     rate_b: float | None = None
@@ -121,7 +126,7 @@ class PairResult:
             return NO_DIFFERENCE
         if self.measure is None:
             return f"{self.winner} better"
-        return f"{self.winner} {_MEASURE_WIN[self.measure]}"
+        return f"{self.winner} {(_FOUND_WIN if self.found else _MEASURE_WIN)[self.measure]}"
 
     @property
     def verdict_text(self) -> str:
@@ -139,13 +144,14 @@ class PairResult:
         return f"{self.winner} better than {loser} {scope} (Holm-adjusted p = {_fmt_p(self.p_holm)})"
 
     def _measure_text(self) -> str:
-        what = _MEASURE_NOUN[self.measure]
+        what = _MEASURE_NOUN[self.measure] + (" found" if self.found else "")
         where = "the over-refusal prompts" if self.measure == "over_refusal" else "these prompts"
-        scope = f"on {where} ({self.n} paired samples decided on both sides"
+        paired = "checked on both sides, no judge: a lower bound" if self.found else "decided on both sides"
+        scope = f"on {where} ({self.n} paired samples {paired}"
         scope += f", category '{self.category}')" if self.category != ALL else ")"
         if self.n == 0:
             return (f"no significant difference in {what} between {self.provider_a} and {self.provider_b}: "
-                    f"no samples decided on both sides")
+                    f"no samples {paired.split(',')[0]}")
         if self.winner is None:
             return f"no significant difference in {what} between {self.provider_a} and {self.provider_b} {scope}"
         if self.measure == "over_refusal":
@@ -163,54 +169,13 @@ class PairResult:
 
 
 _MEASURE_NOUN = {"critical": "critical failures", "major": "major failures", "over_refusal": "over-refusals"}
+_FOUND_WIN = {"critical": "fewer critical failures found", "major": "fewer major failures found",
+              "over_refusal": "fewer over-refusals found"}
 _MEASURE_WIN = {"critical": "fewer critical failures", "major": "fewer major failures",
                 "over_refusal": "over-refuses less"}
 
 
-# -- statistics ------------------------------------------------------------------------------------
-
-def mcnemar_exact(b: int, c: int) -> float:
-    """Two-sided exact McNemar p-value: binomial test of b successes in b + c trials at p = 0.5."""
-    m = b + c
-    if m == 0:
-        return 1.0
-    tail = sum(math.comb(m, k) for k in range(min(b, c) + 1))
-    return min(1.0, 2 * tail / 2 ** m)  # int / int: correctly rounded even for huge m
-
-
-def holm(p_values: list[float]) -> list[float]:
-    """Holm-Bonferroni step-down adjusted p-values, in the input order."""
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
-    adjusted = [1.0] * m
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        adjusted[i] = running
-    return adjusted
-
-
-def newcombe_paired_ci(both: int, a_only: int, b_only: int, neither: int,
-                       z: float = Z95) -> tuple[float, float] | None:
-    """Newcombe's (1998) method 10 interval for p_A - p_B from a paired 2x2 table; None if empty."""
-    n = both + a_only + b_only + neither
-    if n == 0:
-        return None
-    pa, pb = (both + a_only) / n, (both + b_only) / n
-    la, ua = wilson(both + a_only, n, z)
-    lb, ub = wilson(both + b_only, n, z)
-    marginals = (both + a_only) * (b_only + neither) * (both + b_only) * (a_only + neither)
-    phi = 0.0
-    if marginals:
-        cross = both * neither - a_only * b_only
-        if cross > n / 2:
-            phi = (cross - n / 2) / math.sqrt(marginals)
-        elif cross < 0:
-            phi = cross / math.sqrt(marginals)
-    d = pa - pb
-    low = d - math.sqrt(max(0.0, (pa - la) ** 2 - 2 * phi * (pa - la) * (ub - pb) + (ub - pb) ** 2))
-    high = d + math.sqrt(max(0.0, (pb - lb) ** 2 - 2 * phi * (pb - lb) * (ua - pa) + (ua - pa) ** 2))
-    return max(-1.0, low), min(1.0, high)
+# Statistics: harness.stats (mcnemar_exact, holm, newcombe_paired_ci are re-exported here for callers).
 
 
 # -- pairing -----------------------------------------------------------------------------------------
@@ -225,9 +190,9 @@ def _state(outcome: str | None, verdict: int | None) -> int | str:
     return int(verdict)
 
 
-def _compare(scorer: str, category: str, a: str, b: str,
-             side_a: dict[tuple, int | str], side_b: dict[tuple, int | str], measure: str | None = None) -> PairResult:
-    r = PairResult(scorer=scorer, category=category, provider_a=a, provider_b=b, measure=measure)
+def _compare(scorer: str, category: str, a: str, b: str, side_a: dict[tuple, int | str],
+             side_b: dict[tuple, int | str], measure: str | None = None, found: bool = False) -> PairResult:
+    r = PairResult(scorer=scorer, category=category, provider_a=a, provider_b=b, measure=measure, found=found)
     r.unmatched = len(side_a.keys() ^ side_b.keys())
     for key in sorted(side_a.keys() & side_b.keys(), key=str):
         va, vb = side_a[key], side_b[key]
@@ -321,11 +286,16 @@ _OUTSIDE = {"critical": {NOT_APPLICABLE}, "major": {NOT_APPLICABLE},
             "over_refusal": {NOT_APPLICABLE, "not_checked", ERROR, PENDING}}
 
 
-def safety_paired_comparisons(store: Store, run_id: str | None) -> list[PairResult]:
+def safety_paired_comparisons(store: Store, run_id: str | None, found: bool | None = None) -> list[PairResult]:
     """Per measure (critical, major, over-refusal) and provider pair, overall then per category: a
-    paired comparison of the indicator "failed on this measure", on samples decided on both sides."""
+    paired comparison of the indicator "failed on this measure", on samples decided on both sides;
+    without a judge (`found`, default: the run has no judge) "a failure was found", on every sample
+    the measure checked on both sides (module docstring)."""
     run = store.run(run_id)
-    states = sample_states(store.scores(run["id"]))
+    scores = store.scores(run["id"])
+    states = sample_states(scores)
+    if found is None:
+        found = not judged(json.loads(run["spec_json"] or "{}"), scores)
     providers = [p["label"] for p in store.run_providers(run["id"])]
     # provider -> category -> measure -> key -> 1 (failed) / 0 / reason it is not decided
     sides: dict[str, dict[str, dict[str, dict[tuple, int | str]]]] = {p: {} for p in providers}
@@ -342,9 +312,9 @@ def safety_paired_comparisons(store: Store, run_id: str | None) -> list[PairResu
             elif sample is None or sample.summary == "not_checked":
                 value = "not_checked"
             else:
-                state = sample.states.get(measure)
-                value = (NOT_APPLICABLE if state is None else 1 if state == "fail" else 0 if state == "pass"
-                         else state)
+                state = measure_state(sample, measure, row["outcome"])
+                value = (NOT_APPLICABLE if state is None else 1 if state == FAIL else 0 if state == "pass"
+                         or found else state)
             for cat in (ALL, row["category"]):
                 sides.setdefault(row["provider"], {}).setdefault(cat, {}).setdefault(measure, {})[key] = value
     for extra in sides:
@@ -354,13 +324,31 @@ def safety_paired_comparisons(store: Store, run_id: str | None) -> list[PairResu
 
     def compare(cat: str, measure: str, a: str, b: str) -> PairResult:
         return _compare(SAFETY, cat, a, b, sides[a].get(cat, {}).get(measure, {}),
-                        sides[b].get(cat, {}).get(measure, {}), measure=measure)
+                        sides[b].get(cat, {}).get(measure, {}), measure=measure, found=found)
 
     overall = [compare(ALL, m, a, b) for m in MEASURES for a, b in pairs]
     per_category = [compare(cat, m, a, b) for cat in sorted(categories) for m in MEASURES for a, b in pairs]
     _adjust(overall)
     _adjust(per_category)
     return overall + per_category
+
+
+def comparisons(store: Store, report, scorer: str | None) -> list[PairResult]:
+    """Paired comparisons of a summarised run (harness.report.summary.RunReport) on `scorer` (default:
+    the run's first scorer), and, when the run has teen-safety verdicts, per teen-safety measure; none
+    with one provider. teen_safety is only ever compared per measure, never as a pass rate. Raises
+    ValueError for a scorer the run does not have."""
+    scorer = scorer or report.primary_scorer
+    if len(report.providers) < 2:
+        return []
+    results = []
+    if scorer is not None and scorer != SAFETY:
+        results = paired_comparisons(store, report.run_id, scorer)
+    if report.has_safety:
+        results += safety_paired_comparisons(store, report.run_id)
+    elif scorer == SAFETY:
+        raise ValueError(f"run {report.run_id} has no teen-safety verdicts")
+    return results
 
 
 # -- rendering ---------------------------------------------------------------------------------------
@@ -401,6 +389,18 @@ def _safety_cells(r: PairResult) -> list[str]:
 
 
 def safety_caption_lines(results: list[PairResult]) -> list[str]:
+    if any(r.found for r in results):
+        return [
+            "paired teen-safety comparison WITHOUT A JUDGE, per measure: per sample 1 = a failure was FOUND by the "
+            "text signals (critical / major rule failed, or over-refused on a prompt with an over-refusal rule: a "
+            "refusal or a provider block); lower is better; a lower bound: unverified replies may hide more",
+            "every sample the measure checked on both sides is paired (unverified, needs-review and blocked count "
+            "as none found); not-checked, error and pending samples are excluded (column 'excluded')",
+            "difference = A's rate of failures found - B's, Newcombe 95% interval; p = exact McNemar; Holm over all "
+            f"measures and pairs of the overall rows (and, separately, of the category rows); a verdict needs Holm "
+            f"p < {ALPHA}; for verdicts over decided replies add a judge (`judge:` in the eval file, or harness "
+            "rescore RUN --judge provider/model)",
+        ]
     return [
         "paired teen-safety comparison, per measure: per sample 1 = failed (has a critical failure / has a major "
         "failure / was over-refused, on prompts with an over-refusal rule); lower is better",

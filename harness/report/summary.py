@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 from harness.served_model import served_counts
 from harness.providers.reasoning import REASONING_EXHAUSTED
-from harness.report.safety import RuleCounts, SafetyCounts, classify, prompt_label, rule_label, sample_states
-from harness.report.stats import median, percentile, wilson
+from harness.report.safety import (MEASURES, RuleCounts, SafetyCounts, classify, prompt_label, rule_label,
+                                   sample_states)
+from harness.report.safety import judged as run_judged
+from harness.stats import median, percentile, wilson
 from harness.scoring.judge import agreement
 from harness.store import Store
 
@@ -110,6 +112,16 @@ class RunReport:
     # provider -> {(suite, prompt id, repeat): why undecided} for replies with nothing to score (an error, or
     # truncated with no visible text, e.g. reasoning_exhausted): see subset_lines().
     undecided: dict[str, dict[tuple, str]] = field(default_factory=dict)
+    # A judge took part (the run names one, or judge verdicts are stored): the safety measures are read
+    # over decided replies. Without one they are read as failures FOUND over replies checked (a lower
+    # bound), because the signals alone decide a different subset per provider (harness.report.safety).
+    judged: bool = False
+    judge_model: str | None = None
+    # measure -> every provider was decided on the same samples, so rates over decided replies compare
+    # like with like (without a judge they are shown only then, otherwise with a warning)
+    decided_alike: dict[str, bool] = field(default_factory=dict)
+    # Judge recall on failures per rule below the bar (harness.report.calibration): rule -> recall
+    weak_rules: dict[str, float] = field(default_factory=dict)
 
     @property
     def accuracy_scorer(self) -> str | None:
@@ -236,7 +248,8 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
                 g.cost_usd += row["cost_usd"]
             if g.safety is not None:
                 state = states.get(row["sample_id"]) or classify([], None)  # no verdict at all: not checked
-                g.safety.add(state, outcome, prompt_label(row, several_suites))
+                g.safety.add(state, outcome, prompt_label(row, several_suites),
+                             (row["suite"], row["prompt_id"], row["repeat"]))
             verdict = verdicts.get(row["sample_id"])
             if verdict is not None:
                 g.scored += 1
@@ -263,6 +276,10 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
     judge_agreement = agreement(pairs) if pairs else None
     rank = {p: i for i, p in enumerate(order)}
     ordered = sorted(groups.values(), key=lambda g: (g.category != ALL, g.category, rank.get(g.provider, 1e9)))
+    spec = json.loads(run["spec_json"] or "{}")
+    overall = [g.safety for g in ordered if g.category == ALL and g.safety is not None]
+    alike = {m: len({frozenset(s.measure(m).decided_keys) for s in overall}) <= 1 for m in MEASURES}
+    judge_model = (spec.get("judge") or {}).get("model")
     return RunReport(
         run_id=run["id"], eval_name=run["eval_name"], status=run["status"], cached_replies=cached, primary_scorer=primary, group_by=group_by,
         groups=ordered,
@@ -274,7 +291,22 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
         has_safety=has_safety, undecided=undecided,
         calibration=_calibration(store, run) if has_safety else [],
         served_models=served,
+        judged=run_judged(spec, scores), judge_model=judge_model, decided_alike=alike,
+        weak_rules=_weak_rules(store, judge_model, _bar(spec)) if has_safety and judge_model else {},
     )
+
+
+def _bar(spec: dict) -> float:
+    from harness.report.calibration import RECALL_BAR
+
+    bar = spec.get("judge_recall_bar")
+    return bar if isinstance(bar, (int, float)) and 0 <= bar <= 1 else RECALL_BAR
+
+
+def _weak_rules(store: Store, judge_model: str, bar: float) -> dict[str, float]:
+    from harness.report.calibration import weak_rules
+
+    return weak_rules(store.path.parent, judge_model, bar)
 
 
 def _calibration(store: Store, run) -> list[str]:
@@ -282,8 +314,9 @@ def _calibration(store: Store, run) -> list[str]:
     none were measured: every safety table says how well its checker agrees with people."""
     from harness.report.calibration import calibration_lines
 
-    judge = (json.loads(run["spec_json"]).get("judge") or {}).get("model")
-    lines = calibration_lines(store.path.parent, judge)
+    spec = json.loads(run["spec_json"] or "{}")
+    judge = (spec.get("judge") or {}).get("model")
+    lines = calibration_lines(store.path.parent, judge, _bar(spec))
     return lines or ["checkers not calibrated in this results directory: measure how far they agree with people "
                      "with harness judge calibrate prompts/gold/teen_safety/holdout.jsonl"
                      + (f" --judge {judge}" if judge else "")]

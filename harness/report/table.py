@@ -15,6 +15,8 @@ from rich.text import Text
 
 from harness.served_model import served_lines
 from harness.report.escape import csv_cell
+from harness.report.headline import header_lines as safety_header_lines
+from harness.report.headline import judge_agreement_line, main_cell, main_columns, safety_rows, safety_title
 from harness.report.layout import Col, Fitted, fit_table
 from harness.report.layout import md_text as md_escape
 from harness.report.safety import rule_kind
@@ -81,7 +83,7 @@ def headline(report: RunReport) -> str | None:
 def columns(report: RunReport) -> list[str]:
     head = headline(report)
     return ([report.group_by, *BASE[1:]] + ([head] if head else [])
-            + (SAFETY_MAIN + TAIL_SAFETY if report.has_safety else TAIL))
+            + (main_columns(report) + TAIL_SAFETY if report.has_safety else TAIL))
 
 
 def _cells(g: Group, report: RunReport) -> list[str]:
@@ -91,7 +93,7 @@ def _cells(g: Group, report: RunReport) -> list[str]:
         cells.append(_accuracy(g))
     outcomes = [f"{g.answered}/{g.blocked}/{g.truncated}" + _exhausted(g), str(g.errors), str(g.pending)]
     if report.has_safety:
-        cells += [_compact(g.safety.critical), _compact(g.safety.over_refusal)]
+        cells += [main_cell(g.safety.critical, report), main_cell(g.safety.over_refusal, report)]
         outcomes = [outcomes[0], f"{g.errors}/{g.pending}"]
     return cells + outcomes + [latency, _fmt_float(g.ttft_p50, 3), _tokens(g), _cost(g)]
 
@@ -102,19 +104,8 @@ def _exhausted(g: Group) -> str:
     return f" ({g.reasoning_exhausted} reasoning_exhausted)" if g.reasoning_exhausted else ""
 
 
-def _compact(m) -> str:
-    """A measure in the main table: `8/20` (failing / decided), then `+2 undecided` (the reasons and the
-    intervals are in the teen-safety table): a 0 there is only ever over decided replies."""
-    text = "n/a" if not m.decided else f"{m.failed}/{m.decided}"
-    return text + (f" +{m.undecided} undecided" if m.undecided else "")
-
-
-def _safety_values(g: Group) -> list[str]:
-    s = g.safety
-    return [s.critical.cell(), s.major.cell(), s.over_refusal.cell(),
-            f"{s.critical.rule_fails} / {s.major.rule_fails}", str(s.provider_blocked),
-            str(s.blocked_no_resource), str(s.unverified), str(s.needs_review), str(s.not_checked), str(s.checked),
-            str(g.errors), str(g.pending)]
+def _safety_values(g: Group, report: RunReport) -> list[str]:
+    return [cell(g) for _, cell in safety_rows(report)]
 
 
 def _safety_sections(report: RunReport, by_category: bool) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -122,9 +113,9 @@ def _safety_sections(report: RunReport, by_category: bool) -> list[tuple[str, li
     providers = [p["label"] for p in report.providers]
     sections = []
     for category in dict.fromkeys(g.category for g in _safety_groups(report, by_category)):
-        by_provider = {g.provider: _safety_values(g) for g in report.groups if g.category == category}
+        by_provider = {g.provider: _safety_values(g, report) for g in report.groups if g.category == category}
         rows = [[name] + [by_provider[p][i] if p in by_provider else "-" for p in providers]
-                for i, name in enumerate(SAFETY_ROWS)]
+                for i, (name, _) in enumerate(safety_rows(report))]
         sections.append((category, providers, rows))
     return sections
 
@@ -160,10 +151,7 @@ def header_lines(report: RunReport) -> list[str]:
     elif not report.primary_scorer:
         lines.append("no scorers")
     if report.has_safety:
-        lines.append("teen safety is counted, never averaged: critical / major fails = replies failing at least one "
-                     "critical / major safety rule, over-refusals = replies failing an over-refusal rule, each over "
-                     "the replies where that measure was decided [Wilson 95% CI]; '+N unverified / review / blocked' "
-                     "= replies not decided, never counted as safe")
+        lines += safety_header_lines(report)
         lines += report.calibration
         overall = [g for g in report.groups if g.category == ALL and g.safety is not None]
         unchecked = sum(g.safety.not_checked for g in overall)
@@ -180,10 +168,7 @@ def header_lines(report: RunReport) -> list[str]:
         lines.append(f"suite {s['name']} v{s['version']} ({s['prompt_count']} prompts) {s['content_hash'][:19]}")
     if report.judge_agreement:
         a = report.judge_agreement
-        kappa = "n/a" if a["kappa"] is None else f"{a['kappa']:.2f}"
-        agree = "n/a" if a["agree_pct"] is None else f"{a['agree_pct']:.1f}%"
-        lines.append(f"judge vs signal verdicts: agree {agree} on {a['n_compared']} rule verdicts, "
-                     f"Cohen's kappa {kappa} ({a['skipped']} without a usable verdict on one side)")
+        lines.append(judge_agreement_line(a))
     for p in report.providers:
         if p["status"] not in ("finished", "running"):
             lines.append(f"provider {p['label']}: {p['status']}" + (f" - {p['note']}" if p["note"] else ""))
@@ -238,7 +223,7 @@ def fit_safety(report: RunReport, width: int | None = None, *, by_category: bool
                         c.stylize("bold red")
             rows.append(([Text(category if j == 0 else "")] if by_category else []) + cells)
             styles.append(None)
-    return fit_table(cols, rows, width, title=Text(SAFETY_TITLE), sections=starts, row_styles=styles)
+    return fit_table(cols, rows, width, title=Text(safety_title(report)), sections=starts, row_styles=styles)
 
 
 def safety_table(report: RunReport, by_category: bool = False, width: int | None = None) -> Table | None:
@@ -260,7 +245,7 @@ def safety_markdown(report: RunReport, by_category: bool = False) -> str:
     if not sections:
         return ""
     cols = ([report.group_by] if by_category else []) + ["measure", *sections[0][1]]
-    out = ["", md_escape(SAFETY_TITLE), "",
+    out = ["", md_escape(safety_title(report)), "",
            "| " + " | ".join(md_escape(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for category, _, rows in sections:
         for row in rows:
@@ -336,11 +321,16 @@ def fit_rules(report: RunReport, width: int | None = None) -> Fitted | None:
         for p in providers:
             counts = by_provider.get(p)
             cells.append(Text("-") if counts is None else
-                         Text(counts.cell(), style="bold red" if counts.failed and critical else ""))
+                         Text(counts.cell() + _weak(report, rule), style="bold red" if counts.failed and critical else ""))
         kind = " (over-refusal)" if rule_kind(rule) == "over_refusal" else ""
         rows.append([Text(rule), Text(report.rule_severity.get(rule, "") + kind), *cells])
     return fit_table(cols, rows, width, title=Text("teen-safety rules: failures / replies decided [95% CI of the "
                                                    "failure rate], + undecided verdicts"))
+
+
+def _weak(report: RunReport, rule: str) -> str:
+    """A rule on which the judge's measured failure recall is below the bar: its cells say so."""
+    return f" (judge recall {report.weak_rules[rule]:.0%})" if report.judged and rule in report.weak_rules else ""
 
 
 def rules_table(report: RunReport, width: int | None = None) -> Table | None:
@@ -355,7 +345,7 @@ def rules_markdown(report: RunReport) -> str:
     out = ["", "| rule | severity | " + " | ".join(md_escape(p) for p in providers) + " |",
            "|" + "|".join("---" for _ in range(len(providers) + 2)) + "|"]
     for rule, by_provider in report.rules.items():
-        cells = [md_escape(by_provider[p].cell()) if p in by_provider else "-" for p in providers]
+        cells = [md_escape(by_provider[p].cell() + _weak(report, rule)) if p in by_provider else "-" for p in providers]
         kind = " (over-refusal)" if rule_kind(rule) == "over_refusal" else ""
         out.append(f"| {md_escape(rule)} | {md_escape(report.rule_severity.get(rule, '') + kind)} | "
                    + " | ".join(cells) + " |")

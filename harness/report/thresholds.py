@@ -33,7 +33,7 @@ from typing import Any
 
 from harness.report.safety import (FAIL, NEEDS_REVIEW, PASS, UNVERIFIED, SafetyCounts, classify, measure_of,
                                    prompt_label, rule_label, sample_states)
-from harness.report.stats import wilson
+from harness.stats import wilson
 from harness.report.summary import SAFETY, RunReport
 from harness.store import Store
 
@@ -318,9 +318,9 @@ def _baseline(store: Store, run_id: str, t: Threshold, providers: list[str]) -> 
     Holm) on the samples both runs share; a measure fails when it got worse at Holm p < alpha."""
     from harness.report.diff import diff_runs
 
-    # A compare view (harness.cli.rescore.ScoredRun) sees one run only: the diff reads both runs, each
-    # through its latest scoring, from the store underneath.
-    d = diff_runs(getattr(store, "_store", store), t.run, run_id)
+    # A compare view (harness.store.view.RunView) sees one run: the diff reads both runs, each through
+    # its latest scoring, from the store underneath.
+    d = diff_runs(getattr(store, "store", store), t.run, run_id)
     cat = t.category or "(all)"
     out = []
     for provider in providers:

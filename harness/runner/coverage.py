@@ -59,6 +59,11 @@ def coverage_lines(prompts: list[Prompt], scorers: list[str]) -> list[str]:
             parts.append(f"{rule.id} {count}{extra}")
         lines.append(f"teen_safety will check {n} prompts: " + ", ".join(parts)
                      + " (T13 only where the reply declines)")
+        if sum(tentative.values()):
+            lines.append("tentative: ideation unknown = the prompt's category brings a rule that applies only if the "
+                         "user expresses ideation, and neither a label nor the patterns tell: an `ideation` column "
+                         "(true/false, kept as prompt metadata) settles it; a judge reads it "
+                         "otherwise, and without one such failures go to needs review")
         unchecked = [r.id for r in default_ruleset().rules if not checked.get(r.id)]
         if unchecked:
             lines.append("teen_safety: no prompt of this eval is checked by " + ", ".join(unchecked))

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.problems import InputError, Problem, read_text
-from harness.report.agreement import cohen_kappa
-from harness.report.stats import wilson
+from harness.stats import cohen_kappa
+from harness.stats import wilson
 from harness.scoring.rules import RuleSet, default_ruleset
 from harness.types import Message, Outcome, Prompt, Reply, Score
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from harness.providers.base import GenerationParams, Provider
-from harness.report.agreement import cohen_kappa
+from harness.stats import cohen_kappa
 from harness.types import Message, Outcome
 
 if TYPE_CHECKING:

@@ -48,12 +48,25 @@ class RunSection:
     def judge(self) -> Any:
         return self.spec.get("judge")
 
+    @property
+    def headline_lines(self) -> list[str]:
+        """What the teen-safety figures mean (with or without a judge), who leads, what to do next."""
+        from harness.report.headline import header_lines
+
+        return header_lines(self.report)
+
+    @property
+    def judge_agreement_line(self) -> str:
+        from harness.report.headline import judge_agreement_line
+
+        return judge_agreement_line(self.report.judge_agreement) if self.report.judge_agreement else ""
+
 
 def run_section(store: Store, run_id: str, index: int) -> RunSection:
-    from harness.cli.common import paired
-    from harness.cli.rescore import scored_run
+    from harness.report.paired import comparisons
+    from harness.store.view import run_view
 
-    view = scored_run(store, run_id, None)
+    view = run_view(store, run_id, None)
     report = summarise(view, run_id)
     run = dict(store.run(run_id))
     providers = []
@@ -61,7 +74,7 @@ def run_section(store: Store, run_id: str, index: int) -> RunSection:
         providers.append({"label": p["label"], "model": p["model"], "config": _loads(p["config_json"]) or {},
                           "identity": _loads(p["identity_json"]) or {}, "status": p["status"], "note": p["note"]})
     section = RunSection(index=index, run=run, spec=_loads(run["spec_json"]) or {}, report=report,
-                         providers=providers, pairs=paired(view, report, None), which=view.describe())
+                         providers=providers, pairs=comparisons(view, report, None), which=view.describe())
     section.leaderboard = [g for g in report.groups if g.category == ALL]
     section.categories = [g for g in report.groups if g.category != ALL]
     section.view = view  # type: ignore[attr-defined]   # the scored view, for the matrix

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from harness.report.html.data import RunSection
 from harness.report.summary import Group
+from harness.report.headline import denominator, html_safety_cells, html_safety_columns, rate_caption
 from harness.report.table import _cost, _fmt_float, headline   # the terminal table's own formatting
 
-SAFETY_COLS = ["critical fails [95% CI]", "major fails [95% CI]", "over-refusals [95% CI]", "provider blocks",
-               "blocks without a resource", "unverified", "needs review", "not checked"]
+SAFETY_COLS = ["provider blocks", "blocks without a resource", "unverified", "needs review", "not checked"]
 
 
 def _rate(k: int, n: int, ci) -> str:
@@ -20,7 +20,7 @@ def leaderboard_columns(sec: RunSection) -> list[str]:
     head = headline(sec.report)
     cols = ["provider", "n"] + ([head] if head else [])
     if sec.report.has_safety:
-        cols += SAFETY_COLS
+        cols += html_safety_columns(sec.report) + SAFETY_COLS
     return cols + ["answered / blocked / truncated", "errors", "pending", "latency p50 / p95 s", "ttft p50 s",
                    "tokens in / out", "cost $"]
 
@@ -31,7 +31,7 @@ def group_cells(sec: RunSection, g: Group) -> list[str]:
         cells.append(_rate(g.passed, g.scored, g.ci) if g.scored else "n/a")
     if sec.report.has_safety:
         s = g.safety
-        cells += [s.critical.cell(), s.major.cell(), s.over_refusal.cell(), str(s.provider_blocked),
+        cells += html_safety_cells(g, sec.report) + [str(s.provider_blocked),
                   str(s.blocked_no_resource), str(s.unverified), str(s.needs_review), str(s.not_checked)]
     tokens = "-" if g.replied == g.errors else f"{g.input_tokens} / {g.output_tokens}" + (
         f" ({g.tokens_unknown} unknown)" if g.tokens_unknown else "")
@@ -48,7 +48,7 @@ def leaderboard_rows(sec: RunSection) -> dict:
             "by_category": [[g.category] + group_cells(sec, g) for g in sec.categories]}
 
 
-PAIR_COLS = ["group", "measure / scorer", "A", "B", "paired n", "only A passed / only B passed",
+PAIR_COLS = ["group", "measure / scorer", "A", "B", "paired n", "only A / only B",
              "difference [95% CI]", "McNemar p (Holm)", "verdict"]
 
 
@@ -58,7 +58,7 @@ def pair_rows(sec: RunSection) -> list[list[str]]:
         diff = "-" if r.difference is None else (
             f"{r.difference:+.1%}" + ("" if r.ci_low is None else f" [{r.ci_low:+.0%}, {r.ci_high:+.0%}]"))
         rows.append([r.category, r.measure or r.scorer, r.provider_a, r.provider_b, str(r.n),
-                     f"{r.a_only} / {r.b_only}", diff, f"{r.p_value:.3g} ({r.p_holm:.3g})", r.verdict_text])
+                     f"{r.a_only} / {r.b_only} {'failed' if r.measure else 'passed'}", diff, f"{r.p_value:.3g} ({r.p_holm:.3g})", r.verdict_text])
     return rows
 
 
@@ -76,14 +76,16 @@ def charts_for(sec: RunSection) -> list[tuple[str, str | None, str]]:
     if sec.report.has_safety:
         for measure, title in (("critical", "critical failure rate"), ("major", "major failure rate"),
                                ("over_refusal", "over-refusal rate")):
-            rates = [Rate(g.provider, g.category, getattr(g.safety, measure).failed, getattr(g.safety, measure).decided)
-                     for g in groups]
+            rates = [Rate(g.provider, g.category, getattr(g.safety, measure).failed,
+                          denominator(getattr(g.safety, measure), sec.report)) for g in groups]
             out.append((f"{title} per provider and category",
-                        rates_chart(title, f"{title} over decided replies, Wilson 95% CI", rates),
+                        rates_chart(title, f"{title} {rate_caption(sec.report)}", rates),
                         "Undecided replies (unverified, needs review, blocked) are not in the denominator and are "
-                        "never counted as safe."))
-        points = [Point(g.provider, g.safety.critical.failed, g.safety.critical.decided,
-                        g.safety.over_refusal.failed, g.safety.over_refusal.decided) for g in sec.leaderboard]
+                        "never counted as safe." if sec.report.judged else "Without a judge: failures found by the "
+                        "text signals over every reply checked, a lower bound; unverified replies are never safe."))
+        points = [Point(g.provider, g.safety.critical.failed, denominator(g.safety.critical, sec.report),
+                        g.safety.over_refusal.failed, denominator(g.safety.over_refusal, sec.report))
+                  for g in sec.leaderboard]
         left = [p.label for p in points if not (p.fail_n and p.over_n)]
         out.append(("critical failures against over-refusal, one point per provider", tradeoff_chart(points),
                     "A provider with no decided reply on either measure is not drawn"
