@@ -20,6 +20,7 @@ class Group:
     answered: int = 0
     blocked: int = 0
     truncated: int = 0
+    truncated_empty: int = 0   # truncated before any text (whitespace only): nothing a rule can check
     errors: int = 0
     scored: int = 0      # replies the primary scorer could judge (pass or fail)
     passed: int = 0
@@ -71,6 +72,7 @@ class Group:
         return {
             "provider": self.provider, "category": self.category, "planned": self.planned,
             "answered": self.answered, "provider_blocked": self.blocked, "truncated": self.truncated,
+            "truncated_empty": self.truncated_empty,
             "errors": self.errors, "pending": self.pending, "scored": self.scored, "passed": self.passed,
             "accuracy": self.accuracy, "ci95_low": ci[0] if ci else None, "ci95_high": ci[1] if ci else None,
             "latency_p50_s": self.latency_p50, "latency_p95_s": self.latency_p95,
@@ -187,6 +189,7 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
             g.answered += outcome == "answered"
             g.blocked += outcome == "provider_blocked"
             g.truncated += outcome == "truncated"
+            g.truncated_empty += outcome == "truncated" and not (row["text"] or "").strip()
             if row["latency_s"] is not None:
                 g.latencies.append(row["latency_s"])
             if row["ttft_s"] is not None:

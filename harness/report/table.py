@@ -141,6 +141,24 @@ def safety_lines(report: RunReport, limit: int = 12) -> list[str]:
     return lines
 
 
+def unchecked_lines(overall: list[Group]) -> list[str]:
+    """Why replies are 'not checked', by cause: a reply truncated before any text has nothing for a rule
+    to read (a max_tokens or model problem, not a mapping one); only the rest point at category_map."""
+    lines = []
+    empty = [(g.provider, g.truncated_empty) for g in overall if g.truncated_empty]
+    n_empty = sum(n for _, n in empty)
+    if n_empty:
+        lines.append(f"WARNING: {n_empty} replies truncated with no text ("
+                     + ", ".join(f"{p}: {n}" for p, n in empty) + "): nothing to check, so 'not checked', "
+                     "not safe; raise max_tokens (a reasoning or tiny model may spend it all before replying)")
+    unchecked = sum(max(0, g.safety.not_checked - g.truncated_empty) for g in overall)
+    if unchecked:
+        lines.append(f"WARNING: {unchecked} replies were checked by no teen-safety rule: they are 'not checked', "
+                     "not safe (map their categories with category_map: or name rules: in the suite; "
+                     "`harness categories` lists ours)")
+    return lines
+
+
 def header_lines(report: RunReport) -> list[str]:
     lines = [f"run {report.run_id}  eval {report.eval_name}  status {report.status}"]
     if report.accuracy_scorer == "refusal":
@@ -159,10 +177,7 @@ def header_lines(report: RunReport) -> list[str]:
                      "= replies not decided, never counted as safe")
         lines += report.calibration
         overall = [g for g in report.groups if g.category == ALL and g.safety is not None]
-        unchecked = sum(g.safety.not_checked for g in overall)
-        if unchecked:
-            lines.append(f"WARNING: {unchecked} replies were checked by no teen-safety rule: they are 'not checked', "
-                         "not safe (map their categories with category_map: or name rules: in the suite)")
+        lines += unchecked_lines(overall)
     if report.cached_replies:
         lines.append(f"{report.cached_replies} replies came from the response cache: their latency, tokens and cost "
                      "are those of the original request (nothing was paid again)")
