@@ -194,6 +194,8 @@ def _planned(eval_file: Path, results_dir: Path, only: list[str] | None, limit: 
                err=True)
     first = planned.providers[0].config.display if planned.providers else None
     prompts = [prompt for _, prompt, label, repeat in planned.samples if label == first and repeat == 0]
+    for line in [w for s in planned.suites for w in s.warnings]:   # said, not fatal
+        typer.echo(terminal_text(line), err=True)
     for line in coverage_lines(prompts, planned.spec.scorers):
         typer.echo(line, err=True)
     return store, run_id, planned.spec.scorers, planned.providers, planned.spec.judge
