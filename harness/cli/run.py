@@ -205,7 +205,8 @@ def run(
     eval_file: Optional[Path] = typer.Argument(None, help="The eval file (evals/*.yaml)."),
     provider: Optional[list[str]] = typer.Option(None, "--provider", "-p",
                                                  help="Only these providers (label, provider/model or kind). Repeatable."),
-    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Only the first N prompts."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Only the first N prompts overall, in the eval file's suite order (all of the first suite before "
+                                  "the second), for each provider and repeat."),
     results_dir: Path = ResultsOption,
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue run RUN: send only samples with no reply."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="With --resume, also re-send samples that ended in error."),

@@ -86,6 +86,11 @@ def plan_run(eval_path: str | Path, *, only_providers: list[str] | None = None, 
             problems += err.problems
     if not problems:
         suites, problems = map_categories(spec, eval_path, suites, path_refs + hub_refs)
+        # Back into the eval file's order (hub suites were loaded after the files): --limit takes the first
+        # N prompts overall in that order, and the tables list the suites as the eval file does.
+        place = [i for i, r in enumerate(spec.suites) if r.path is not None] + \
+                [i for i, r in enumerate(spec.suites) if r.hub is not None]
+        suites = [s for _, s in sorted(zip(place, suites), key=lambda pair: pair[0])]
     configs = _select_providers(spec, eval_path, only_providers)
     providers = []
     for i, c in enumerate(configs):
