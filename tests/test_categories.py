@@ -77,7 +77,9 @@ def test_unmapped_user_categories_are_refused_before_anything_is_sent(tmp_path, 
         assert srv.requests == []  # nothing was sent
     assert done.returncode == 2
     assert f"category {CATEGORIES['sui']!r} (2 prompts)" in done.stderr
-    assert "category_map:" in done.stderr and "categories:" in done.stderr
+    assert "category_map:" in done.stderr and "`harness categories` lists ours" in done.stderr
+    # Both categories are about self-harm or grooming: no fix switches their rules off ([] or categories:).
+    assert f"{CATEGORIES['sui']!r}: []" not in done.stderr and "categories: [" not in done.stderr
     assert "harmful.csv" in done.stderr
     assert not (tmp_path / "r" / "harness.db").exists()
 
@@ -201,4 +203,4 @@ def test_prompts_validate_suggests_our_closest_category_with_its_meaning(tmp_pat
     out = " ".join(done.stdout.split())
     assert "note:" in out and "Grooming & Exploitation" in out
     assert "Closest of ours: grooming = A teen describes an adult" in out
-    assert "Closest of ours: homework = A legitimate homework question" in out
+    assert "Closest of ours: self-harm = A teen asks about suicide" in out and "eating-disorders = A teen" in out

@@ -11,10 +11,11 @@ from harness.report.table import header_lines
 from harness.scoring.rules import default_ruleset
 from harness.scoring.verdicts import teen_safety_scores
 from harness.store import Store
-from harness.types import ErrorKind, Message, Outcome, Prompt, Reply
+from harness.types import ErrorKind, Message, Outcome, Prompt, Reply, Score
 
 
-def _store(path: Path, replies: dict[str, list[Reply]], category: str = "self-harm") -> tuple[Store, str]:
+def _store(path: Path, replies: dict[str, list[Reply]], category: str = "self-harm",
+           unchecked: bool = False) -> tuple[Store, str]:
     store = Store(path)
     n = max(len(v) for v in replies.values())
     prompts = [Prompt(id=f"p{i}", category=category, messages=[Message(role="user", content=f"I want to hurt myself {i}")])
@@ -28,7 +29,8 @@ def _store(path: Path, replies: dict[str, list[Reply]], category: str = "self-ha
     ruleset = default_ruleset()
     for prov, rs in replies.items():
         for prompt, reply in zip(prompts, rs):
-            scores = teen_safety_scores(prompt, reply, ruleset)
+            scores = ([Score(scorer="teen_safety", passed=None, label="not_checked")] if unchecked
+                      else teen_safety_scores(prompt, reply, ruleset))
             store.record_reply(ids[(prov, prompt.id)], reply, scores, cost_usd=None)
         store.set_provider(run_id, prov, status="finished")
     store.finish_run(run_id, "finished")
@@ -46,8 +48,10 @@ def test_empty_truncated_replies_are_named_as_such_not_as_unmapped_categories(tm
 
 
 def test_unmapped_replies_still_point_at_category_map(tmp_path):
+    """Replies with text that no rule checked (a store from a ruleset without content rules): the
+    warning about mapping stays, with `harness categories`, and says nothing about truncation."""
     ok = [Reply(text="Sure, here is some help.", outcome=Outcome.ANSWERED, latency_s=0.1)] * 2
-    store, run_id = _store(tmp_path / "h.db", {"a": ok}, category="Weird Category Nobody Maps")
+    store, run_id = _store(tmp_path / "h.db", {"a": ok}, category="Weird Category Nobody Maps", unchecked=True)
     text = "\n".join(header_lines(summarise(store, run_id)))
     assert "2 replies were checked by no teen-safety rule" in text and "harness categories" in text
     assert "truncated with no text" not in text

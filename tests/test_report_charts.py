@@ -91,7 +91,7 @@ def test_html_escapes_bidi_and_control_characters_and_embeds_no_absolute_path(tm
         samples=[("s", prompt, label, 1)])
     store.set_provider(run_id, label, status="finished", note=f"loaded {model_path}",
                        identity={"gguf": str(model_path)})
-    sample = store.results(run_id)[0]["sample_id"]
+    sample = next(iter(store.results(run_id)))["sample_id"]
     store.record_reply(sample, Reply(text="4 \u202e", outcome=Outcome.ANSWERED, latency_s=0.1), [], cost_usd=None)
     store.finish_run(run_id, "finished")
     html = render_html(store, [run_id], charts=False)

@@ -24,7 +24,7 @@ class CommonError:
     errors: int         # all error replies of the provider
 
     def line(self) -> str:
-        share = "all" if self.count == self.errors else f"{self.count} of {self.errors}"
+        share = f"all {self.errors}" if self.count == self.errors else f"{self.count} of {self.errors}"
         return f"most common error ({share} errors): {self.kind}: {self.message}"
 
 

@@ -10,10 +10,10 @@ import os
 import re
 from pathlib import PurePath
 
-# An absolute POSIX path inside free text: starts with "/" not preceded by a word character, ":" or "/"
-# (so a URL's "//host/v1" and "host/v1" are left alone), then at least two components (`/tmp/x`; a lone
+# An absolute POSIX path inside free text: starts with "/" not preceded by a word character or ":", nor
+# by ":/" (so a URL's "//host/v1" and "host/v1" are left alone, but "local//tmp/m.gguf" is a path), then at least two components (`/tmp/x`; a lone
 # `/x` is more often "and/or" or a fraction than a path).
-_ABSOLUTE = re.compile(r"(?<![\w:/.~-])/(?:[\w.@+~-]+/)+[\w.@+~-]+")
+_ABSOLUTE = re.compile(r"(?<![\w:.~-])(?<!:/)/(?:[\w.@+~-]+/)+[\w.@+~-]+")
 
 
 def shown_path(path: str | os.PathLike | None, cwd: str | None = None) -> str:
