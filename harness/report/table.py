@@ -141,6 +141,20 @@ def safety_lines(report: RunReport, limit: int = 12) -> list[str]:
     return lines
 
 
+def relabel(report: RunReport, aliases: dict[str, str]) -> RunReport:
+    """A copy of `report` for display with providers shown by their short labels (layout.short_labels)."""
+    if not aliases:
+        return report
+    from dataclasses import replace
+
+    def a(name: str) -> str:
+        return aliases.get(name, name)
+
+    return replace(report, groups=[replace(g, provider=a(g.provider)) for g in report.groups],
+                   rules={rule: {a(p): c for p, c in by.items()} for rule, by in report.rules.items()},
+                   providers=[{**p, "label": a(p["label"])} for p in report.providers])
+
+
 def unchecked_lines(overall: list[Group]) -> list[str]:
     """Why replies are 'not checked', by cause: a reply truncated before any text has nothing for a rule
     to read (a max_tokens or model problem, not a mapping one); only the rest point at category_map."""
@@ -197,7 +211,8 @@ def header_lines(report: RunReport) -> list[str]:
 
 # In the compact layout, the optional columns of the main table, in the order they are added while
 # there is room (errors and pending are never optional: they share one column there).
-_OPTIONAL = {"cost $": 1, "ans/blk/trunc": 2, "p50/p95 s": 3, "tokens in/out": 4, "ttft p50 s": 5}
+# ans/blk/trunc first: truncated and blocked replies are often the cause of what the other columns show.
+_OPTIONAL = {"ans/blk/trunc": 1, "cost $": 2, "p50/p95 s": 3, "tokens in/out": 4, "ttft p50 s": 5}
 
 
 def fit_main(report: RunReport, width: int | None = None, *, wide: bool = False) -> Fitted:
