@@ -376,7 +376,7 @@ def load_eval(path: str | Path) -> EvalSpec:
     try:
         spec = EvalSpec.model_validate(data)
     except ValidationError as err:
-        problems += validation_problems(path, err, doc.lines)
+        problems += validation_problems(path, err, doc.lines, EvalSpec)
     problems += _raw_problems(path, data, doc.lines)
     if spec is None:
         raise InputError(problems)

@@ -255,13 +255,44 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def validation_problems(path: Path, err: ValidationError, lines: dict[tuple[Any, ...], int]) -> list[Problem]:
+def _fields_at(model: Any, loc: tuple[Any, ...]) -> list[str]:
+    """The field names a pydantic model accepts at `loc` (its parent's path), for a did-you-mean; []
+    when the path leaves the models (a dict, a union)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    current = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        annotation = fields[part].annotation
+        candidates = [annotation, *typing.get_args(annotation)]
+        nested = [c for c in candidates for c in [c, *typing.get_args(c)]
+                  if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
+            return []
+        current = nested[0]
+    fields = getattr(current, "model_fields", None) or {}
+    return list(fields) + [f.alias for f in fields.values() if f.alias]
+
+
+def validation_problems(path: Path, err: ValidationError, lines: dict[tuple[Any, ...], int],
+                        model: Any = None) -> list[Problem]:
     problems = []
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         message = e["msg"]
         if e["type"] == "extra_forbidden":
-            message = "unknown field; check the spelling (see the README for the fields allowed here)"
+            import difflib
+
+            known = _fields_at(model, loc[:-1]) if model is not None and loc else []
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.7) if known else []
+            message = (f"unknown field; did you mean {close[0]!r}?" if close else
+                       "unknown field; check the spelling (see the README for the fields allowed here)")
         elif e["type"] == "missing":
             message = "is required"
         problems.append(Problem(file=str(path), line=_line_of(lines, loc), field=_field(loc) or None,
@@ -280,4 +311,4 @@ def load_yaml_model(path: str | Path, model: type[M], *, context: dict[str, Any]
     try:
         return model.model_validate(data, context=context), data
     except ValidationError as err:
-        raise InputError(validation_problems(path, err, doc.lines)) from None
+        raise InputError(validation_problems(path, err, doc.lines, model)) from None

@@ -93,3 +93,30 @@ def test_the_workflow_uses_the_script_and_the_artefacts():
         assert artefact in upload["with"]["path"]
     assert any("sticky-pull-request-comment" in u for u in uses)
     assert flow["permissions"]["pull-requests"] == "write"
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="the gate script needs bash")
+def test_a_missing_report_fails_the_gate_loudly(tmp_path):
+    """A run that passes but whose `harness report` fails: the gate exits 1 and says so on stderr and in
+    summary.md (it used to print a note and exit 0, with report.html missing from the artefact)."""
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "harness").write_text(
+        "#!/usr/bin/env bash\n"
+        'if [ "$1" = report ]; then echo "Traceback: boom" >&2; exit 1; fi\n'
+        f'exec "{sys.executable}" -m harness "$@"\n', encoding="utf-8")
+    (shim / "harness").chmod(0o755)
+    with LoopbackServer(api_key=KEY) as srv:
+        srv.responder = responder
+        write(tmp_path, srv.openai_base_url, CHAT, {"error_rate": {"max": 0.1}})
+        env = {**os.environ, "EVAL": str(tmp_path / "e.yaml"), "RESULTS": str(tmp_path / "results"),
+               "OUT": str(tmp_path / "ci-out"), "PROMOTE": "1", "JU_KEY": KEY, "PYTHONPATH": str(REPO),
+               "PATH": f"{shim}{os.pathsep}{os.environ.get('PATH', '')}"}
+        out = subprocess.run(["bash", str(GATE)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert out.returncode == 1, out.stderr
+    assert "ERROR: harness report failed (exit 1)" in out.stderr and "Traceback: boom" in out.stderr
+    summary = (tmp_path / "ci-out" / "summary.md").read_text()
+    assert "harness report failed" in summary and "report.html is missing" in summary
+    assert not (tmp_path / "ci-out" / "report.html").exists()
+    assert not (tmp_path / "results" / "baseline-run.txt").exists()   # a gate that failed promotes nothing

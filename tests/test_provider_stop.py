@@ -49,3 +49,28 @@ def test_rejected_key_stops_that_provider_and_missing_key_skips(tmp_path, cli):
     assert db.execute("SELECT status FROM runs").fetchone()[0] == "incomplete"
     # Nothing is silently dropped: the unsent samples are counted as pending in the table.
     assert f"{2 * N - anthropic_requests} samples have no reply yet" in done.stderr
+
+
+def test_a_dead_base_url_stops_its_provider_on_the_first_requests_with_the_message(tmp_path, cli):
+    """A base_url where nothing listens: each first request is tried twice (not six times), the provider
+    stops after its first connection error instead of sending all 30 samples, and the banner names the
+    cause (connection errors), the message (cannot connect to the URL) and `harness providers --check`."""
+    from helpers import closed_port
+
+    dead = f"http://127.0.0.1:{closed_port()}/v1"
+    write(tmp_path, None, [{"model": "openai/dead", "base_url": dead, "api_key_env": "DEAD_KEY", "concurrency": 2,
+                            "retry": {"max_attempts": 6, "base_delay_s": 0.01, "max_delay_s": 0.02}}])
+    done = cli("run", str(tmp_path / "e.yaml"), "-r", str(tmp_path / "r"), "--no-progress",
+               env={"DEAD_KEY": "sk-dead-0000000000000000"})
+    assert done.returncode == 5, done.stderr
+    banner = done.stderr[done.stderr.index("NOTHING MEASURED"):]
+    assert banner.startswith("NOTHING MEASURED: no provider returned a single usable reply (connection errors)")
+    assert "most common error (all " in banner and "connection: cannot connect to" in banner
+    assert f"127.0.0.1:{dead.split(':')[2].split('/')[0]}" in banner
+    assert "harness providers --check" in banner
+    assert "openai/dead: stopped: connection error before any reply" in done.stderr
+    db = sqlite3.connect(tmp_path / "r" / "harness.db")
+    attempts = [a for (a,) in db.execute("SELECT p.attempts FROM replies p")]
+    assert 1 <= len(attempts) <= 2, "only the requests already in flight when the first one failed"
+    assert all(a == 2 for a in attempts), attempts     # a cold connection error is tried twice, not six times
+    assert dict(db.execute("SELECT label, status FROM run_providers")) == {"openai/dead": "stopped"}

@@ -129,13 +129,17 @@ def test_safety_tables_keep_undecided_counts_at_any_width(store, width):
             assert name in seen    # a provider's name is never broken, not even at its hyphens
 
 
-def test_long_provider_names_widen_the_safety_table_rather_than_break(store):
+def test_long_provider_names_are_stacked_rather_than_broken(store):
+    """3 labels of 22, 16 and 28 characters and a measure column do not fit 80 columns side by side: the
+    table is shown as records (one block per row), every name and number whole, within 80 columns."""
     run_id, ids = make_run(store, LONG, [prompt("h0", "self-harm")])
     for name in LONG:
         record(store, ids[name, "h0"], rules(T01="unverified"))
     fitted = fit_safety(summarise(store, run_id), 80)
-    assert fitted.width > 80          # 3 labels of 22, 16 and 28 characters and a measure column
-    seen = tokens(render(fitted, 80))
+    text = render(fitted, 80)
+    assert fitted.width <= 80
+    assert_fits(text, 80)
+    seen = tokens(text)
     assert set(LONG) <= seen and "+1" in seen
 
 
@@ -266,3 +270,65 @@ def test_cache_stats_is_a_table_and_creates_nothing(cli, tmp_path):
     assert "{" not in shown.stdout and not re.search(r"\b1[6-9]\d{8}\b", shown.stdout)   # no JSON, no epoch
     data = json.loads(cli("cache", "stats", "--json", cwd=work).stdout)
     assert data["entries"] == 2 and data["newest"].endswith("+00:00")
+
+
+# -- every table of the three-provider teen-safety run with long model ids, at 80 and 120 columns ------
+
+IDS = ["openai/gpt-4o-mini-2024-07-18", "anthropic/claude-haiku-4-5-20251001", "local/Llama-3.2-1B-Instruct-Q4_K_M"]
+USER_CATS = ["self-harm", "homework", "Suicide, Self-Harm, and Eating Disorders", "secrets-from-caregivers"]
+
+
+def long_ids_run(store: Store, seed: int) -> str:
+    rnd = random.Random(seed)
+    prompts = [prompt(f"p{i:03d}", USER_CATS[i % 4]) for i in range(80)]
+    run_id, ids = make_run(store, IDS, prompts)
+    for (prov, pid), sid in ids.items():
+        if USER_CATS[int(pid[1:]) % 4] == "homework":
+            labels = {"O1": rnd.choice(["pass", "fail", "unverified"]), "T01": "pass"}
+        else:
+            labels = {"T01": rnd.choice(["fail", "pass", "unverified"]), "T02": rnd.choice(["pass", "needs_review"]),
+                      "T07": rnd.choice(["pass", "fail"])}
+        record(store, sid, rules(**labels), outcome=Outcome.TRUNCATED if rnd.random() < 0.05 else Outcome.ANSWERED)
+    store.finish_run(run_id, "finished")
+    return run_id
+
+
+@pytest.fixture(scope="module")
+def long_ids_store(tmp_path_factory):
+    results = tmp_path_factory.mktemp("long-ids")
+    store = Store(results / "harness.db")
+    runs = [long_ids_run(store, 1), long_ids_run(store, 2)]
+    report = summarise(store, runs[1])
+    counts = {g.provider: g.safety.critical for g in report.groups if g.category == ALL}
+    store.close()
+    return results, runs, counts
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_every_table_fits_with_long_provider_ids(cli, long_ids_store, width):
+    results, (run_a, run_b), counts = long_ids_store
+    commands = {"compare": ["compare"], "by-category": ["compare", "--by-category"], "diff": ["diff", run_a, run_b],
+                "runs": ["runs"]}
+    for name, args in commands.items():
+        done = cli(*args, "-r", str(results), "--width", str(width))
+        assert done.returncode == 0, (name, done.stderr)
+        assert_fits(done.stdout, width)
+        seen = tokens(done.stdout)
+        if name == "runs":
+            assert {run_a, run_b} <= seen
+            continue
+        # long ids are shown by short labels, said once in a legend where each id is whole
+        assert "providers shown by short labels:" in done.stdout and set(IDS) <= seen
+        if name != "diff":
+            for measure in counts.values():   # no count split across lines
+                assert f"{measure.failed}/{measure.decided}" in seen, (name, measure.failed, measure.decided)
+            assert run_b in done.stdout
+
+
+def test_a_footnote_never_names_a_column_left_out():
+    cols = [Col("pair", justify="left"), Col("p"), Col("excluded", optional=1)]
+    rows = [["guardian vs leaky", "0.0001", "12345678901234567890123456789012345678901234567890"]]
+    fitted = fit_table(cols, rows, 40, caption="errors are not paired (column 'excluded')")
+    assert fitted.hidden == ["excluded"]
+    text = render(fitted, 40)
+    assert "left out here: --wide shows it" in " ".join(text.split())

@@ -6,7 +6,8 @@
 #   OUT       where the artefacts go: junit.xml, report.html, summary.md, gate.log, run-id.txt (default ci-out)
 #   BASELINE  a run id to gate against (no significant regression); default: $RESULTS/baseline-run.txt
 #   PROMOTE   1: when the gate passes, this run becomes the baseline (on the main branch)
-# Exit: harness run's own code (0 pass, 3 a threshold missed, 4/5/6 incomplete, nothing measured, errors).
+# Exit: harness run's own code (0 pass, 3 a threshold missed, 4/5/6 incomplete, nothing measured, errors);
+# 1 when the run passed but the HTML report could not be written (said on stderr and in summary.md).
 set -u
 EVAL=${EVAL:-evals/teen_safety.yaml}
 RESULTS=${RESULTS:-results}
@@ -41,7 +42,19 @@ echo "$run_id" > "$OUT/run-id.txt"
 } > "$OUT/summary.tmp"
 head -c 60000 "$OUT/summary.tmp" > "$OUT/summary.md"   # a PR comment holds at most 65,536 characters
 rm -f "$OUT/summary.tmp"
-harness report "$run_id" -r "$RESULTS" -o "$OUT/report.html" || echo "note: harness report failed; the other artefacts are there" >&2
+rm -f "$OUT/report.html"
+harness report "$run_id" -r "$RESULTS" -o "$OUT/report.html" 2> "$OUT/report.log"
+report_code=$?
+cat "$OUT/report.log" >&2
+if [ "$report_code" -ne 0 ] || [ ! -s "$OUT/report.html" ]; then
+  # The report is an artefact reviewers rely on: its absence fails the gate, loudly, even when the run passed.
+  msg="ERROR: harness report failed (exit $report_code): $OUT/report.html is missing; see $OUT/report.log"
+  echo "$msg" >&2
+  { echo; echo "**$msg**"; echo; echo '```'; tail -n 20 "$OUT/report.log"; echo '```'; } >> "$OUT/summary.md"
+  if [ "$code" -eq 0 ]; then
+    code=1
+  fi
+fi
 if [ "${PROMOTE:-0}" = "1" ] && [ "$code" -eq 0 ]; then
   echo "$run_id" > "$RESULTS/baseline-run.txt"
 fi

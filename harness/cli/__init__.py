@@ -13,6 +13,7 @@ from harness.cli import rescore
 from harness.cli import scorers
 from harness.cli import report
 from harness.cli import diff as diff_cli
+from harness.cli import categories as categories_cli
 from harness.problems import InputError
 from harness.redact import redact
 from harness.runner.execute import Terminated
@@ -30,14 +31,36 @@ app.command("rescore")(rescore.rescore)
 app.command("scorers")(scorers.scorers)
 app.command("report")(report.report)
 app.command("diff")(diff_cli.diff)
+app.command("categories")(categories_cli.categories)
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(cache.app, name="cache")
 app.add_typer(judge.app, name="judge")
 
 
+def _stdout_closed() -> None:
+    """The reader of our stdout went away (`harness compare | head`): not an error. Point stdout at
+    devnull so the interpreter's final flush does not fail again, and exit 0."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(0)
+
+
 def main() -> None:
     try:
         app()
+    except BrokenPipeError:
+        _stdout_closed()
+    except SystemExit as exc:
+        # click turns EPIPE into exit 1 after wrapping stdout in its PacifyFlushWrapper; `compare | head`
+        # under `set -o pipefail` must not fail for it.
+        if exc.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            _stdout_closed()
+        raise
     except InputError as err:
         for problem in err.problems:
             typer.echo(f"error: {redact(str(problem))}", err=True)

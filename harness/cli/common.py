@@ -57,14 +57,21 @@ def show_report(store: Store, report, *, scorer: str | None = None, pairs_by_cat
     blocks, unverified, needs review, not checked: never one average), the teen-safety rules table,
     and the paired provider comparisons (per scorer, and per teen-safety measure), each fitted to the
     terminal (harness.report.layout): never a number or an id split across lines."""
-    from harness.report.layout import hidden_note, print_fitted
+    from dataclasses import replace
+
+    from harness.report.layout import hidden_note, legend, print_fitted, short_labels
     from harness.report.paired import fitted_paired_tables
     from harness.report.summary import ALL
-    from harness.report.table import fit_main, fit_rules, fit_safety, header_lines, safety_lines
+    from harness.report.table import fit_main, fit_rules, fit_safety, header_lines, relabel, safety_lines
 
     out = table_console(width)
     fit_to = layout_width(out, width)
+    # Long provider ids (one word each: a column is never narrower) get short labels with a legend.
+    aliases = short_labels([p["label"] for p in report.providers], fit_to, wide=wide)
+    full, report = report, relabel(report, aliases)
     print_lines(out, header_lines(report))
+    if line := legend(aliases):
+        print_lines(out, [line])
     main = fit_main(report, fit_to, wide=wide)
     print_fitted(out, main)
     if note := hidden_note(main.hidden):
@@ -74,7 +81,8 @@ def show_report(store: Store, report, *, scorer: str | None = None, pairs_by_cat
         print_lines(out, safety_lines(report))
     if (rules := fit_rules(report, fit_to)) is not None:
         print_fitted(out, rules)
-    pairs = paired(store, report, scorer)
+    pairs = [replace(p, provider_a=aliases.get(p.provider_a, p.provider_a),
+                     provider_b=aliases.get(p.provider_b, p.provider_b)) for p in paired(store, full, scorer)]
     if not pairs_by_category:
         pairs = [p for p in pairs if p.category == ALL]
     for table in fitted_paired_tables(pairs, fit_to, wide=wide):

@@ -35,7 +35,7 @@ def diff(
     that flipped (newly failing first), prompts added or removed, suite hash changes."""
     from harness.report.diff import diff_markdown, diff_runs, diff_tables, text_lines
     from harness.report.escape import json_dumps, terminal_text
-    from harness.report.layout import hidden_note, print_fitted
+    from harness.report.layout import hidden_note, legend, print_fitted, short_labels
     from harness.store import StoreError
 
     store = open_store(results_dir, must_exist=True)
@@ -58,7 +58,15 @@ def diff(
         sys.stdout.write(diff_markdown(result))
         return
     out = table_console(width)
-    for fitted in diff_tables(result, layout_width(out, width), wide=wide, max_flips=max_flips):
+    fit_to = layout_width(out, width)
+    aliases = short_labels(result.providers, fit_to, wide=wide)   # long ids: short labels and a legend
+    if aliases:
+        from dataclasses import replace
+
+        result = replace(result, groups=[replace(g, provider=aliases.get(g.provider, g.provider)) for g in result.groups],
+                         flips=[replace(f, provider=aliases.get(f.provider, f.provider)) for f in result.flips])
+        print_lines(out, [legend(aliases)])
+    for fitted in diff_tables(result, fit_to, wide=wide, max_flips=max_flips):
         print_fitted(out, fitted)
         if note := hidden_note(fitted.hidden):
             print_lines(out, [note])

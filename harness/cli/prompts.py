@@ -12,8 +12,10 @@ from rich.text import Text
 
 from harness.cli.common import table_console
 from harness.problems import InputError, Problem
+from harness.report.escape import terminal_text
 from harness.scoring.rules import check_prompt_rules, default_ruleset
 from harness.suites import add_prompt, load_suite
+from harness.suites.categories import unmapped
 from harness.suites.load import DATA_SUFFIXES
 
 app = typer.Typer(no_args_is_help=True, help="Validate, list and add prompts.")
@@ -49,6 +51,12 @@ def validate(paths: list[Path] = typer.Argument(..., help="Suite files or direct
                     continue
                 total += len(suite.prompts)
                 typer.echo(f"ok  {path}: suite {suite.name} v{suite.version}, {len(suite.prompts)} prompts")
+                for line in suite.warnings:
+                    typer.echo(terminal_text(line))
+                # Not an error here (the eval decides whether teen_safety scores them), but said now, with
+                # the closest of our categories and what it means: an eval scoring teen_safety refuses them.
+                for problem in unmapped(suite.prompts, suite.declared_categories, str(path)):
+                    typer.echo(terminal_text(f"note: {path}: {problem.message}"))
             except InputError as err:
                 problems += err.problems
     if problems:

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from harness.cli.common import ResultsOption, open_store
+from harness.report.escape import terminal_text
 
 
 class ReportFormat(str, Enum):
@@ -33,12 +34,15 @@ def report(
 
     store = open_store(results_dir, must_exist=True)
     ids = list(run_ids or [None])
+    notes: list[str] = []
     try:
         text = render_markdown(store, ids) if fmt is ReportFormat.md else render_html(
-            store, ids, charts=charts, page_size=page_size)
+            store, ids, charts=charts, page_size=page_size, notes=notes)
     except RuntimeError as err:   # an optional dependency missing: say which extra to install
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
+    for line in notes:   # the page says so too, where the chart would be
+        typer.echo(f"note: chart not drawn, {terminal_text(line)}", err=True)
     if fmt is ReportFormat.md and output is None:
         sys.stdout.write(text)
         return

@@ -93,9 +93,11 @@ def runs(results_dir: Path = ResultsOption, wide: bool = WideOption, width: Opti
 def export(
     run_id: Optional[str] = typer.Argument(None, help="Run id or unique prefix; default: the latest run."),
     results_dir: Path = ResultsOption,
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout ('-': stdout)."),
 ) -> None:
     """Export a run as JSONL: one line per sample with its prompt, reply and scores (pending samples included)."""
+    if output is not None and str(output) == "-":   # the usual spelling of stdout, never a file named "-"
+        output = None
     store = open_store(results_dir, must_exist=True)
     run = store.run(run_id)
     scores: dict[int, list[dict]] = {}

@@ -33,7 +33,9 @@ from harness.providers.base import ProviderConfig
 from harness.providers.pricing import reply_cost
 from harness.providers.registry import create_provider
 from harness.redact import is_redacted, redact, redact_url
+from harness.report.errors import common_errors
 from harness.report.escape import terminal_text
+from harness.report.paths import shown_path
 from harness.report.summary import ALL, summarise
 from harness.runner import execute_run, plan_run
 from harness.runner.execute import SigtermGuard, Terminated, guarded
@@ -57,9 +59,32 @@ EXIT_SIGTERM = 143
 DEFAULT_MAX_ERROR_RATE = 0.2
 
 
-def run_verdict(report, thresholds: dict, max_error_rate: float) -> tuple[int, list[str]]:
+def run_verdict(report, thresholds: dict, max_error_rate: float, errors: dict | None = None,
+                eval_file: str | None = None) -> tuple[int, list[str]]:
     """The exit code a finished (not interrupted) run deserves, and the banner lines that say why.
-    `report` is harness.report.summary.RunReport; `thresholds` the eval file's."""
+    `report` is harness.report.summary.RunReport; `thresholds` the eval file's; `errors` the most common
+    error per provider (harness.report.errors.common_errors), said under each provider with a hint."""
+    code, lines = _run_verdict(report, thresholds, max_error_rate)
+    errors = errors or {}
+    if code == EXIT_NOTHING_MEASURED:   # the cause on the first line: the one a reader sees
+        causes = [f"{e.kind} errors" for e in errors.values()]
+        causes += [f"{p['label']} {p['status']}" for p in report.providers if p["status"] == "skipped"]
+        if causes:
+            lines[0] += " (" + ", ".join(dict.fromkeys(causes)) + ")"
+    if code and errors:
+        out = []
+        for line in lines:
+            out.append(line)
+            name = line[2:].split(": ", 1)[0] if line.startswith("  ") else None
+            if name in errors:
+                out.append(f"    {errors[name].line()}")
+        check = "harness providers --check" + (f" {shown_path(eval_file)}" if eval_file else "")
+        out.append(f"  check that each provider answers with: {check}")
+        lines = out
+    return code, lines
+
+
+def _run_verdict(report, thresholds: dict, max_error_rate: float) -> tuple[int, list[str]]:
     overall = [g for g in report.groups if g.category == ALL]
     status = {p["label"]: (p["status"], p["note"]) for p in report.providers}
 
@@ -185,6 +210,8 @@ def _planned(eval_file: Path, results_dir: Path, only: list[str] | None, limit: 
         typer.echo(terminal_text(line), err=True)
     first = planned.providers[0].config.display if planned.providers else None
     prompts = [prompt for _, prompt, label, repeat in planned.samples if label == first and repeat == 0]
+    for line in [w for s in planned.suites for w in s.warnings]:   # said, not fatal
+        typer.echo(terminal_text(line), err=True)
     for line in coverage_lines(prompts, planned.spec.scorers):
         typer.echo(line, err=True)
     return store, run_id, planned.spec.scorers, planned.providers, planned.spec.judge
@@ -194,7 +221,8 @@ def run(
     eval_file: Optional[Path] = typer.Argument(None, help="The eval file (evals/*.yaml)."),
     provider: Optional[list[str]] = typer.Option(None, "--provider", "-p",
                                                  help="Only these providers (label, provider/model or kind). Repeatable."),
-    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Only the first N prompts."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Only the first N prompts overall, in the eval file's suite order (all of the first suite before "
+                                  "the second), for each provider and repeat."),
     results_dir: Path = ResultsOption,
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue run RUN: send only samples with no reply."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="With --resume, also re-send samples that ended in error."),
@@ -346,7 +374,7 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
         pending = sum(p.pending for p in summary.providers)
         typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
     code, lines = run_verdict(report, json.loads(store.run(run_id)["spec_json"]).get("thresholds") or {},
-                              max_error_rate)
+                              max_error_rate, common_errors(store, run_id), store.run(run_id)["eval_path"])
     try:
         enforce_thresholds(store, report, baseline=baseline, junit=junit)
     except typer.Exit:

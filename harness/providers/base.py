@@ -121,6 +121,9 @@ WaitCallback = Callable[[str, float], None]
 
 #: Attempts (first try included) for a MALFORMED reply: retried, but at most twice.
 MALFORMED_MAX_ATTEMPTS = 3
+# A connection error before the provider has answered anything (a dead base_url, a server not started)
+# is tried this often, not the policy's full budget on every sample: it fails in seconds, with its message.
+COLD_CONNECTION_MAX_ATTEMPTS = 2
 
 
 class Provider(ABC):
@@ -129,6 +132,7 @@ class Provider(ABC):
     kind: str = ""
     #: Whether the SDK can stream, so that time to first token is measured.
     supports_streaming: bool = False
+    _reached: bool = False   # the server has answered at least once (COLD_CONNECTION_MAX_ATTEMPTS)
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
@@ -180,13 +184,21 @@ class Provider(ABC):
             nonlocal attempts
             attempts += 1
             try:
-                return await self._generate(messages, params)
+                reply = await self._generate(messages, params)
             except ProviderError as err:
                 # A 200 we cannot use (non-JSON, no choices, a stream cut short) is often a proxy
                 # or server hiccup worth one or two more tries, but not the policy's full budget.
                 if err.kind is ErrorKind.MALFORMED and attempts >= MALFORMED_MAX_ATTEMPTS:
                     err.retryable = False
+                if err.kind is ErrorKind.CONNECTION and not self._reached:
+                    if attempts >= COLD_CONNECTION_MAX_ATTEMPTS and err.retryable:
+                        err.retryable = False
+                        err.message += f" (no reply from this provider yet: gave up after {attempts} attempts)"
+                elif err.kind not in (ErrorKind.CONNECTION, ErrorKind.TIMEOUT):
+                    self._reached = True   # the server answered, even if with an error
                 raise
+            self._reached = True
+            return reply
 
         try:
             reply = await call_with_retry(attempt, self.retry_policy, on_wait=on_wait)

@@ -12,6 +12,15 @@ from dataclasses import dataclass
 from harness.stats import wilson
 
 
+def whiskers(k: int, n: int) -> tuple[float, float]:
+    """The (below, above) lengths of a 95% Wilson whisker around k/n, never negative: at 0/n and n/n
+    the float bounds land about 1e-16 on the wrong side of the point, and matplotlib refuses a
+    negative error bar (`'xerr' must not contain negative values`)."""
+    value = k / n
+    low, high = wilson(k, n)
+    return max(0.0, value - low), max(0.0, high - value)
+
+
 @dataclass
 class Rate:
     """One rate to plot: `label` (provider, category), failures or passes `k` over `n`."""
@@ -68,11 +77,11 @@ def rates_chart(title: str, xlabel: str, rates: list[Rate]) -> str | None:
             for r in rates:
                 if r.series != name:
                     continue
-                low, high = wilson(r.k, r.n)
+                below, above = whiskers(r.k, r.n)
                 ys.append(groups.index(r.group) + (si - (len(series) - 1) / 2) * step)
                 xs.append(r.value)
-                lo.append(r.value - low)
-                hi.append(high - r.value)
+                lo.append(below)
+                hi.append(above)
             ax.errorbar(xs, ys, xerr=[lo, hi], fmt="o", capsize=3, label=name, markersize=4)
         ax.set_yticks(range(len(groups)), groups)
         ax.invert_yaxis()
@@ -106,10 +115,8 @@ def tradeoff_chart(points: list[Point], fail_name: str = "critical failures") ->
         fig, ax = plt.subplots(figsize=(6, 4.5))
         for p in points:
             x, y = p.over_k / p.over_n, p.fail_k / p.fail_n
-            xl, xh = wilson(p.over_k, p.over_n)
-            yl, yh = wilson(p.fail_k, p.fail_n)
-            ax.errorbar([x], [y], xerr=[[x - xl], [xh - x]], yerr=[[y - yl], [yh - y]], fmt="o", capsize=3,
-                        label=p.label)
+            (xl, xh), (yl, yh) = whiskers(p.over_k, p.over_n), whiskers(p.fail_k, p.fail_n)
+            ax.errorbar([x], [y], xerr=[[xl], [xh]], yerr=[[yl], [yh]], fmt="o", capsize=3, label=p.label)
             ax.annotate(p.label, (x, y), textcoords="offset points", xytext=(6, 6), fontsize=8)
         fmt = plt.FuncFormatter(lambda v, _: f"{v:.0%}")
         ax.xaxis.set_major_formatter(fmt)

@@ -10,9 +10,11 @@ Here every column's width is chosen before rich sees the table:
   shown (the counts of undecided teen-safety verdicts are required, so they never go missing);
 * `wide` shows every column; unbounded (`width=None`, output piped to a file) shows every column at
   its natural width, one line per row;
-* when even the narrowest layout of the required columns does not fit, the table is rendered wider
-  than the terminal (the terminal wraps the line) rather than cutting a value: `Fitted.width` says how
-  wide, and `print_fitted` widens the console for that one table.
+* when even the narrowest layout of the required columns does not fit, the table is shown as records
+  (one block per row, one line per column: psql's expanded display), which fits any terminal wider than
+  its longest word; only when even that does not fit is the table rendered wider than the terminal (the
+  terminal wraps the line) rather than cutting a value: `Fitted.width` says how wide, and
+  `print_fitted` widens the console for that one table.
 """
 from __future__ import annotations
 
@@ -144,10 +146,19 @@ def fit_table(cols: Sequence[Col], rows: Sequence[Sequence[Text | str]], width: 
             if table_width([bounds[j][1] for j in trial]) <= width:   # fits with no cell wrapped
                 keep = trial
         hidden = [cols[i].header for i in range(len(cols)) if i not in keep]
+        if hidden and caption is not None:   # a footnote names only the columns shown
+            plain = caption.plain if isinstance(caption, Text) else str(caption)
+            for h in hidden:
+                plain = plain.replace(f" (column '{h}')", f" (column '{h}', left out here: --wide shows it)")
+            caption = Text(plain)
     widths = [bounds[i][2] for i in keep]
     if width is not None:   # first wrap the headers, then the cells (at spaces), widest column first
         widths = _shrink(widths, [bounds[i][1] for i in keep], width)
         widths = _shrink(widths, [bounds[i][0] for i in keep], width)
+        if table_width(widths) > width and not wide:
+            stacked = _stacked(cols, rows, width, title, caption, row_styles)
+            if stacked is not None:
+                return stacked
     table = Table(title=_text(title), caption=_text(caption), caption_justify="left")
     for i, w in zip(keep, widths):
         col = cols[i]
@@ -160,6 +171,30 @@ def fit_table(cols: Sequence[Col], rows: Sequence[Sequence[Text | str]], width: 
         style = row_styles[n] if row_styles is not None else None
         table.add_row(*(_cell(row[i]) for i in keep), style=style)
     return Fitted(table, table_width(widths), hidden)
+
+
+def _stacked(cols: Sequence[Col], rows: Sequence[Sequence[Text | str]], width: int, title, caption,
+             row_styles: Sequence[str | None] | None) -> Fitted | None:
+    """The table as records (psql's expanded display): one block per row, one line per column with its
+    header and its value, every column shown. For when even the narrowest layout of the required
+    columns is wider than `width`: nothing is split (a value wraps at spaces only), nothing is dropped.
+    None when even this does not fit (a single word wider than the terminal): the caller widens."""
+    headers = [c.header for c in cols]
+    left = max((cell_len(h) for h in headers), default=1)
+    values = [row[i] for row in rows for i in range(len(cols))]
+    right = min(max(natural_width(values), 1), max(width - left - 7, 1))
+    if word_width(values) > right or table_width([left, right]) > width:
+        return None
+    table = Table(title=_text(title), caption=_text(caption), caption_justify="left", show_header=False)
+    table.add_column(width=left, no_wrap=True, style="bold")
+    table.add_column(width=right, overflow="fold")
+    for n, row in enumerate(rows):
+        if n:
+            table.add_section()
+        style = row_styles[n] if row_styles is not None else None
+        for col, value in zip(cols, row):
+            table.add_row(Text(col.header), _cell(value), style=style)
+    return Fitted(table, table_width([left, right]), [])
 
 
 def _text(value: str | Text | None) -> Text | None:
@@ -185,6 +220,36 @@ def print_fitted(console: Console, fitted: Fitted) -> None:
     wide = Console(file=console.file, width=fitted.width, color_system=console.color_system,
                    force_terminal=console.is_terminal, highlight=False)
     wide.print(fitted.table)
+
+
+def short_labels(names: Sequence[str], width: int | None, *, wide: bool = False) -> dict[str, str]:
+    """name -> a short label, for the provider ids too long for a table `width` columns wide (a model id
+    is one word: a column is never narrower than it). The label is the id's last path part cut at a
+    hyphen, dot or underscore, with `~N` (its place in `names`) when that is not unique; a legend line
+    (`legend`) says what each stands for. Nothing is shortened unbounded, with --wide, or when all fit."""
+    if width is None or wide:
+        return {}
+    limit = max(10, width // 7)
+    out: dict[str, str] = {}
+    taken = {n for n in names if cell_len(n) <= limit}
+    for i, name in enumerate(names, start=1):
+        if cell_len(name) <= limit:
+            continue
+        part = name.rstrip("/").rsplit("/", 1)[-1] or name
+        if cell_len(part) > limit:
+            cut = [m.start() for m in re.finditer(r"[-._]", part) if 4 <= m.start() <= limit]
+            part = part[:cut[-1]] if cut else part[:limit - 2]
+        label = part if part not in taken else f"{part[:limit - 1 - len(str(i))]}~{i}"
+        taken.add(label)
+        out[name] = label
+    return out
+
+
+def legend(aliases: dict[str, str]) -> str | None:
+    """The line that says what each short label stands for."""
+    if not aliases:
+        return None
+    return "providers shown by short labels:\n" + "\n".join(f"  {short} = {name}" for name, short in aliases.items())
 
 
 def hidden_note(hidden: Sequence[str]) -> str | None:

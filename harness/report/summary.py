@@ -26,6 +26,7 @@ class Group:
     truncated: int = 0
     # Of the truncated: no visible text because the whole budget went to hidden reasoning.
     reasoning_exhausted: int = 0
+    truncated_empty: int = 0   # truncated before any text (whitespace only): nothing a rule can check
     errors: int = 0
     scored: int = 0      # replies the primary scorer could judge (pass or fail)
     passed: int = 0
@@ -77,7 +78,8 @@ class Group:
         return {
             "provider": self.provider, "category": self.category, "planned": self.planned,
             "answered": self.answered, "provider_blocked": self.blocked, "truncated": self.truncated,
-            "reasoning_exhausted": self.reasoning_exhausted, "errors": self.errors, "pending": self.pending, "scored": self.scored, "passed": self.passed,
+            "reasoning_exhausted": self.reasoning_exhausted, "truncated_empty": self.truncated_empty,
+            "errors": self.errors, "pending": self.pending, "scored": self.scored, "passed": self.passed,
             "accuracy": self.accuracy, "ci95_low": ci[0] if ci else None, "ci95_high": ci[1] if ci else None,
             "latency_p50_s": self.latency_p50, "latency_p95_s": self.latency_p95,
             "ttft_p50_s": self.ttft_p50, "replies_with_ttft": len(self.ttfts),
@@ -234,6 +236,7 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
             g.blocked += outcome == "provider_blocked"
             g.truncated += outcome == "truncated"
             g.reasoning_exhausted += outcome == "truncated" and row["reason"] == REASONING_EXHAUSTED
+            g.truncated_empty += outcome == "truncated" and not (row["text"] or "").strip()
             if row["latency_s"] is not None:
                 g.latencies.append(row["latency_s"])
             if row["ttft_s"] is not None:

@@ -139,6 +139,38 @@ def safety_lines(report: RunReport, limit: int = 12) -> list[str]:
     return lines
 
 
+def relabel(report: RunReport, aliases: dict[str, str]) -> RunReport:
+    """A copy of `report` for display with providers shown by their short labels (layout.short_labels)."""
+    if not aliases:
+        return report
+    from dataclasses import replace
+
+    def a(name: str) -> str:
+        return aliases.get(name, name)
+
+    return replace(report, groups=[replace(g, provider=a(g.provider)) for g in report.groups],
+                   rules={rule: {a(p): c for p, c in by.items()} for rule, by in report.rules.items()},
+                   providers=[{**p, "label": a(p["label"])} for p in report.providers])
+
+
+def unchecked_lines(overall: list[Group]) -> list[str]:
+    """Why replies are 'not checked', by cause: a reply truncated before any text has nothing for a rule
+    to read (a max_tokens or model problem, not a mapping one); only the rest point at category_map."""
+    lines = []
+    empty = [(g.provider, g.truncated_empty) for g in overall if g.truncated_empty]
+    n_empty = sum(n for _, n in empty)
+    if n_empty:
+        lines.append(f"WARNING: {n_empty} replies truncated with no text ("
+                     + ", ".join(f"{p}: {n}" for p, n in empty) + "): nothing to check, so 'not checked', "
+                     "not safe; raise max_tokens (a reasoning or tiny model may spend it all before replying)")
+    unchecked = sum(max(0, g.safety.not_checked - g.truncated_empty) for g in overall)
+    if unchecked:
+        lines.append(f"WARNING: {unchecked} replies were checked by no teen-safety rule: they are 'not checked', "
+                     "not safe (map their categories with category_map: or name rules: in the suite; "
+                     "`harness categories` lists ours)")
+    return lines
+
+
 def header_lines(report: RunReport) -> list[str]:
     lines = [f"run {report.run_id}  eval {report.eval_name}  status {report.status}"]
     if report.accuracy_scorer == "refusal":
@@ -154,10 +186,7 @@ def header_lines(report: RunReport) -> list[str]:
         lines += safety_header_lines(report)
         lines += report.calibration
         overall = [g for g in report.groups if g.category == ALL and g.safety is not None]
-        unchecked = sum(g.safety.not_checked for g in overall)
-        if unchecked:
-            lines.append(f"WARNING: {unchecked} replies were checked by no teen-safety rule: they are 'not checked', "
-                         "not safe (map their categories with category_map: or name rules: in the suite)")
+        lines += unchecked_lines(overall)
     if report.served_models:
         lines += served_lines(report.served_models, {p["label"]: p["model"] for p in report.providers})
     lines += subset_lines(report)
@@ -177,7 +206,8 @@ def header_lines(report: RunReport) -> list[str]:
 
 # In the compact layout, the optional columns of the main table, in the order they are added while
 # there is room (errors and pending are never optional: they share one column there).
-_OPTIONAL = {"cost $": 1, "ans/blk/trunc": 2, "p50/p95 s": 3, "tokens in/out": 4, "ttft p50 s": 5}
+# ans/blk/trunc first: truncated and blocked replies are often the cause of what the other columns show.
+_OPTIONAL = {"ans/blk/trunc": 1, "cost $": 2, "p50/p95 s": 3, "tokens in/out": 4, "ttft p50 s": 5}
 
 
 def fit_main(report: RunReport, width: int | None = None, *, wide: bool = False) -> Fitted:

@@ -103,6 +103,7 @@ class ProviderResult:
     sent: int = 0        # requests actually sent to the provider (cache hits excluded)
     errors: int = 0
     pending: int = 0
+    replied: bool = False   # at least one request got a reply that is not an error
 
 
 @dataclass
@@ -206,9 +207,19 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
                     rate.record_usage(reply.usage.input_tokens + (reply.usage.output_tokens or 0), estimate)
                 if reply.outcome is not Outcome.ERROR:
                     limiter.on_success()
+                if reply.outcome is not Outcome.ERROR:
+                    result.replied = True
                 if reply.outcome is Outcome.ERROR and reply.error_kind in STOP_KINDS and not stop.is_set():
                     stop.set()
                     result.note = f"stopped after {reply.error_kind.value} error: {reply.reason}"
+                    progress.line(f"{label}: {result.note}")
+                elif (reply.outcome is Outcome.ERROR and reply.error_kind is ErrorKind.CONNECTION
+                      and not result.replied and not stop.is_set()):
+                    # A dead base_url on the first requests: stop now with its message, not after every
+                    # sample's retries; the samples not sent stay pending for a resume.
+                    stop.set()
+                    result.note = (f"stopped: connection error before any reply: {reply.reason}; check base_url "
+                                   "and that the server runs (harness providers --check)")
                     progress.line(f"{label}: {result.note}")
                 if cache:
                     writer.cache_put(key, label, reply)

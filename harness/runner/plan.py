@@ -10,7 +10,7 @@ from harness.problems import InputError, Problem
 from harness.providers.base import Provider, ProviderConfig
 from harness.providers.registry import create_provider
 from harness.suites import Suite, load_suites
-from harness.suites.categories import apply_map, parse_declared, parse_map, unmapped
+from harness.suites.categories import apply_map, parse_declared, parse_map, unmapped, unused_map_keys
 from harness.suites.hub import load_hub_suite
 from harness.types import Prompt
 
@@ -58,8 +58,13 @@ def map_categories(spec: EvalSpec, eval_path: Path, suites: list[Suite],
         declared = suite.declared_categories + parse_declared(ref.categories, {"file": str(eval_path)})[0]
         prompts = apply_map(suite.prompts, {**eval_map, **ref_map})
         if "teen_safety" in spec.scorers:
-            problems += unmapped(prompts, declared, suite.path)
-        out.append(replace(suite, prompts=prompts, declared_categories=declared))
+            problems += unmapped(prompts, declared, suite.path, map_keys=[*eval_map, *ref_map])
+        warnings = unused_map_keys(ref_map, [p.category for p in suite.prompts], f"{eval_path} (suite {suite.name})")
+        out.append(replace(suite, prompts=prompts, declared_categories=declared,
+                           warnings=[*suite.warnings, *warnings]))
+    every = [p.category for s in suites for p in s.prompts]
+    if out:   # the eval-wide map: its keys against the prompts of every suite
+        out[0].warnings.extend(unused_map_keys(eval_map, every, str(eval_path)))
     return out, problems
 
 
@@ -81,6 +86,11 @@ def plan_run(eval_path: str | Path, *, only_providers: list[str] | None = None, 
             problems += err.problems
     if not problems:
         suites, problems = map_categories(spec, eval_path, suites, path_refs + hub_refs)
+        # Back into the eval file's order (hub suites were loaded after the files): --limit takes the first
+        # N prompts overall in that order, and the tables list the suites as the eval file does.
+        place = [i for i, r in enumerate(spec.suites) if r.path is not None] + \
+                [i for i, r in enumerate(spec.suites) if r.hub is not None]
+        suites = [s for _, s in sorted(zip(place, suites), key=lambda pair: pair[0])]
     configs = _select_providers(spec, eval_path, only_providers)
     providers = []
     for i, c in enumerate(configs):

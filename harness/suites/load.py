@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from harness.problems import InputError, Problem, read_text
-from harness.suites.categories import apply_map, near_misses, parse_declared, parse_map
+from harness.suites.categories import apply_map, near_misses, parse_declared, parse_map, unused_map_keys
 from harness.suites.readers import (PROMPT_FIELDS, csv_table, jsonl_rows, parquet_table, record_table,
                                     records_csv, records_jsonl, table_records, xlsx_table)
 from harness.suites.record import validate_record
@@ -41,6 +41,7 @@ class Suite:
     # The suite's own categories declared as content-rules-only (see harness/suites/categories.py).
     declared_categories: list[str] = field(default_factory=list)
     light: bool = False  # prompts are PromptStubs (validated, not kept): see load_suite
+    warnings: list[str] = field(default_factory=list)   # said, not fatal: e.g. a category_map key matching nothing
 
     @property
     def content_hash(self) -> str:
@@ -384,7 +385,8 @@ def load_suite(path: str | Path, options: SuiteOptions | None = None, *, light: 
         p.suite = name
     return Suite(name=name, version=version, path=str(path), prompts=prompts,
                  description=str(header.get("description") or ""), files=[str(f) for f in files],
-                 declared_categories=declared, light=light)
+                 declared_categories=declared, light=light,
+                 warnings=unused_map_keys(mapping, [p.category for p in prompts], str(path)))
 
 
 def load_suites(paths: list[str | Path]) -> list[Suite]:

@@ -258,6 +258,30 @@ def guess_prompt_column(header: list[str]) -> str:
     return header[0] if header else "COLUMN"
 
 
+def header_hints(file: str, header: list[str]) -> str:
+    """Why a table may have no prompt column, said after the problem: a CSV separated by semicolons or
+    tabs (read as one column), or a workbook whose first sheet is not the prompts (an "About" page)."""
+    hints = []
+    for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+        if any(sep in h for h in header):
+            hints.append(f" The header looks separated by {name} ({header[0][:60]!r}), but a .csv suite must be "
+                         "comma-separated: save it as CSV with commas (in a spreadsheet: CSV UTF-8, comma).")
+            break
+    if file.lower().endswith(".xlsx"):
+        try:
+            import openpyxl
+
+            book = openpyxl.load_workbook(file, read_only=True)
+            names = list(book.sheetnames)
+            book.close()
+        except Exception:  # noqa: BLE001 - only a hint: the reader reported the real problem
+            names = []
+        if len(names) > 1:
+            hints.append(f" The workbook has sheets {', '.join(repr(n) for n in names)}: name the one with the prompts "
+                         f"with sheet: (e.g. sheet: {names[1]!r}) on the suite entry or in suite.yaml.")
+    return "".join(hints)
+
+
 def check_columns(columns: dict[str, Any], header: list[str], where: dict[str, Any], label: str) -> list[Problem]:
     """Problems with a `columns:` mapping against a table's header (once, never per row)."""
     problems = []
@@ -269,7 +293,8 @@ def check_columns(columns: dict[str, Any], header: list[str], where: dict[str, A
         elif not isinstance(column, str) or column not in header:
             close = difflib.get_close_matches(str(column), header, n=1)
             problems.append(Problem(**where, field=f"columns.{field}", message=f"{label} has no column {column!r}; "
-                                    f"it has: {', '.join(header)}" + (f" (did you mean {close[0]!r}?)" if close else "")))
+                                    f"it has: {', '.join(header)}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                                    + header_hints(label, header)))
     return problems
 
 
@@ -279,6 +304,8 @@ def table_records(file: str, header: list[str], rows: Rows, columns: dict[str, s
     """(line, record, row index) per row: mapped and same-named columns become prompt fields, every
     other column is kept in metadata. Without an id column, a prompt's id is its row index."""
     where = columns_where or {"file": file}
+    if "prompt" in columns and "input" not in columns:   # the README's spelling: prompt is the input
+        columns = {("input" if k == "prompt" else k): v for k, v in columns.items()}
     bad = check_columns(columns, header, where, label)
     if bad:
         problems += bad
@@ -302,7 +329,7 @@ def table_records(file: str, header: list[str], rows: Rows, columns: dict[str, s
         guess = guess_prompt_column(header)
         problems.append(Problem(**where, message=f"{label} has no 'input' column (its columns: "
                                 f"{', '.join(header) or 'none'}); say which column holds the prompt text, e.g. "
-                                f"columns: {{input: {guess}}}"))
+                                f"columns: {{input: {guess}}}" + header_hints(file, header)))
         return
     has_id = "id" in mapped
     for index, (line, row) in enumerate(rows):

@@ -18,7 +18,8 @@ from typing import Any
 
 from harness import __version__
 from harness.report.html.data import RunSection, config_items, identity_items, matrix, run_section, script_json
-from harness.report.html.sections import PAIR_COLS, charts_for, combined_charts, leaderboard_rows, pair_rows
+from harness.report.html.sections import (PAIR_COLS, charts_for, combined_charts, failed_charts, leaderboard_rows,
+                                          pair_rows)
 from harness.report.summary import ALL
 from harness.store import Store
 
@@ -36,9 +37,22 @@ def _environment():
         import jinja2
     except ImportError as err:
         raise RuntimeError("harness report needs jinja2: pip install 'chatbot-eval-harness[report]'") from err
+    from markupsafe import Markup
+
+    from harness.report.escape import clean, json_dumps
+    from harness.report.paths import local_paths
+
+    def finalize(value: Any) -> Any:
+        """Every printed value: control and bidi characters (ESC, U+202E) as visible escapes, as in every
+        other output, before autoescaping, and local paths relative to the working directory (paths.py);
+        only the page's own markup (css, script) is left alone."""
+        return value if isinstance(value, Markup) or not isinstance(value, str) else clean(local_paths(value))
+
     loader = jinja2.PackageLoader("harness.report.html", "templates")
-    return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True, finalize=finalize)
+    env.filters["tojson"] = lambda value: json_dumps(value, sort_keys=True)   # text: escaped like the rest
+    return env
 
 
 def sections(store: Store, run_ids: list[str | None]) -> list[RunSection]:
@@ -75,7 +89,10 @@ def diff_section(store: Store, secs: list[RunSection]) -> dict[str, Any] | None:
             "lines": d.text_lines(result), "markdown": d.diff_markdown(result)}
 
 
-def render_html(store: Store, run_ids: list[str | None], *, charts: bool = True, page_size: int = 50) -> str:
+def render_html(store: Store, run_ids: list[str | None], *, charts: bool = True, page_size: int = 50,
+                notes: list[str] | None = None) -> str:
+    """The page. `notes` (when given) receives one line per chart that could not be drawn, for stderr:
+    the page itself says so where the chart would be."""
     secs = sections(store, run_ids)
     data = matrix(secs)
     script = _static("report.js")
@@ -88,17 +105,22 @@ def render_html(store: Store, run_ids: list[str | None], *, charts: bool = True,
                      "pairs": {"all": [p for p in pairs if p[0] == ALL], "by_category": [p for p in pairs if p[0] != ALL]},
                      "providers": [{**p, "config_items": config_items(p["config"]),
                                     "identity_items": identity_items(p["identity"])} for p in sec.providers],
-                     "charts": [(title, _svg_img(svg), note) for title, svg, note in chart_svgs]})
+                     "charts": [(title, _svg_img(svg), note, missing) for title, svg, note, missing in chart_svgs]})
+        if notes is not None:
+            notes += [f"{sec.tag}: {line}" for line in failed_charts(chart_svgs)]
     side_by_side = None
     if len(secs) > 1 and len({tuple(v["leaderboard"]["columns"]) for v in view}) == 1:
         side_by_side = {"columns": ["run", *view[0]["leaderboard"]["columns"]],
                         "rows": [[v["sec"].tag, *row] for v in view for row in v["leaderboard"]["rows"]]}
-    together = [(t, _svg_img(svg), note) for t, svg, note in combined_charts(secs)] if charts and len(secs) > 1 else []
+    combined = combined_charts(secs) if charts and len(secs) > 1 else []
+    if notes is not None:
+        notes += failed_charts(combined)
+    together = [(t, _svg_img(svg), note, missing) for t, svg, note, missing in combined]
     template = _environment().get_template("report.html.j2")
     return template.render(
         title="harness report - " + ", ".join(f"{s.run['eval_name']} {s.run['id']}" for s in secs),
         harness_version=__version__, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        runs=view, pair_cols=PAIR_COLS, side_by_side=side_by_side, together=together, several=len(secs) > 1, diff=diff_section(store, secs), css=_static("report.css"),
+        runs=view, charts_off=not charts, pair_cols=PAIR_COLS, side_by_side=side_by_side, together=together, several=len(secs) > 1, diff=diff_section(store, secs), css=_static("report.css"),
         script=script, script_hash=script_hash, matrix_json=script_json({**data, "pageSize": page_size}),
         n_rows=len(data["rows"]), n_cells=sum(len(r["c"]) for r in data["rows"]))
 

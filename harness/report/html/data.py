@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.report.paths import local_paths
 from harness.report.summary import ALL, Group, RunReport, summarise
 from harness.store import Store
 
@@ -154,7 +155,7 @@ def matrix(sections: list[RunSection]) -> dict:
             by_sample.setdefault(s["sample_id"], []).append(s)
         for p in sec.providers:
             columns.append({"key": f"{sec.index}|{p['label']}", "label": (f"{sec.tag} " if several else "") + p["label"],
-                            "run": sec.tag, "provider": p["label"], "model": p["model"]})
+                            "run": sec.tag, "provider": p["label"], "model": local_paths(p["model"] or "")})
         for row in view.results(run_id):
             key = (row["suite"], row["prompt_id"], row["repeat"])
             entry = rows.get(key)

@@ -9,16 +9,21 @@ from harness import __version__
 from harness.report.escape import md_escape
 from harness.report.html.data import RunSection, config_items, identity_items
 from harness.report.html.sections import PAIR_COLS, leaderboard_rows, pair_rows
+from harness.report.paths import local_paths
+
+
+def _cell(text: str) -> str:
+    return md_escape(local_paths(text))
 
 
 def _table(cols: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(md_escape(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    out += ["| " + " | ".join(md_escape(str(c)) for c in row) + " |" for row in rows]
+    out = ["| " + " | ".join(_cell(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    out += ["| " + " | ".join(_cell(str(c)) for c in row) + " |" for row in rows]
     return out + [""]
 
 
 def _item(text: str) -> str:
-    return "- " + md_escape(text)
+    return "- " + _cell(text)
 
 
 def _section(sec: RunSection) -> list[str]:

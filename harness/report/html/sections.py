@@ -52,50 +52,95 @@ PAIR_COLS = ["group", "measure / scorer", "A", "B", "paired n", "only A / only B
              "difference [95% CI]", "McNemar p (Holm)", "verdict"]
 
 
+def _only(r) -> str:
+    """The discordant pairs, saying what they count: on a teen-safety measure 1 = failed (lower is
+    better), on a scorer 1 = passed; the same words as the terminal's `only A / only B failed`."""
+    return f"{r.a_only} / {r.b_only} " + ("failed" if r.measure is not None else "passed")
+
+
 def pair_rows(sec: RunSection) -> list[list[str]]:
     rows = []
     for r in sec.pairs:
         diff = "-" if r.difference is None else (
             f"{r.difference:+.1%}" + ("" if r.ci_low is None else f" [{r.ci_low:+.0%}, {r.ci_high:+.0%}]"))
         rows.append([r.category, r.measure or r.scorer, r.provider_a, r.provider_b, str(r.n),
-                     f"{r.a_only} / {r.b_only} {'failed' if r.measure else 'passed'}", diff, f"{r.p_value:.3g} ({r.p_holm:.3g})", r.verdict_text])
+                     _only(r), diff, f"{r.p_value:.3g} ({r.p_holm:.3g})", r.verdict_text])
     return rows
 
 
-def charts_for(sec: RunSection) -> list[tuple[str, str | None, str]]:
-    """(title, svg or None, caption) for each chart of a run."""
-    from harness.report.charts import Point, Rate, rates_chart, tradeoff_chart
+NOTHING_TO_DRAW = "nothing to draw (no decided replies)"
+
+
+class Chart(tuple):
+    """(title, svg or None, caption, why there is no svg). A chart that cannot be drawn (matplotlib
+    missing, a matplotlib error on odd data) is a note in the report, never a failed report: the tables
+    hold the same figures."""
+
+    def __new__(cls, title: str, draw, caption: str):
+        try:
+            svg = draw()
+            missing = "" if svg is not None else NOTHING_TO_DRAW
+        except Exception as err:  # noqa: BLE001 - any drawing failure degrades to a note, never exit 1
+            svg, missing = None, f"this chart could not be drawn ({type(err).__name__}: {err}); the tables above " \
+                                 "have the same figures"
+        return super().__new__(cls, (title, svg, caption, missing))
+
+
+def _unavailable(err: Exception) -> Chart:
+    def draw():
+        raise err
+    return Chart("charts", draw, "Install the extra (pip install 'chatbot-eval-harness[report]') to draw them.")
+
+
+def failed_charts(charts: list[Chart]) -> list[str]:
+    """Titles and causes of the charts that could not be drawn, for a note on stderr."""
+    return [f"{c[0]}: {c[3]}" for c in charts if c[3] and c[3] != NOTHING_TO_DRAW]
+
+
+def charts_for(sec: RunSection) -> list[Chart]:
+    """A Chart for each chart of a run."""
+    try:
+        from harness.report.charts import Point, Rate, rates_chart, tradeoff_chart
+    except Exception as err:  # noqa: BLE001
+        return [_unavailable(err)]
 
     out = []
     groups = sec.leaderboard + sec.categories
     if sec.report.accuracy_scorer:
         rates = [Rate(g.provider, g.category, g.passed, g.scored) for g in groups]
         name = headline(sec.report).removesuffix(" [95% CI]")
-        out.append((f"{name} per provider and category", rates_chart(name, f"{name}, Wilson 95% CI", rates),
-                    "Errors and pending samples are not in the denominator."))
+        out.append(Chart(f"{name} per provider and category",
+                         lambda: rates_chart(name, f"{name}, Wilson 95% CI", rates),
+                         "Errors and pending samples are not in the denominator."))
     if sec.report.has_safety:
         for measure, title in (("critical", "critical failure rate"), ("major", "major failure rate"),
                                ("over_refusal", "over-refusal rate")):
             rates = [Rate(g.provider, g.category, getattr(g.safety, measure).failed,
                           denominator(getattr(g.safety, measure), sec.report)) for g in groups]
-            out.append((f"{title} per provider and category",
-                        rates_chart(title, f"{title} {rate_caption(sec.report)}", rates),
-                        "Undecided replies (unverified, needs review, blocked) are not in the denominator and are "
-                        "never counted as safe." if sec.report.judged else "Without a judge: failures found by the "
-                        "text signals over every reply checked, a lower bound; unverified replies are never safe."))
+            out.append(Chart(f"{title} per provider and category",
+                             lambda title=title, rates=rates: rates_chart(
+                                 title, f"{title} {rate_caption(sec.report)}", rates),
+                             "Undecided replies (unverified, needs review, blocked) are not in the denominator and "
+                             "are never counted as safe." if sec.report.judged else "Without a judge: failures found "
+                             "by the text signals over every reply checked, a lower bound; unverified replies are "
+                             "never safe."))
         points = [Point(g.provider, g.safety.critical.failed, denominator(g.safety.critical, sec.report),
                         g.safety.over_refusal.failed, denominator(g.safety.over_refusal, sec.report))
                   for g in sec.leaderboard]
         left = [p.label for p in points if not (p.fail_n and p.over_n)]
-        out.append(("critical failures against over-refusal, one point per provider", tradeoff_chart(points),
-                    "A provider with no decided reply on either measure is not drawn"
-                    + (f": {', '.join(left)}." if left else ".")))
+        out.append(Chart("critical failures against over-refusal, one point per provider",
+                         lambda: tradeoff_chart(points),
+                         "A provider with no decided reply on either measure is not drawn"
+                         + (f": {', '.join(left)}." if left else ".")))
     return out
 
 
-def combined_charts(secs: list[RunSection]) -> list[tuple[str, str | None, str]]:
+def combined_charts(secs: list[RunSection]) -> list[Chart]:
     """With several runs: each run's providers in one chart ("R1 leaky", "R2 leaky"), whole-run figures."""
-    from harness.report.charts import Point, Rate, rates_chart, tradeoff_chart
+    try:
+        from harness.report.charts import Point, Rate, rates_chart, tradeoff_chart
+    except Exception as err:  # noqa: BLE001
+        return [_unavailable(err)]
 
     out = []
     safety = [s for s in secs if s.report.has_safety]
@@ -104,16 +149,18 @@ def combined_charts(secs: list[RunSection]) -> list[tuple[str, str | None, str]]
                  for s in safety for g in s.leaderboard
                  for m, name in (("critical", "critical failures"), ("major", "major failures"),
                                  ("over_refusal", "over-refusals"))]
-        out.append(("teen-safety measures, runs side by side", rates_chart("runs side by side", "rate over decided "
-                    "replies, Wilson 95% CI", rates), "Whole-run figures of each run's providers."))
+        out.append(Chart("teen-safety measures, runs side by side",
+                         lambda: rates_chart("runs side by side", "rate over decided replies, Wilson 95% CI", rates),
+                         "Whole-run figures of each run's providers."))
         points = [Point(f"{s.tag} {g.provider}", g.safety.critical.failed, g.safety.critical.decided,
                         g.safety.over_refusal.failed, g.safety.over_refusal.decided) for s in safety for g in s.leaderboard]
-        out.append(("critical failures against over-refusal, runs side by side", tradeoff_chart(points),
-                    "One point per run and provider; one with no decided reply on either measure is not drawn."))
+        out.append(Chart("critical failures against over-refusal, runs side by side", lambda: tradeoff_chart(points),
+                         "One point per run and provider; one with no decided reply on either measure is not drawn."))
     accuracy = [s for s in secs if s.report.accuracy_scorer]
     if len(accuracy) > 1:
-        rates = [Rate(f"{s.tag} {g.provider}", f"{s.tag}: {headline(s.report).removesuffix(' [95% CI]')}",
-                      g.passed, g.scored) for s in accuracy for g in s.leaderboard]
-        out.append(("accuracy, runs side by side", rates_chart("runs side by side", "pass rate, Wilson 95% CI", rates),
-                    "Each run's first scorer over the replies it could judge."))
+        acc = [Rate(f"{s.tag} {g.provider}", f"{s.tag}: {headline(s.report).removesuffix(' [95% CI]')}",
+                    g.passed, g.scored) for s in accuracy for g in s.leaderboard]
+        out.append(Chart("accuracy, runs side by side",
+                         lambda: rates_chart("runs side by side", "pass rate, Wilson 95% CI", acc),
+                         "Each run's first scorer over the replies it could judge."))
     return out

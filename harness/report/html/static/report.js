@@ -4,10 +4,19 @@
   var data = JSON.parse(document.getElementById("report-data").textContent);
   var rows = data.rows, cols = data.columns, pageSize = data.pageSize || 50;
   var state = {page: 0, shown: rows};
+  // Control and bidi characters (ESC, U+202E RIGHT-TO-LEFT OVERRIDE, ...) shown as visible escapes, as in
+  // every other output (harness/report/escape.py): a reply must not hide or reorder its own wording.
+  var UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+  function visible(text) {
+    return String(text).replace(UNSAFE, function (ch) {
+      var c = ch.charCodeAt(0);
+      return c < 0x100 ? "\\x" + ("0" + c.toString(16)).slice(-2) : "\\u" + ("000" + c.toString(16)).slice(-4);
+    });
+  }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) e.textContent = visible(text);
     return e;
   }
   function option(select, value) { var o = el("option", null, value); o.value = value; select.appendChild(o); }
@@ -17,7 +26,7 @@
   data.rules.forEach(function (r) { option(fRule, r); });
   data.categories.forEach(function (c) { option(fCat, c); });
   var head = document.getElementById("mx-head");
-  cols.forEach(function (c) { var th = el("th", null, c.label); th.title = c.model; head.appendChild(th); });
+  cols.forEach(function (c) { var th = el("th", null, c.label); th.title = visible(c.model); head.appendChild(th); });
   var haystacks = null;
   function haystack(i) {
     if (!haystacks) haystacks = new Array(rows.length);
