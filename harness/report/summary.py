@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from harness.report.safety import RuleCounts, SafetyCounts, classify, prompt_label, rule_label, sample_states
 from harness.report.stats import median, percentile, wilson
 from harness.scoring.judge import agreement
+from harness.store.judge_usage import judge_usage
 from harness.store import Store
 
 ALL = "(all)"
@@ -101,6 +102,8 @@ class RunReport:
     has_safety: bool = False     # the run has teen-safety verdicts (or the teen_safety scorer)
     # How far the checkers behind the verdicts agree with people (harness judge calibrate), one line each.
     calibration: list[str] = field(default_factory=list)
+    # Judge calls, tokens, cost and unusable verdicts, one row per judge model (store/judge_usage.py).
+    judge_usage: list[dict] = field(default_factory=list)
 
     @property
     def accuracy_scorer(self) -> str | None:
@@ -235,6 +238,7 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
         suites=[dict(s) for s in store.run_suites(run["id"])],
         has_safety=has_safety,
         calibration=_calibration(store, run) if has_safety else [],
+        judge_usage=judge_usage(store, run["id"]),
     )
 
 

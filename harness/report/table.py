@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.report.escape import csv_cell
+from harness.report.judge_cost import usage_line
 from harness.report.layout import Col, Fitted, fit_table
 from harness.report.layout import md_text as md_escape
 from harness.report.safety import rule_kind
@@ -168,6 +169,9 @@ def header_lines(report: RunReport) -> list[str]:
                      "are those of the original request (nothing was paid again)")
     for s in report.suites:
         lines.append(f"suite {s['name']} v{s['version']} ({s['prompt_count']} prompts) {s['content_hash'][:19]}")
+    if report.judge_usage:
+        replies = sum(g.replied - g.errors for g in report.groups if g.category == ALL) or None
+        lines += [usage_line(u, replies) for u in report.judge_usage]
     if report.judge_agreement:
         a = report.judge_agreement
         kappa = "n/a" if a["kappa"] is None else f"{a['kappa']:.2f}"
@@ -299,6 +303,7 @@ def json_text(report: RunReport) -> str:
         "groups": [g.as_dict() for g in report.groups],
         "calibration": report.calibration,
         "judge_agreement": report.judge_agreement,
+        "judge_usage": report.judge_usage,
         "rules": {rule: {"severity": report.rule_severity.get(rule), "kind": rule_kind(rule),
                          "by_provider": {p: c.as_dict() for p, c in by_p.items()}}
                   for rule, by_p in report.rules.items()},

@@ -30,7 +30,7 @@ def _section(sec: RunSection) -> list[str]:
     judge = sec.judge
     out.append(_item("judge: " + (json.dumps(judge, ensure_ascii=False) if judge else
                                   "none (teen-safety passes without a judge are unverified)")))
-    out += [_item(line) for line in sec.report.calibration]
+    out += [_item(line) for line in sec.judge_cost + sec.report.calibration]
     for p in sec.providers:
         out.append(_item(f"provider {p['label']} ({p['model']}, {p['status']})"))
         for k, v, _ in config_items(p["config"]) + [(f"identity {k}", v, x) for k, v, x in identity_items(p["identity"])]:
