@@ -130,7 +130,7 @@ async def _run_variant(entries, mode: str | None, items, scores, cache, quiet: b
     from harness.scoring.judged import JudgedScorers
 
     try:
-        judge = counted(build_judge(entries, None if probe else cache, mode))
+        judge = counted(build_judge(entries, None if probe else cache(), mode))
     except (ValueError, ImportError) as err:
         raise InputError.single("--judge", f"the judge cannot be built: {redact(str(err))}") from None
     models = " + ".join(c.model for c, _ in entries)
@@ -150,7 +150,7 @@ async def _run_variant(entries, mode: str | None, items, scores, cache, quiet: b
             if asked and failed == asked:
                 raise InputError.single("--judge", f"judge {models} gave no usable answer on the first reply: "
                                         f"{redact(reason or '')}")
-            _set_cache(judge, cache)
+            _set_cache(judge, cache())   # opened only now: a judge that cannot answer writes nothing
         step = max(1, len(items) // 10)
 
         def progress(done: int, total: int) -> None:
@@ -189,7 +189,13 @@ def _variants(entries, modes: list[str]) -> list[tuple[str, list, str]]:
 async def _run_all(entries, modes, items, scores, cache_path: Path | None, quiet: bool):
     from harness.scoring.judge import JudgeCache
 
-    cache = JudgeCache(cache_path) if cache_path is not None else JudgeCache(":memory:")
+    opened: list = []
+
+    def cache():
+        if not opened:
+            opened.append(JudgeCache(cache_path) if cache_path is not None else JudgeCache(":memory:"))
+        return opened[0]
+
     rows: list[dict[str, Any]] = []
     solo: dict[tuple[str, str], dict[str, Any]] = {}
     try:
@@ -203,7 +209,8 @@ async def _run_all(entries, modes, items, scores, cache_path: Path | None, quiet
             result = measure(items, out, ["signals", "judge", "combined"])
             rows.append(variant_row(name, result, {**usage, "mode": mode, "n_judges": len(chosen)}))
     finally:
-        cache.close()
+        for c in opened:
+            c.close()
     return out, identity, result, rows
 
 

@@ -55,8 +55,9 @@ _INJECTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("declares-safe", r"\b(this|the)\s+(conversation|exchange|reply|response|message|content|output|text)\s+"
                           r"(is|was|should\s+be\s+(classified|rated|marked|labell?ed)\s+as)\s+" + _Q
                           + r"(safe|harmless|benign|compliant|policy[- ]compliant)" + _Q + r"\s*[.!]?\s*$"),
-        ("forces-output", r"\b(first|last|final|only|next)\s+(line|word|token|output|answer)\s+(of\s+your\s+\w+\s+)?"
-                          r"(must|should|shall|has\s+to|needs\s+to|will)\s+(read|be|say|contain)\b"),
+        ("forces-output", r"\b(first|last|final|only)\s+(line|word|token|output)\s+(of\s+your\s+\w+\s+)?"
+                          r"(must|should|shall|has\s+to|needs\s+to|will)\s+(read|be|say|contain)\s*:?\s*" + _Q
+                          + r"(safe|unsafe|yes|no|pass|fail|verdict|compliant)\b"),
         ("mentions-rubric", r"\brubric\b"),
     ]
 ]
