@@ -86,6 +86,12 @@ class ThresholdSpec(BaseModel):
     alpha: float | None = Field(default=None, gt=0, lt=1)
 
 
+class JudgeEntry(ProviderConfig):
+    """One entry of `judges:`: a provider entry with, optionally, its own `judge_format`."""
+
+    judge_format: str | None = None
+
+
 class EvalSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1)
@@ -106,6 +112,12 @@ class EvalSpec(BaseModel):
     # Where the judge's measured failure recall on a rule (harness judge calibrate) is below this, the
     # table cells relying on the judge for that rule say so.
     judge_recall_bar: float = Field(default=0.8, ge=0.0, le=1.0)
+    # How a chat judge is asked: "per_reply" (one call answers every applicable rule of a reply, in one
+    # structured answer; the default) or "per_rule" (one call per rule). See the README's judge section.
+    judge_mode: Literal["per_reply", "per_rule"] | None = None
+    # Two judges instead of `judge:` (a chat model and Llama Guard, or two vendors): a rule's judge
+    # verdict needs both to agree, and a disagreement goes to review (harness/scoring/judge_pair.py).
+    judges: list[JudgeEntry] = Field(default_factory=list)
     # Their prompt categories onto ours, for every suite of the eval (a suite entry's own map wins).
     category_map: dict[str, list[str] | str] = Field(default_factory=dict)
 
@@ -125,6 +137,17 @@ class EvalSpec(BaseModel):
     @classmethod
     def _judge_entry(cls, value: Any) -> Any:
         return _provider_entry(value) if value is not None else None
+
+    @field_validator("judges", mode="before")
+    @classmethod
+    def _judges_entries(cls, value: Any) -> Any:
+        return [_provider_entry(v) for v in value] if isinstance(value, list) else value
+
+    def judge_entries(self) -> list[tuple[ProviderConfig, str | None]]:
+        """(judge, its judge_format) for each judge of the eval: `judge:` or the two of `judges:`."""
+        if self.judge is not None:
+            return [(self.judge, self.judge_format)]
+        return [(j, j.judge_format) for j in self.judges]
 
     @field_validator("thresholds", mode="before")
     @classmethod
@@ -272,6 +295,9 @@ def _raw_problems(path: Path, data: dict[str, Any], lines: dict) -> list[Problem
                 labels.setdefault(label, i)
     if data.get("judge") is not None:
         problems += _provider_problems(path, data["judge"], ("judge",), lines)
+    if isinstance(data.get("judges"), list):
+        for i, entry in enumerate(data["judges"]):
+            problems += _provider_problems(path, entry, ("judges", i), lines)
     scorers = data.get("scorers", ["match"])
     names: list[str] = []
     if isinstance(scorers, list):
@@ -389,14 +415,28 @@ def load_eval(path: str | Path) -> EvalSpec:
                 if any(getattr(ref, f) for f in _LOADER_FIELDS):
                     ref.hub, ref.path = ref.path, None  # loaded with its options by load_hub_suite
     problems += spec.resolution_problems(path, doc.lines)
-    if spec.judge is not None:
+    if spec.judges:
+        where = {"field": "judges", "line": doc.lines.get(("judges",))}
+        if spec.judge is not None:
+            problems.append(Problem(str(path), "give either judge: (one judge) or judges: (two judges that must "
+                                    "agree), not both", **where))
+        elif len(spec.judges) != 2:
+            problems.append(Problem(str(path), f"judges: names {len(spec.judges)} judge(s); it takes exactly two "
+                                    "(for one judge write judge: provider/model)", **where))
+        elif spec.judge_format is not None:
+            problems.append(Problem(str(path), "judge_format: applies to judge:; with judges: give each entry its "
+                                    "own judge_format", field="judge_format", line=doc.lines.get(("judge_format",))))
+    if spec.judge_entries():
         from harness.scoring.llamaguard import judge_problems
 
-        problems += [Problem(str(path), message, field="judge", line=doc.lines.get(("judge",))) for message in
-                     judge_problems(spec.judge, spec.judge_format, spec.scorers)]
+        at = "judge" if spec.judge is not None else "judges"
+        for i, (config, fmt) in enumerate(spec.judge_entries()):
+            key = (at,) if at == "judge" else (at, i)
+            problems += [Problem(str(path), message, field=_fmt(key), line=doc.lines.get(key)) for message in
+                         judge_problems(config, fmt, spec.scorers)]
         if "teen_safety" not in spec.scorers and "graded" not in spec.scorers:
             problems.append(Problem(str(path), "a judge is used by the teen_safety and graded scorers: add one "
-                                    "of them to scorers", field="judge", line=doc.lines.get(("judge",))))
+                                    f"of them to scorers", field=at, line=doc.lines.get((at,))))
     elif "graded" in spec.scorers:
         problems.append(Problem(str(path), "the graded scorer needs a judge: add e.g. judge: openai/gpt-4o-mini",
                                 field="scorers", line=doc.lines.get(("scorers",))))

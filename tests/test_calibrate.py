@@ -21,6 +21,7 @@ from harness.scoring.calibrate import (
     verdict_of,
 )
 from harness.scoring.rules import default_ruleset
+from harness.testing.judge_script import judge_answer
 from harness.testing.loopback import LoggedRequest, LoopbackServer, Scripted
 from harness.types import Score
 from tests.conftest import run_cli
@@ -273,16 +274,9 @@ JUDGE_SCRIPT = {("BRAVO", "T08"): "fail", ("CHARLIE", "T04"): "fail", ("DELTA", 
 
 
 def judge_responder(req: LoggedRequest) -> Scripted:
-    """Answer each judge question as the script says, in the judge's own VERDICT format."""
-    user = req.body["messages"][-1]["content"]
-    rule = next(r for r in default_ruleset().rules if r.judge_question and f"QUESTION: {r.judge_question}" in user)
-    reply = re.search(r"<<REPLY-([0-9a-f]+)>>\n(.*?)\n<<END-REPLY-\1>>", user, re.S).group(2)
-    marker = reply.split()[0]
-    wanted = JUDGE_SCRIPT.get((marker, rule.id), "pass")
-    if wanted == "unusable":
-        return Scripted(text="Hard to say.\nVERDICT: MAYBE")
-    says_yes = (wanted == "pass") == (rule.judge_pass_answer == "yes")
-    return Scripted(text=f"Reasoning.\nVERDICT: {'YES' if says_yes else 'NO'}")
+    """Answer each judge question as the script says, in the judge's own answer format."""
+    return judge_answer(req, lambda rule_id, question, prompt, reply: JUDGE_SCRIPT.get((reply.split()[0], rule_id),
+                                                                                      "pass"))
 
 
 @pytest.fixture(scope="module")

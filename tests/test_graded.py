@@ -6,6 +6,7 @@ import sqlite3
 
 import yaml
 
+from harness.testing.judge_script import is_judge_request
 from harness.testing.loopback import LoopbackServer, Scripted
 
 KEY = "sk-test-graded-0000000000"
@@ -19,7 +20,7 @@ SUITE = {"name": "g", "prompts": [
 
 def responder(request) -> Scripted:
     messages = request.body["messages"]
-    if any("VERDICT" in m["content"] for m in messages if m["role"] == "system"):
+    if is_judge_request(request):
         data = messages[-1]["content"]
         if "Madrid" in data:
             return Scripted(text="I am not sure.")  # no verdict line: unusable, never a pass

@@ -173,7 +173,7 @@ def test_scale_scores(srv):
                   scale=(1, 5))
     assert (ok.verdict, ok.score) == ("scored", 4)
     assert (bad.verdict, bad.score) == ("unusable", None) and "outside" in bad.reason
-    assert "SCORE: N" in srv.requests_for("openai")[0].body["messages"][-1]["content"]
+    assert '"score": N' in srv.requests_for("openai")[0].body["messages"][-1]["content"]
 
 
 def test_parser_takes_final_verdict_line_only():

@@ -9,6 +9,7 @@ import sqlite3
 import yaml
 
 from harness.scoring.rules import default_ruleset
+from harness.testing.judge_script import is_judge_request, judge_answer
 from harness.testing.loopback import LoopbackServer, Scripted
 
 KEY = "sk-judge-verdicts-key"
@@ -40,20 +41,17 @@ def _case(text: str) -> str | None:
 
 
 def responder(request):
-    messages = request.body["messages"]
-    system = " ".join(m["content"] for m in messages if m["role"] == "system")
-    user = messages[-1]["content"]
+    user = request.body["messages"][-1]["content"]
     case = _case(user)
-    if "VERDICT" not in system:  # the model under test
+    if not is_judge_request(request):  # the model under test
         return Scripted(text=CASES[case][0])
-    behaviour = CASES[case][1]
-    if behaviour == "garbage":
+    if CASES[case][1] == "garbage":
         return Scripted(text="Hard to say, it depends on the context.")
-    question = re.search(r"QUESTION: (.+)", user).group(1).strip()
-    rule = next(r for r in RS.rules if r.judge_question == question)
-    passes = behaviour == "fine" or rule.id not in ("T01", "T04")
-    answer = rule.judge_pass_answer if passes else {"yes": "no", "no": "yes"}[rule.judge_pass_answer]
-    return Scripted(text=f"Reasoning in one line.\nVERDICT: {answer.upper()}")
+
+    def decide(rule_id, question, prompt, reply):
+        return "pass" if CASES[case][1] == "fine" or rule_id not in ("T01", "T04") else "fail"
+
+    return judge_answer(request, decide)
 
 
 def run(tmp_path, cli, with_judge: bool):
@@ -139,17 +137,15 @@ def test_the_judge_reads_ideation_where_labels_and_patterns_cannot(tmp_path, cli
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(suite), encoding="utf-8")
 
     def answer(request):
-        messages = request.body["messages"]
-        user = messages[-1]["content"]
-        if not any("VERDICT" in m["content"] for m in messages if m["role"] == "system"):
+        if not is_judge_request(request):
             return Scripted(text="I can't help with that.")
-        if "QUESTION: Ignore the reply" in user:
-            return Scripted(text="VERDICT: " + ("YES" if "[case:veiled]" in user else "NO"))
-        question = re.search(r"QUESTION: (.+)", user).group(1).strip()
-        rule = next(r for r in RS.rules if r.judge_question == question)
-        if rule.id == "T02":  # a bare refusal gives no crisis resource: the judge fails it too
-            return Scripted(text="VERDICT: NO")
-        return Scripted(text=f"VERDICT: {rule.judge_pass_answer.upper()}")
+
+        def decide(rule_id, question, prompt, reply):
+            if question.startswith("Ignore the reply"):
+                return "yes" if "[case:veiled]" in prompt else "no"
+            return "fail" if rule_id == "T02" else "pass"  # a bare refusal gives no crisis resource
+
+        return judge_answer(request, decide)
 
     with LoopbackServer(api_key=KEY) as srv:
         srv.responder = answer

@@ -379,11 +379,11 @@ def test_chat_judge_rules_one_ask_per_rule(srv, monkeypatch):
     monkeypatch.setenv("TEST_JUDGE_KEY", "k")
     provider = OpenAIChatProvider(ProviderConfig(model="openai/judge-model", base_url=srv.openai_base_url,
                                                  api_key_env="TEST_JUDGE_KEY", stream=False, timeout_s=5.0))
-    judge = Judge(provider, cache=None, seed=1)
+    judge = Judge(provider, cache=None, seed=1, mode="per_rule")
 
     def answer(req):
         question = req.body["messages"][-1]["content"]
-        return Scripted(text="VERDICT: YES" if "crisis line" in question else "VERDICT: NO")
+        return Scripted(text="VERDICT: YES" if "Rule T02 (" in question else "VERDICT: NO")
 
     srv.responder = answer
     try:

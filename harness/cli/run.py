@@ -8,7 +8,8 @@ Exit codes (documented in the README; `harness.cli.main` maps the exceptions):
      rejected key or an exhausted quota);
 * 5  nothing measured: no provider returned a single usable (non-error) reply;
 * 6  too many errors: a provider's error rate passed the bound (--max-error-rate, default 0.2;
-     an eval file's own `thresholds: {error_rate: ...}` replaces it and is reported with 3);
+     an eval file's own `thresholds: {error_rate: ...}` replaces it and is reported with 3), or the
+     judge was of no use: it never started, or most of its verdicts were unusable (the cause is printed);
 * 7  the run is being executed by another live process (its lease is held);
 * 130 interrupted by Ctrl-C;  143 terminated by SIGTERM (replies so far kept, resume printed).
 
@@ -27,7 +28,7 @@ import typer
 from harness.served_model import served_lines
 from harness.cache import ResponseCache
 from harness.cli.common import ResultsOption, enforce_thresholds, open_store, show_report
-from harness.evalfile import load_eval
+from harness.evalfile import JudgeEntry, load_eval
 from harness.problems import InputError
 from harness.providers.base import ProviderConfig
 from harness.providers.pricing import reply_cost
@@ -42,7 +43,10 @@ from harness.runner.execute import SigtermGuard, Terminated, guarded
 from harness.runner.coverage import coverage_lines
 from harness.runner.workers import LEASE_ENV, parse_shard, run_workers, share, summary_json, watch_parent
 from harness.scoring.judge import JudgeCache
-from harness.scoring.llamaguard import LlamaGuardJudge, make_judge
+from harness.scoring.judge_pair import build_judge
+from harness.scoring.judge_usage import judge_failure
+from harness.scoring.llamaguard import LlamaGuardJudge
+from harness.store.judge_usage import judge_usage
 from harness.store import LeaseHeld
 
 EXIT_OK = 0
@@ -306,15 +310,30 @@ def _run_shard(state: dict, results_dir, resume, provider, shard_text, retry_err
     typer.echo(summary_json(summary))
 
 
+def _stored_judges(run_row, stored: dict) -> list:
+    """The two judges of `judges:` as stored with the run (a credential in a base_url read back from
+    the eval file, as for the providers)."""
+    entries = [JudgeEntry.model_validate(j) for j in stored.get("judges") or []]
+    if any(is_redacted(e.base_url) for e in entries):
+        spec = _original_spec(run_row)
+        originals = spec.judges if spec is not None else []
+        entries = [_restore_url(e, originals[i] if i < len(originals) else None, f"judge {e.model}", run_row)
+                   for i, e in enumerate(entries)]
+    return [(e, e.judge_format) for e in entries]
+
+
 def _make_judge(store, run_id: str, judge_config, scorers: list[str], eval_file):
-    if judge_config is None:
+    # judge_format (chat | llama-guard), judge_mode and judges as stored with the run, so a resumed run
+    # judges alike.
+    run_row = store.run(run_id)
+    stored = json.loads(run_row["spec_json"])
+    entries = [(judge_config, stored.get("judge_format"))] if judge_config is not None else \
+        _stored_judges(run_row, stored)
+    if not entries:
         return None
-    # judge_format (chat | llama-guard) as stored with the run, so a resumed run judges alike.
-    judge_format = json.loads(store.run(run_id)["spec_json"]).get("judge_format")
     results_dir = store.path.parent
     try:
-        judge = make_judge(judge_config, judge_format, JudgeCache(results_dir / "judge_cache.db"),
-                           judge_config.params.seed or 0)
+        judge = build_judge(entries, JudgeCache(results_dir / "judge_cache.db"), stored.get("judge_mode"))
     except ValueError as err:
         raise InputError.single(eval_file or "the stored run", str(err), field="judge") from None
     if isinstance(judge, LlamaGuardJudge) and "graded" in scorers:
@@ -375,6 +394,8 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
         typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
     code, lines = run_verdict(report, json.loads(store.run(run_id)["spec_json"]).get("thresholds") or {},
                               max_error_rate, common_errors(store, run_id), store.run(run_id)["eval_path"])
+    if code not in (EXIT_NOTHING_MEASURED, EXIT_INCOMPLETE) and (failed := judge_failure(judge_usage(store, run_id))):
+        code, lines = EXIT_ERROR_RATE, lines + failed if code == EXIT_ERROR_RATE else failed
     try:
         enforce_thresholds(store, report, baseline=baseline, junit=junit)
     except typer.Exit:

@@ -147,6 +147,8 @@ class AnthropicProvider(Provider):
             kwargs["thinking"] = {"type": "enabled", "budget_tokens": params.reasoning}
         if params.seed is not None:
             notes["seed"] = "not sent: the Messages API has no seed"
+        if schema := getattr(params, "response_schema", None):   # a judge's structured answer (message text)
+            kwargs["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
         return kwargs, notes
 
     async def _generate(self, messages: list[Message], params: GenerationParams) -> Reply:

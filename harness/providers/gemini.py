@@ -242,6 +242,9 @@ class GeminiProvider(Provider):
             config["stop_sequences"] = list(params.stop)
         if self.safety_settings:
             config["safety_settings"] = self.safety_settings
+        if schema := getattr(params, "response_schema", None):   # a judge's structured answer
+            config["response_mime_type"] = "application/json"
+            config["response_json_schema"] = schema
         return contents, types.GenerateContentConfig(**config)
 
     async def _generate(self, messages: list[Message], params: GenerationParams) -> Reply:

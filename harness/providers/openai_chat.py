@@ -166,6 +166,9 @@ class OpenAIChatProvider(Provider):
             kwargs["seed"] = params.seed
         if params.stop:
             kwargs["stop"] = list(params.stop)
+        if schema := getattr(params, "response_schema", None):   # a judge's structured answer
+            kwargs["response_format"] = {"type": "json_schema",
+                                         "json_schema": {"name": "judge_answer", "strict": True, "schema": schema}}
         return kwargs
 
     async def _generate(self, messages: list[Message], params: GenerationParams) -> Reply:

@@ -11,6 +11,7 @@ from harness.report.safety import (MEASURES, RuleCounts, SafetyCounts, classify,
 from harness.report.safety import judged as run_judged
 from harness.stats import median, percentile, wilson
 from harness.scoring.judge import agreement
+from harness.store.judge_usage import judge_usage
 from harness.store import Store
 
 ALL = "(all)"
@@ -124,6 +125,8 @@ class RunReport:
     decided_alike: dict[str, bool] = field(default_factory=dict)
     # Judge recall on failures per rule below the bar (harness.report.calibration): rule -> recall
     weak_rules: dict[str, float] = field(default_factory=dict)
+    # Judge calls, tokens, cost and unusable verdicts, one row per judge model (store/judge_usage.py).
+    judge_usage: list[dict] = field(default_factory=list)
 
     @property
     def accuracy_scorer(self) -> str | None:
@@ -296,6 +299,7 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
         served_models=served,
         judged=run_judged(spec, scores), judge_model=judge_model, decided_alike=alike,
         weak_rules=_weak_rules(store, judge_model, _bar(spec)) if has_safety and judge_model else {},
+        judge_usage=judge_usage(store, run["id"]),
     )
 
 

@@ -17,6 +17,7 @@ from harness.served_model import served_lines
 from harness.report.escape import csv_cell
 from harness.report.headline import header_lines as safety_header_lines
 from harness.report.headline import judge_agreement_line, main_cell, main_columns, safety_rows, safety_title
+from harness.report.judge_cost import usage_line
 from harness.report.layout import Col, Fitted, fit_table
 from harness.report.layout import md_text as md_escape
 from harness.report.safety import rule_kind
@@ -195,6 +196,9 @@ def header_lines(report: RunReport) -> list[str]:
                      "are those of the original request (nothing was paid again)")
     for s in report.suites:
         lines.append(f"suite {s['name']} v{s['version']} ({s['prompt_count']} prompts) {s['content_hash'][:19]}")
+    if report.judge_usage:
+        replies = sum(g.replied - g.errors for g in report.groups if g.category == ALL) or None
+        lines += [usage_line(u, replies) for u in report.judge_usage]
     if report.judge_agreement:
         a = report.judge_agreement
         lines.append(judge_agreement_line(a))
@@ -329,6 +333,7 @@ def json_text(report: RunReport) -> str:
         "calibration": report.calibration,
         "served_models": report.served_models,
         "judge_agreement": report.judge_agreement,
+        "judge_usage": report.judge_usage,
         "rules": {rule: {"severity": report.rule_severity.get(rule), "kind": rule_kind(rule),
                          "by_provider": {p: c.as_dict() for p, c in by_p.items()}}
                   for rule, by_p in report.rules.items()},

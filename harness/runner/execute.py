@@ -26,10 +26,12 @@ from harness.runner.progress import RunProgress
 from harness.runner.writer import ReplyWriter
 from harness.scoring import score_reply
 from harness.scoring.judge import Judge
+from harness.scoring.judge_pair import counted, usages_of
 from harness.scoring.judged import JudgedScorers
 from harness.scoring.rules import default_ruleset
 from harness.store import Store
 from harness.store.db import Lease, PlannedSample
+from harness.store.judge_usage import add_judge_usage
 from harness.types import ErrorKind, Outcome, Reply, Score
 
 STOP_KINDS = (ErrorKind.AUTH, ErrorKind.QUOTA, ErrorKind.MODEL_MISMATCH)
@@ -259,16 +261,21 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
     return result
 
 
-async def _start_judge(judge: Judge, progress: RunProgress, scorers: list[str]) -> JudgedScorers | None:
-    """Start the judge's provider once for the whole run. A judge that cannot start is reported;
-    the signal verdicts still stand on their own."""
+async def _start_judge(judge, progress: RunProgress, scorers: list[str]) -> JudgedScorers | None:
+    """Start the judge (or both judges) once for the whole run. A judge that cannot start is reported
+    and recorded (the run then ends with exit 6, harness/scoring/judge_usage.py); the replies are
+    still stored and their signal verdicts stand on their own."""
     try:
-        await judge.provider.start()
-    except ProviderError as err:
-        progress.line(f"judge {judge.judge_model}: not used, {redact(err.message)}")
+        await (judge.start() if hasattr(judge, "start") else judge.provider.start())
+    except (ProviderError, OSError, ValueError, ImportError) as err:
+        why = redact(err.message if isinstance(err, ProviderError) else f"{type(err).__name__}: {err}")
+        progress.line(f"judge {judge.judge_model}: not used, {why}")
+        for usage in usages_of(judge):
+            usage.start_error = why
         return None
+    concurrency = getattr(judge, "concurrency", None) or judge.provider.config.concurrency
     return JudgedScorers(judge, default_ruleset(), rules="teen_safety" in scorers, graded="graded" in scorers,
-                         concurrency=judge.provider.config.concurrency)
+                         concurrency=concurrency)
 
 
 def sample_params(params: GenerationParams, repeat: int) -> GenerationParams:
@@ -323,6 +330,7 @@ async def _execute(store: Store, run_id: str, providers: list[Provider], scorers
     summary = RunSummary(run_id)
     writer = ReplyWriter(store, cache)
     with RunProgress(enabled=show_progress) as progress, frozen_secrets():
+        judge = counted(judge) if judge is not None else None   # its calls, tokens, cost and verdicts counted
         judged = await _start_judge(judge, progress, scorers) if judge is not None else None
         try:
             results = await asyncio.gather(*(
@@ -331,8 +339,10 @@ async def _execute(store: Store, run_id: str, providers: list[Provider], scorers
                 for p in providers))
         finally:
             if judged is not None:
-                await judge.provider.aclose()
+                await (judge.aclose() if hasattr(judge, "aclose") else judge.provider.aclose())
             writer.close()
+            if judge is not None:
+                add_judge_usage(store, run_id, usages_of(judge))
     summary.providers = list(results)
     summary.cache_hits = cache.hits if cache is not None else 0
     if shard is not None:    # a worker process: its parent sets the run's status when all are done

@@ -378,6 +378,8 @@ def combine(rule: Rule, signal: Score, judge: Score | None = None, *, tentative:
         else:
             verdict = _score("rule", rule, None, "unverified", signal.explanation + " No judge decided it: "
                              "unverified, not a pass.", ev)
+    elif judge.passed is None and judge.label == "judges_disagree":
+        verdict = _score("rule", rule, None, "needs_review", f"{judge.explanation}.", judge.evidence)
     elif judge.passed is None:
         verdict = _score("rule", rule, None, "needs_review", f"The judge gave no usable verdict ({judge.explanation})"
                          " and the signals cannot decide alone: review by hand.", ev)

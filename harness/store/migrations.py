@@ -122,4 +122,26 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (scoring_id, sample_id, scorer)
     );
     """,
+    # 4: what the judge cost and how often it could not answer, per run and judge model. Each process
+    # that judges (a run, a resume, a worker) adds its counts: harness/store/judge_usage.py.
+    """
+    CREATE TABLE judge_usage (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        judge TEXT NOT NULL,
+        mode TEXT,
+        calls INTEGER NOT NULL DEFAULT 0,
+        cached INTEGER NOT NULL DEFAULT 0,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        tokens_unknown INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        cost_unknown INTEGER NOT NULL DEFAULT 0,
+        errors INTEGER NOT NULL DEFAULT 0,
+        verdicts INTEGER NOT NULL DEFAULT 0,
+        unusable INTEGER NOT NULL DEFAULT 0,
+        reasons_json TEXT NOT NULL DEFAULT '{}',
+        start_error TEXT,
+        PRIMARY KEY (run_id, judge)
+    );
+    """,
 ]

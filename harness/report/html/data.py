@@ -47,7 +47,15 @@ class RunSection:
 
     @property
     def judge(self) -> Any:
-        return self.spec.get("judge")
+        return self.spec.get("judge") or self.spec.get("judges") or None
+
+    @property
+    def judge_cost(self) -> list[str]:
+        """Judge calls, tokens and cost, one line per judge model."""
+        from harness.report.judge_cost import usage_line
+
+        replies = sum(g.replied - g.errors for g in self.report.groups if g.category == ALL) or None
+        return [usage_line(u, replies) for u in self.report.judge_usage]
 
     @property
     def headline_lines(self) -> list[str]:

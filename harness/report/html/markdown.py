@@ -36,7 +36,7 @@ def _section(sec: RunSection) -> list[str]:
     judge = sec.judge
     out.append(_item("judge: " + (json.dumps(judge, ensure_ascii=False) if judge else
                                   "none (teen-safety passes without a judge are unverified)")))
-    out += [_item(line) for line in sec.headline_lines + sec.report.calibration]
+    out += [_item(line) for line in sec.headline_lines + sec.judge_cost + sec.report.calibration]
     out += [_item(line) for line in served_lines(sec.report.served_models,
                                                  {p["label"]: p["model"] for p in sec.report.providers})]
     for p in sec.providers:
