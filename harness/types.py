@@ -64,6 +64,7 @@ class ErrorKind(str, Enum):
     CONNECTION = "connection"
     MALFORMED = "malformed"        # a 200 whose body we cannot use
     CONTEXT = "context_length"     # prompt too long for the model
+    TOO_LARGE = "too_large"        # the reply passed max_reply_bytes
     OTHER = "other"
 
 

@@ -36,8 +36,13 @@ class ScoredRun:
     `run()` that run, with `primary` (if given) as its first scorer. Everything else is the store's.
     The reports (summary, paired, thresholds) read a run only through these calls."""
 
-    def __init__(self, store: Store, run_id: str, scoring: Any | None, primary: str | None = None) -> None:
+    def __init__(self, store: Store, run_id: str, scoring: Any | None, primary: str | None = None,
+                 newer: set[int] | None = None) -> None:
         self._store, self._run_id, self.scoring, self._primary = store, run_id, scoring, primary
+        # Samples whose reply was stored after the scoring was made (a resumed or still running run):
+        # the scoring never saw them, so their original scores are used instead (see scored_run).
+        self.newer: set[int] = newer or set()
+        self.stale_note: str | None = None   # why the latest rescoring is not shown, when it is not
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -53,20 +58,31 @@ class ScoredRun:
     def scores(self, run_id: str | None = None) -> list:
         if self.scoring is None:
             return self._store.scores(self._run_id)
-        return scoring_scores(self._store, self.scoring["id"])
+        rows = scoring_scores(self._store, self.scoring["id"])
+        if not self.newer:
+            return rows
+        rows = [r for r in rows if r["sample_id"] not in self.newer]
+        rows += [r for r in self._store.scores(self._run_id) if r["sample_id"] in self.newer]
+        return sorted(rows, key=lambda r: (r["sample_id"], r["scorer"]))
 
     def describe(self) -> str:
         """One line saying which scoring the tables show."""
         n = len(scorings(self._store, self._run_id))
         if self.scoring is None:
             tail = f"; {n} later rescoring(s) exist (--scoring N)" if n else ""
+            if self.stale_note:
+                tail = "; " + self.stale_note
             return f"scores: the original scoring, made while the run executed{tail}"
         s = self.scoring
         index = [r["id"] for r in scorings(self._store, self._run_id)].index(s["id"]) + 1
         rules = f"rules v{s['rules_version']} {(s['rules_hash'] or '')[:19]}" if s["rules_version"] else "no rules"
-        return (f"scores: rescoring {index} of {n}, made {s['created_at'][:19]} with harness {s['harness_version']}, "
+        text = (f"scores: rescoring {index} of {n}, made {s['created_at'][:19]} with harness {s['harness_version']}, "
                 f"{rules}, {s['judge_reused']} judge verdicts reused; the original scores are kept "
                 "(--scoring original)")
+        if self.newer:
+            text += (f"; {len(self.newer)} replies stored since the rescoring show their original scores "
+                     f"(to rescore them too: harness rescore {self._run_id})")
+        return text
 
 
 def scored_run(store: Store, run_id: str | None, scoring: str | None = None, primary: str | None = None) -> ScoredRun:
@@ -83,7 +99,23 @@ def scored_run(store: Store, run_id: str | None, scoring: str | None = None, pri
             raise typer.BadParameter(f"run {run['id']} has no scoring {scoring!r}; choose {have}'original'",
                                      param_hint="--scoring")
         chosen = rows[int(scoring) - 1]
-    view = ScoredRun(store, run["id"], chosen, None)
+    newer: set[int] = set()
+    stale_note = None
+    if chosen is not None:
+        newer = replies_since(store, run["id"], chosen["created_at"])
+        if newer and scoring is not None:
+            raise typer.BadParameter(
+                f"rescoring {scoring} of run {run['id']} does not cover the run's {len(newer)} replies stored since "
+                f"it was made ({chosen['created_at'][:19]}); rescore again to cover every reply: harness rescore "
+                f"{run['id']} (or --scoring original)", param_hint="--scoring")
+        if newer and json.loads(chosen["scorers_json"]) != json.loads(run["scorers_json"]):
+            # Its scorers differ from the run's: the original scores cannot fill the gap, so the
+            # original scoring is shown whole, and the line says why.
+            stale_note = (f"the latest rescoring is not shown: it does not cover the {len(newer)} replies stored "
+                          f"since it was made; to cover them: harness rescore {run['id']}")
+            chosen, newer = None, set()
+    view = ScoredRun(store, run["id"], chosen, None, newer)
+    view.stale_note = stale_note
     if primary is not None:
         known = set(json.loads(view.run()["scorers_json"])) | {s["scorer"] for s in view.scores()}
         if primary not in known:
@@ -97,8 +129,17 @@ def scored_run(store: Store, run_id: str | None, scoring: str | None = None, pri
                    if primary in SCORERS else "")
             raise typer.BadParameter(f"scorer {primary!r} is not part of run {run['id']}{hint}; its scorers: "
                                      f"{', '.join(sorted(known))}{how}", param_hint="--scorer")
-        view = ScoredRun(store, run["id"], chosen, primary)
+        view = ScoredRun(store, run["id"], chosen, primary, newer)
+        view.stale_note = stale_note
     return view
+
+
+def replies_since(store: Store, run_id: str, created_at: str) -> set[int]:
+    """Sample ids of the run whose reply was stored after `created_at` (new, or replacing an earlier
+    error on a resume with --retry-errors): replies a scoring made at that time never saw."""
+    return {r[0] for r in store.conn.execute(
+        "SELECT s.id FROM samples s JOIN replies p ON p.sample_id = s.id WHERE s.run_id = ? AND p.created_at > ?",
+        (run_id, created_at))}
 
 
 # -- rescoring -------------------------------------------------------------------------------------

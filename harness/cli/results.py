@@ -1,6 +1,7 @@
 """`harness compare`, `harness runs`, `harness export`: reading runs back out of the store."""
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from enum import Enum
@@ -10,6 +11,7 @@ from typing import Optional
 import typer
 from rich.text import Text
 
+from harness.atomic import atomic_open
 from harness.cli.common import (ResultsOption, WideOption, WidthOption, enforce_thresholds, layout_width, open_store,
                                 paired, print_lines, show_report, table_console)
 from harness.report.escape import json_dumps
@@ -104,8 +106,8 @@ def export(
     suites = {s["name"]: dict(s) for s in store.run_suites(run["id"])}
     identities = {p["label"]: json.loads(p["identity_json"]) if p["identity_json"] else None
                   for p in store.run_providers(run["id"])}
-    target = output.open("w", encoding="utf-8") if output else sys.stdout
-    try:
+    with (atomic_open(output) if output else contextlib.nullcontext(sys.stdout)) as target:
+        # A file is written whole or not at all (harness.atomic): a signal leaves the previous export.
         for row in store.results(run["id"]):
             reply = None
             if row["outcome"] is not None:
@@ -121,6 +123,3 @@ def export(
                 "prompt": json.loads(row["prompt_json"]), "reply": reply, "scores": scores.get(row["sample_id"], []),
             }
             target.write(json_dumps(record) + "\n")  # control and bidi characters escaped
-    finally:
-        if output:
-            target.close()

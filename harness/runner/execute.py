@@ -16,7 +16,7 @@ import asyncio
 import signal
 from dataclasses import dataclass, field
 
-from harness.cache import ResponseCache, cache_key
+from harness.cache import CacheDamaged, ResponseCache, cache_key
 from harness.providers.base import Provider
 from harness.providers.errors import ProviderError
 from harness.redact import frozen_secrets, redact
@@ -191,6 +191,8 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
         if judged is not None and reply.outcome is not Outcome.ERROR:
             try:
                 scores = await judged.score(sample.prompt, reply, scores)
+            except CacheDamaged:
+                raise   # the judge cache cannot be read: stop the run with the fix, not a judge_error per reply
             except Exception as err:  # keep the reply and the signal scores; say the judging failed
                 scores.append(Score(scorer="judge", passed=None, label="judge_error",
                                     explanation=f"judging failed: {type(err).__name__}: {redact(str(err))}"))

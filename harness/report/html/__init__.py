@@ -36,9 +36,18 @@ def _environment():
         import jinja2
     except ImportError as err:
         raise RuntimeError("harness report needs jinja2: pip install 'chatbot-eval-harness[report]'") from err
+    from markupsafe import Markup
+
+    from harness.report.escape import clean
+
+    def finalize(value: Any) -> Any:
+        # Labels, metadata and notes may hold ESC and other control characters: written as visible
+        # escapes like every other output (the page's own markup, passed as Markup, is left alone).
+        return clean(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
     loader = jinja2.PackageLoader("harness.report.html", "templates")
     return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True)
+                              trim_blocks=True, lstrip_blocks=True, finalize=finalize)
 
 
 def sections(store: Store, run_ids: list[str | None]) -> list[RunSection]:
