@@ -28,7 +28,9 @@ def _raise_terminated(signum, frame) -> None:
 
 
 @contextlib.contextmanager
-def _sigterm_raises() -> Iterator[None]:
+def sigterm_raises() -> Iterator[None]:
+    """While inside, SIGTERM raises SystemExit(143) in the main thread: `finally` blocks run (worker
+    pools stopped, temporary files removed) instead of the process vanishing mid-write."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -44,7 +46,7 @@ def atomic_open(path: str | Path, *, newline: str | None = None) -> Iterator[IO[
     """A text file (UTF-8) that replaces `path` only when the block ends without an exception."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _sigterm_raises():
+    with sigterm_raises():
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as f:

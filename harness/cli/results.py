@@ -81,7 +81,7 @@ def runs(results_dir: Path = ResultsOption, wide: bool = WideOption, width: Opti
     cols = [Col("run", justify="left", no_wrap=True), Col("eval", justify="left"), Col("status", justify="left"),
             Col("replies", no_wrap=True), Col("created (UTC)", justify="left", no_wrap=True, optional=1),
             Col("providers", justify="left", optional=2)]
-    rows = [[Text(str(v)) for v in (r["id"], r["eval_name"], r["status"], f"{r['n_replies']}/{r['n_samples']}",
+    rows = [[Text(str(v)) for v in (r["id"], r["eval_name"], store.live_status(r), f"{r['n_replies']}/{r['n_samples']}",
                                     r["created_at"][:19].replace("T", " "), r["providers"] or "")]
             for r in store.runs()]
     console = table_console(width)

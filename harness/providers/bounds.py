@@ -41,11 +41,26 @@ def too_large_in(exc: BaseException | None) -> ReplyTooLarge | None:
     return None
 
 
-def capping_hook(max_bytes: int):
+def _http_library(client_class: Any = None):
+    """The httpx-like package a client class comes from (the SDKs of late 2026 use the httpx2 fork)."""
+    import importlib
+
+    for cls in getattr(client_class, "__mro__", ()):
+        package = (cls.__module__ or "").split(".")[0]
+        if package in ("httpx2", "httpx"):
+            return importlib.import_module(package)
+    try:
+        return importlib.import_module("httpx2")
+    except ImportError:
+        return importlib.import_module("httpx")
+
+
+def capping_hook(max_bytes: int, client_class: Any = None):
     """An httpx response event hook that bounds the body: a declared Content-Length over `max_bytes`
     is refused before reading, and the body stream stops the moment it passes `max_bytes`. A hook,
-    not a transport: the client keeps its own transports (proxies from the environment included)."""
-    import httpx
+    not a transport: the client keeps its own transports (proxies from the environment included).
+    `client_class` says which httpx package (httpx or httpx2) the client that runs it is from."""
+    httpx = _http_library(client_class)
 
     class _CappedStream(httpx.AsyncByteStream):
         def __init__(self, inner: Any) -> None:
@@ -73,10 +88,8 @@ def capping_hook(max_bytes: int):
 def capped_async_client(max_bytes: int, client_class: Any = None, **kwargs: Any):
     """An httpx.AsyncClient (the SDK's own default class when given, which keeps the SDK's timeouts,
     connection limits and redirect settings) whose response bodies are bounded by `max_bytes`."""
-    import httpx
-
-    cls = client_class or httpx.AsyncClient
-    return cls(event_hooks={"response": [capping_hook(max_bytes)]}, **kwargs)
+    cls = client_class or _http_library().AsyncClient
+    return cls(event_hooks={"response": [capping_hook(max_bytes, cls)]}, **kwargs)
 
 
 def text_bytes(text: str) -> int:

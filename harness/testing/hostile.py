@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -48,31 +49,36 @@ def _pieces(h: Hostile) -> list[bytes]:
     return [h.content_json.encode("utf-8")]
 
 
-def _json_parts(h: Hostile, model: str) -> tuple[list[bytes], int]:
+def _xs(n: int):
+    """n bytes of 'x' in chunks, made as they are sent (a huge body is never in memory)."""
+    for i in range(0, n, _CHUNK):
+        yield b"x" * min(_CHUNK, n - i)
+
+
+def _json_parts(h: Hostile, model: str) -> tuple[Iterable[bytes], int]:
     head = ('{"id":"chatcmpl-h","object":"chat.completion","created":1,"model":%s,"choices":[{"index":0,'
             '"message":{"role":"assistant","content":' % json.dumps(model)).encode()
     tail = b'},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}'
     if h.huge_bytes:
-        return [head, b'"', *(b"x" * min(_CHUNK, h.huge_bytes - i) for i in range(0, h.huge_bytes, _CHUNK)), b'"',
-                tail], len(head) + h.huge_bytes + 2 + len(tail)
+        return itertools.chain([head, b'"'], _xs(h.huge_bytes), [b'"', tail]), len(head) + h.huge_bytes + 2 + len(tail)
     body = [head, *_pieces(h), tail]
     return body, sum(map(len, body))
 
 
-def _sse_parts(h: Hostile, model: str) -> list[bytes]:
+def _sse_parts(h: Hostile, model: str) -> Iterable[bytes]:
     def event(delta: bytes, finish: str | None) -> bytes:
         return (b'data: {"id":"chatcmpl-h","object":"chat.completion.chunk","created":1,"model":'
                 + json.dumps(model).encode() + b',"choices":[{"index":0,"delta":' + delta
                 + b',"finish_reason":' + json.dumps(finish).encode() + b'}]}\n\n')
 
-    parts = [event(b'{"role":"assistant","content":""}', None)]
+    yield event(b'{"role":"assistant","content":""}', None)
     if h.huge_bytes:
-        for i in range(0, h.huge_bytes, _CHUNK):
-            parts.append(event(b'{"content":"' + b"x" * min(_CHUNK, h.huge_bytes - i) + b'"}', None))
+        for xs in _xs(h.huge_bytes):
+            yield event(b'{"content":"' + xs + b'"}', None)
     else:
-        parts.append(event(b'{"content":' + b"".join(_pieces(h)) + b"}", None))
-    parts += [event(b"{}", "stop"), b"data: [DONE]\n\n"]
-    return parts
+        yield event(b'{"content":' + b"".join(_pieces(h)) + b"}", None)
+    yield event(b"{}", "stop")
+    yield b"data: [DONE]\n\n"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -109,7 +115,7 @@ class _Handler(BaseHTTPRequestHandler):
             pass   # the client gave up (its deadline, its size bound): that is the point
         self.close_connection = True
 
-    def _send(self, parts: list[bytes], trickle_s: float) -> None:
+    def _send(self, parts: Iterable[bytes], trickle_s: float) -> None:
         server: HostileServer = self.server.owner  # type: ignore[attr-defined]
         for part in parts:
             if not trickle_s:
