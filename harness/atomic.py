@@ -28,6 +28,21 @@ def _raise_terminated(signum, frame) -> None:
 
 
 @contextlib.contextmanager
+def sigterm_held() -> Iterator[None]:
+    """SIGTERM held back (blocked) inside, delivered on the way out. For forking worker pools: a
+    SIGTERM that lands in os.fork's at-fork hooks has its exception swallowed ("Exception ignored"),
+    and the process would go on as if nothing came. Children inherit the block: they unblock it."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
+@contextlib.contextmanager
 def sigterm_raises() -> Iterator[None]:
     """While inside, SIGTERM raises SystemExit(143) in the main thread: `finally` blocks run (worker
     pools stopped, temporary files removed) instead of the process vanishing mid-write."""

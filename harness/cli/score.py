@@ -51,7 +51,7 @@ from typing import Any, NamedTuple, Optional
 
 import typer
 
-from harness.atomic import sigterm_raises
+from harness.atomic import sigterm_held, sigterm_raises
 from harness.problems import InputError, Problem, read_text
 from harness.report.escape import csv_cell
 from harness.scoring import UnknownScorer, get_scorer, teen_safety
@@ -387,6 +387,8 @@ def _prepare_worker() -> None:
     """In a worker, as it starts: build what every row needs (the teen-safety rules and the pattern
     pre-tests) while the parent is still reading and checking the input."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)   # the parent's exit-143 handler is not the worker's
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})   # forked while the parent held it
     try:
         from harness.scoring.refusal import classify_refusal
         from harness.scoring.rules import default_ruleset
@@ -554,8 +556,10 @@ def score(
 
 def _score(file: Path, output: Path | None, fmt: Format, scorer: list[str] | None, category_map: Path | None,
            quiet: bool, keep: str | None, jobs: int) -> None:
-    pool = start_workers(file, jobs)
+    pool = None
     try:
+        with sigterm_held():   # a SIGTERM during the forks is delivered once `pool` is set, then stops it
+            pool = start_workers(file, jobs)
         done = None
         if pool is not None:
             try:
