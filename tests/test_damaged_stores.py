@@ -142,7 +142,8 @@ def test_run_rescore_resume_compare(tmp_path, cli):
     table = cli("compare", "--results", results)
     assert f"harness rescore {run_id}" in table.stdout
     refused = cli("compare", "--results", results, "--scoring", "1")
-    assert refused.returncode == 2 and f"harness rescore {run_id}" in refused.stderr, refused.stderr
+    flat = " ".join(refused.stderr.replace("│", " ").split())   # the usage error is boxed and wrapped
+    assert refused.returncode == 2 and f"harness rescore {run_id}" in flat, refused.stderr
     gate = cli("compare", "--results", results, "--junit", str(tmp_path / "g.xml"))
     assert gate.returncode == 0
     assert cli("rescore", run_id, "--results", results).returncode == 0
