@@ -163,8 +163,13 @@ def xlsx_table(path: Path, sheet: str | None, problems: list[Problem]) -> tuple[
     except ImportError:
         raise InputError.single(path, "reading .xlsx needs openpyxl: pip install "
                                 "'chatbot-eval-harness[xlsx]'") from None
+    from harness.suites.bombs import check_zip
+
     try:
+        check_zip(path)   # sizes from the zip directory first: a bomb is refused before it is inflated
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except InputError:
+        raise
     except Exception as err:  # a damaged or renamed file: the user needs the reason, not a traceback
         raise InputError.single(path, f"cannot be read as an Excel workbook: {type(err).__name__}: {err}") from None
     if sheet is not None and sheet not in book.sheetnames:
@@ -203,10 +208,13 @@ def parquet_table(path: Path, problems: list[Problem]) -> tuple[list[str], Rows]
     except ImportError:
         raise InputError.single(path, "reading .parquet needs pyarrow: pip install "
                                 "'chatbot-eval-harness[parquet]'") from None
+    from harness.suites.bombs import check_parquet
+
     try:
         table = pq.ParquetFile(path)
     except Exception as err:
         raise InputError.single(path, f"cannot be read as a Parquet file: {type(err).__name__}: {err}") from None
+    check_parquet(path, table)   # sizes from the footer: a bomb is refused before a page is decompressed
 
     def rows() -> Iterator[tuple[int | None, dict[str, Any]]]:
         for batch in table.iter_batches(batch_size=4096):
