@@ -185,7 +185,7 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
                     progress.line(f"{label}: {result.note}")
                 if cache:
                     writer.cache_put(key, label, reply)
-                result.sent += 1
+                result.sent += reply.attempts   # requests, retries included (not samples)
         # Scoring (and judging) happens outside the provider's slot: it must not hold back requests.
         scores = score_reply(scorers, sample.prompt, reply)
         if judged is not None and reply.outcome is not Outcome.ERROR:
