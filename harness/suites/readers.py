@@ -83,7 +83,12 @@ def records_csv(path: Path, text: str, problems: list[Problem]) -> list[tuple[in
         except StopIteration:
             break
         except csv.Error as err:
-            problems.append(Problem(str(path), f"cannot be read as CSV: {err}", line=reader.line_num))
+            if "field limit" in str(err):   # the row being read starts on the line after those read so far
+                problems.append(Problem(str(path), f"has a cell longer than {MAX_FIELD_CHARS:,} characters, the "
+                                        "limit for one field; shorten it (or check for an unclosed quote)",
+                                        line=reader.line_num + 1))
+            else:
+                problems.append(Problem(str(path), f"cannot be read as CSV: {err}", line=reader.line_num))
             break
         line = reader.line_num
         if None in row:
