@@ -14,7 +14,23 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.store.db import StoreError
 from harness.types import Message, Outcome, Reply
+
+
+class CacheDamaged(StoreError):
+    """A cache file SQLite cannot read (corrupt, truncated, not a database): exit 2 with the fix.
+    A cache only saves requests, so the fix is always safe: clear it, or run without it."""
+
+    def __init__(self, path: Path, err: BaseException, fix: str) -> None:
+        super().__init__(f"{path} is damaged ({err}); {fix}")
+        self.path = path
+
+
+def damaged_response_cache(path: Path, err: BaseException) -> CacheDamaged:
+    results = path.parent
+    return CacheDamaged(path, err, f"clear it with: harness cache clear --results {results} "
+                                   "(it only saves requests), or run with --no-cache")
 
 DEFAULT_TTL_S = 30 * 24 * 3600
 # Identity fields that change the answer; run-specific ones (a local path) are left out.
@@ -38,16 +54,31 @@ class ResponseCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.ttl_s = ttl_s
         self.conn = sqlite3.connect(self.path, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")   # survives a killed process; see harness/store/db.py
-        self.conn.execute("PRAGMA busy_timeout=5000")
-        self.conn.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, provider TEXT NOT NULL,"
-                          " reply_json TEXT NOT NULL, created_at REAL NOT NULL)")
+        try:
+            self.conn.execute("PRAGMA busy_timeout=5000")
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")   # survives a killed process; see harness/store/db.py
+            self.conn.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, provider TEXT NOT NULL,"
+                              " reply_json TEXT NOT NULL, created_at REAL NOT NULL)")
+            self.conn.execute("SELECT key FROM responses LIMIT 1").fetchall()
+        except sqlite3.OperationalError as err:
+            if "locked" in str(err) or "busy" in str(err):
+                raise
+            self.conn.close()
+            raise damaged_response_cache(self.path, err) from None
+        except sqlite3.DatabaseError as err:
+            self.conn.close()
+            raise damaged_response_cache(self.path, err) from None
         self.hits = 0
         self.misses = 0
 
     def get(self, key: str) -> Reply | None:
-        row = self.conn.execute("SELECT reply_json, created_at FROM responses WHERE key = ?", (key,)).fetchone()
+        try:
+            row = self.conn.execute("SELECT reply_json, created_at FROM responses WHERE key = ?", (key,)).fetchone()
+        except sqlite3.DatabaseError as err:
+            if "locked" in str(err):
+                raise
+            raise damaged_response_cache(self.path, err) from None
         if row is None or time.time() - row[1] > self.ttl_s:
             self.misses += 1
             return None
@@ -66,10 +97,16 @@ class ResponseCache:
         rows = [(key, provider, reply.model_dump_json(), now) for key, provider, reply in entries
                 if reply.outcome is not Outcome.ERROR]
         if rows:
-            with self.conn:   # isolation_level=None: BEGIN/COMMIT by hand
-                self.conn.execute("BEGIN IMMEDIATE")
-                self.conn.executemany(
-                    "INSERT OR REPLACE INTO responses (key, provider, reply_json, created_at) VALUES (?,?,?,?)", rows)
+            try:
+                with self.conn:   # isolation_level=None: BEGIN/COMMIT by hand
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    self.conn.executemany(
+                        "INSERT OR REPLACE INTO responses (key, provider, reply_json, created_at) VALUES (?,?,?,?)",
+                        rows)
+            except sqlite3.DatabaseError as err:
+                if "locked" in str(err) or "full" in str(err):
+                    raise   # a busy or full disk is not the cache's fault: the run reports it
+                raise damaged_response_cache(self.path, err) from None
 
     def stats(self) -> dict[str, Any]:
         """Entries, expired entries and bytes, in all and per provider; times as epoch seconds."""

@@ -244,6 +244,13 @@ def _provider_problems(path: Path, entry: Any, at: tuple[Any, ...], lines: dict)
             problems.append(Problem(str(path), f"{redact_url(base_url)!r} is not a URL: write it with its scheme, "
                                     "e.g. http://127.0.0.1:8080/v1", line=lines.get(at + ("base_url",), line),
                                     field=_fmt(at + ("base_url",))))
+        elif parts.query or parts.fragment:
+            # Every SDK appends its route to base_url as text: ".../v1?k=v" + "/chat/completions" 404s on
+            # every request. (The URL is shown redacted: a query string is where keys get written.)
+            problems.append(Problem(str(path), f"{redact_url(base_url)!r} has a query string or fragment; the SDK "
+                                    "appends its route after it (…/v1?x=1/chat/completions), so every request "
+                                    "would fail: remove it (a key belongs in api_key_env)",
+                                    line=lines.get(at + ("base_url",), line), field=_fmt(at + ("base_url",))))
     options = entry.get("options")
     known = _known_options(kind) if isinstance(options, dict) and options else None
     if known is not None:

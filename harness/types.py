@@ -65,6 +65,7 @@ class ErrorKind(str, Enum):
     MALFORMED = "malformed"        # a 200 whose body we cannot use
     CONTEXT = "context_length"     # prompt too long for the model
     MODEL_MISMATCH = "model_mismatch"  # another model answered (--strict-model): stop the provider
+    TOO_LARGE = "too_large"        # the reply passed max_reply_bytes
     OTHER = "other"
 
 

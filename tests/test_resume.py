@@ -203,11 +203,19 @@ URL_SECRET = "zz-url-secret-4242abcd"
 
 
 def test_a_key_written_in_base_url_is_never_stored_nor_printed_and_resume_reads_it_back(tmp_path):
-    """Issue 10, item 8: a key in base_url's query string (and, for storage, in its user part)."""
+    """Issue 10, item 8: a key in base_url's query string (and, for storage, in its user part).
+    Issue 22: a query string is refused before anything is written (every SDK appends its route after
+    it, so every request 404ed), and the refusal never prints the key."""
     results = tmp_path / "results"
     with LoopbackServer(api_key=KEY) as srv:
         srv.responder = lambda req: Scripted(text=f"answer {int(prompt_id_of(req)[1:])}")
         eval_path = write_eval(tmp_path, srv.openai_base_url + f"?api-version=1&key={URL_SECRET}", concurrency=4)
+        refused_query = popen("run", str(eval_path), "--results", str(results), "--no-progress")
+        q_out, q_err = refused_query.communicate(timeout=120)
+        assert refused_query.returncode == 2 and "query string" in q_err, q_err
+        assert URL_SECRET not in q_out + q_err
+        assert not results.exists() and not srv.requests
+        eval_path = write_eval(tmp_path, srv.openai_base_url, concurrency=4)
         spec = yaml.safe_load(eval_path.read_text())
         spec["providers"].append({"model": "openai/other", "label": "userinfo", "api_key_env": "UNSET_URL_KEY",
                                   "base_url": f"http://user:{URL_SECRET}@127.0.0.1:9/v1"})
@@ -221,18 +229,14 @@ def test_a_key_written_in_base_url_is_never_stored_nor_printed_and_resume_reads_
         run_id, spec_json = db.execute("SELECT id, spec_json FROM runs").fetchone()
         configs = dict(db.execute("SELECT label, config_json FROM run_providers"))
         assert URL_SECRET not in spec_json + "".join(configs.values())
-        assert json.loads(configs["loop"])["base_url"] == srv.openai_base_url + "?api-version=1&key=[REDACTED]"
         assert json.loads(configs["userinfo"])["base_url"] == "http://[REDACTED]@127.0.0.1:9/v1"
         db.close()
-        # Resumed with the key: the URL comes back from the eval file, requests carry it.
+        # Resumed with the loop provider's key: its samples are answered; `userinfo` has none (exit 4).
         resumed = popen("run", "--resume", run_id, "-p", "loop", "--results", str(results), "--no-progress")
         out, err = resumed.communicate(timeout=120)
-        # (the openai SDK appends its route after a base_url's query string, so the loopback answers 404:
-        # every reply is an error and the exit code says nothing was measured; what matters here is the URL)
-        assert resumed.returncode == 5, err
+        assert resumed.returncode == 4, err
         assert len(srv.requests) == N_PROMPTS
-        assert all(URL_SECRET in r.query for r in srv.requests), "the resumed run used the eval file's URL"
-        shown = [popen(*args).communicate(timeout=60) for args in (
+    shown = [popen(*args).communicate(timeout=60) for args in (
             ("compare", "--results", str(results), "--format", "json"), ("runs", "--results", str(results)),
             ("export", "--results", str(results)))]
     printed = first.stdout + first.stderr + out + err + "".join(o + e for o, e in shown)

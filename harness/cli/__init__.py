@@ -2,6 +2,7 @@
 bad input into exit code 2 with the problems listed, and anything else into a redacted message."""
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 import typer
@@ -70,6 +71,11 @@ def main() -> None:
         sys.exit(run.EXIT_LOCKED)
     except StoreError as err:
         typer.echo(f"error: {redact(str(err))}", err=True)
+        sys.exit(2)
+    except sqlite3.DatabaseError as err:   # damaged pages found mid-command: like other corruption, exit 2
+        typer.echo(f"error: a results file is damaged or unwritable ({redact(str(err))}). A cache: harness cache "
+                   "clear [--judge] --results DIR, or --no-cache. The results store (harness.db): check it with "
+                   "sqlite3 harness.db 'PRAGMA integrity_check' and rescue it with sqlite3's .recover", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(run.EXIT_SIGINT)

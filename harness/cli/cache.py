@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 from rich.text import Text
 
-from harness.cache import ResponseCache
+from harness.cache import CacheDamaged, ResponseCache
 from harness.cli.common import ResultsOption, layout_width, print_lines, table_console
 from harness.report.layout import Col, fit_table, print_fitted
 
@@ -70,15 +70,51 @@ def stats(results_dir: Path = ResultsOption,
 @app.command("clear")
 def clear(results_dir: Path = ResultsOption,
           older_than_days: Optional[float] = typer.Option(None, "--older-than-days", min=0,
-                                                          help="Only entries older than this.")) -> None:
-    """Delete cached replies (all, or those older than N days)."""
-    path = results_dir / "cache.db"
+                                                          help="Only entries older than this."),
+          judge: bool = typer.Option(False, "--judge", help="The judge's verdict cache (judge_cache.db) instead.")) -> None:
+    """Delete cached replies (all, or those older than N days). A damaged cache file is removed whole."""
+    path = results_dir / ("judge_cache.db" if judge else "cache.db")
+    what = "judge verdicts" if judge else "replies"
     if not path.is_file():
-        typer.echo(f"no response cache at {path}: nothing to clear")
+        typer.echo(f"no {'judge cache' if judge else 'response cache'} at {path}: nothing to clear")
         return
+    try:
+        removed = _clear(path, judge, None if older_than_days is None else older_than_days * 86400)
+    except CacheDamaged as err:
+        # SQLite cannot read it, so no entry can be saved: the file goes (a cache only saves requests).
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        typer.echo(f"{err}\nremoved the damaged cache file {path}; it is created afresh when needed")
+        return
+    typer.echo(f"removed {removed} cached {what}")
+
+
+def _clear(path: Path, judge: bool, older_than_s: float | None) -> int:
+    import sqlite3
+
+    if judge:
+        from harness.scoring.judge import JudgeCache
+
+        cache = JudgeCache(path)
+        try:
+            with cache._lock:
+                if older_than_s is None:
+                    cur = cache._db.execute("DELETE FROM judge_cache")
+                else:
+                    cutoff = datetime.fromtimestamp(datetime.now(timezone.utc).timestamp() - older_than_s, timezone.utc)
+                    cur = cache._db.execute("DELETE FROM judge_cache WHERE created_at < ?", (cutoff.isoformat(),))
+                cache._db.commit()
+                return cur.rowcount
+        except sqlite3.DatabaseError as err:
+            raise cache._damaged(err) from None
+        finally:
+            cache.close()
     cache = ResponseCache(path)
     try:
-        removed = cache.clear(None if older_than_days is None else older_than_days * 86400)
+        return cache.clear(older_than_s)
+    except sqlite3.DatabaseError as err:
+        from harness.cache import damaged_response_cache
+
+        raise damaged_response_cache(path, err) from None
     finally:
         cache.close()
-    typer.echo(f"removed {removed} cached replies")

@@ -46,6 +46,8 @@ def report(
     if fmt is ReportFormat.md and output is None:
         sys.stdout.write(text)
         return
+    from harness.atomic import write_atomic
+
     target = output or Path("report.html")
-    target.write_text(text, encoding="utf-8")
+    write_atomic(target, text)   # a signal half-way leaves the previous report intact
     typer.echo(f"wrote {target} ({len(text.encode()) / 1e3:,.0f} kB)", err=True)

@@ -29,7 +29,7 @@ import typer
 from harness.cli.common import ResultsOption, WideOption, WidthOption, open_store, print_lines, show_report, table_console
 from harness.store import Store
 from harness.store.db import create_scoring
-from harness.store.view import ORIGINAL, RunView, ScoringNotFound, run_view, scoring_judge  # noqa: F401
+from harness.store.view import ORIGINAL, RunView, ScoringNotFound, replies_since, run_view, scoring_judge  # noqa: F401
 from harness.types import ErrorKind, Outcome, Prompt, Reply, Score, Usage
 
 
@@ -59,7 +59,7 @@ def scored_run(store: Store, run_id: str | None, scoring: str | None = None, pri
                    if primary in SCORERS else "")
             raise typer.BadParameter(f"scorer {primary!r} is not part of run {run['id']}{hint}; its scorers: "
                                      f"{', '.join(sorted(known))}{how}", param_hint="--scorer")
-        view = RunView(store, view.run_id, view.scoring, primary)
+        view = RunView(store, view.run_id, view.scoring, primary, view.newer, view.stale_note)
     return view
 
 

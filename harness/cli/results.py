@@ -1,6 +1,7 @@
 """`harness compare`, `harness runs`, `harness export`: reading runs back out of the store."""
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from enum import Enum
@@ -11,6 +12,7 @@ import typer
 from rich.text import Text
 
 from harness.served_model import served_by_other
+from harness.atomic import atomic_open
 from harness.cli.common import (ResultsOption, WideOption, WidthOption, enforce_thresholds, layout_width, open_store,
                                 paired, print_lines, show_report, table_console)
 from harness.report.escape import json_dumps
@@ -80,7 +82,7 @@ def runs(results_dir: Path = ResultsOption, wide: bool = WideOption, width: Opti
     cols = [Col("run", justify="left", no_wrap=True), Col("eval", justify="left"), Col("status", justify="left"),
             Col("replies", no_wrap=True), Col("created (UTC)", justify="left", no_wrap=True, optional=1),
             Col("providers", justify="left", optional=2)]
-    rows = [[Text(str(v)) for v in (r["id"], r["eval_name"], r["status"], f"{r['n_replies']}/{r['n_samples']}",
+    rows = [[Text(str(v)) for v in (r["id"], r["eval_name"], store.live_status(r), f"{r['n_replies']}/{r['n_samples']}",
                                     r["created_at"][:19].replace("T", " "), r["providers"] or "")]
             for r in store.runs()]
     console = table_console(width)
@@ -108,8 +110,8 @@ def export(
     identities = {p["label"]: json.loads(p["identity_json"]) if p["identity_json"] else None
                   for p in store.run_providers(run["id"])}
     models = {p["label"]: p["model"] for p in store.run_providers(run["id"])}
-    target = output.open("w", encoding="utf-8") if output else sys.stdout
-    try:
+    with (atomic_open(output) if output else contextlib.nullcontext(sys.stdout)) as target:
+        # A file is written whole or not at all (harness.atomic): a signal leaves the previous export.
         for row in store.results(run["id"]):
             reply = None
             if row["outcome"] is not None:
@@ -128,6 +130,3 @@ def export(
                 "prompt": json.loads(row["prompt_json"]), "reply": reply, "scores": scores.get(row["sample_id"], []),
             }
             target.write(json_dumps(record) + "\n")  # control and bidi characters escaped
-    finally:
-        if output:
-            target.close()

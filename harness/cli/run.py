@@ -18,15 +18,17 @@ When several apply, the first in the order 5, 4, 6, 3 is the exit code; all are 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
+import sqlite3
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from harness.served_model import served_lines
-from harness.cache import ResponseCache
+from harness.cache import CacheDamaged, ResponseCache
 from harness.cli.common import ResultsOption, enforce_thresholds, open_store, show_report
 from harness.evalfile import JudgeEntry, load_eval
 from harness.problems import InputError
@@ -264,6 +266,10 @@ def run(
         except LeaseHeld as err:   # another live process executes this run: one writer per run
             typer.echo(f"error: {redact(str(err))}", err=True)
             raise typer.Exit(EXIT_LOCKED)
+        except (CacheDamaged, sqlite3.DatabaseError, OSError) as err:
+            if isinstance(err, OSError) and err.errno not in _DISK_ERRNOS:
+                raise
+            _stopped_by_storage(state, results_dir, err)
         except (KeyboardInterrupt, Terminated) as stopped:
             code = EXIT_SIGTERM if isinstance(stopped, Terminated) else EXIT_SIGINT
             what = "terminated (SIGTERM)" if code == EXIT_SIGTERM else "interrupted"
@@ -282,6 +288,41 @@ def run(
         finally:
             if state.get("lease") is not None:
                 state["lease"].release()
+
+
+# A full disk, a quota, an I/O error, a read-only file system: the run stops, resumable.
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS}
+
+
+def _stopped_by_storage(state: dict, results_dir: Path, err: BaseException) -> None:
+    """A cache or the disk failed during a run: never an "internal error" with the run left `running`.
+    The run is marked interrupted (when the store can still take that), the replies stored so far
+    stay, and the message gives the cause, the fix and the resume command. Exit 2."""
+    store, run_id = state.get("store"), state.get("run_id")
+    why = redact(str(err)) if isinstance(err, CacheDamaged) else f"cannot write ({type(err).__name__}: {redact(str(err))})"
+    if isinstance(err, sqlite3.DatabaseError) and "full" not in str(err) and not isinstance(err, CacheDamaged):
+        why = (f"a results file is damaged ({redact(str(err))}); if it is a cache: harness cache clear "
+               f"[--judge] --results {results_dir}, or run with --no-cache")
+    if run_id is None or state.get("executed"):
+        typer.echo(f"error: {why}" + ("; nothing was sent" if run_id is None else ""), err=True)
+        raise typer.Exit(EXIT_INPUT)
+    try:
+        store.interrupt_providers(run_id)
+        store.finish_run(run_id, "interrupted")
+    except sqlite3.Error:
+        pass   # the disk is still full: the run's lease shows no live writer, and resume works all the same
+    typer.echo(f"error: {why}\nrun {run_id} stopped; replies received so far are saved. Once fixed, resume with:\n"
+               f"  harness run --resume {run_id} --results {results_dir}", err=True)
+    raise typer.Exit(EXIT_INPUT)
+
+
+def _open_caches(results_dir: Path, use_cache: bool) -> None:
+    """Open (and so check) the caches before anything is written: a damaged one is reported with its
+    fix (exit 2) and leaves no run behind."""
+    if use_cache and (results_dir / "cache.db").is_file():
+        ResponseCache(results_dir / "cache.db").close()
+    if (results_dir / "judge_cache.db").is_file():
+        JudgeCache(results_dir / "judge_cache.db").close()
 
 
 def _run_shard(state: dict, results_dir, resume, provider, shard_text, retry_errors, use_cache,
@@ -351,6 +392,7 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
             open_store(results_dir, must_exist=True).run(baseline)
         except StoreError as err:
             raise InputError.single("--baseline", str(err)) from None
+    _open_caches(results_dir, use_cache)
     if resume:
         if eval_file is not None:
             raise InputError.single(eval_file, "give either an eval file or --resume RUN: a resumed run keeps "

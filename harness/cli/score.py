@@ -41,6 +41,7 @@ import io
 import json
 import os
 import pickle
+import signal
 import sys
 import tempfile
 from enum import Enum
@@ -50,6 +51,7 @@ from typing import Any, NamedTuple, Optional
 
 import typer
 
+from harness.atomic import sigterm_held, sigterm_raises
 from harness.problems import InputError, Problem, read_text
 from harness.report.escape import csv_cell
 from harness.scoring import UnknownScorer, get_scorer, teen_safety
@@ -384,6 +386,9 @@ def _for_summary(row: dict[str, Any]) -> dict[str, Any]:
 def _prepare_worker() -> None:
     """In a worker, as it starts: build what every row needs (the teen-safety rules and the pattern
     pre-tests) while the parent is still reading and checking the input."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)   # the parent's exit-143 handler is not the worker's
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})   # forked while the parent held it
     try:
         from harness.scoring.refusal import classify_refusal
         from harness.scoring.rules import default_ruleset
@@ -545,8 +550,16 @@ def score(
         fmt = Format.csv if output is not None and output.suffix.lower() == ".csv" else Format.jsonl
     keep = "full" if fmt is Format.csv else None if quiet else "summary"
     jobs = jobs or default_jobs()
-    pool = start_workers(file, jobs)
+    with sigterm_raises():   # SIGTERM: exit 143 with the workers stopped and no temporary file left
+        _score(file, output, fmt, scorer, category_map, quiet, keep, jobs)
+
+
+def _score(file: Path, output: Path | None, fmt: Format, scorer: list[str] | None, category_map: Path | None,
+           quiet: bool, keep: str | None, jobs: int) -> None:
+    pool = None
     try:
+        with sigterm_held():   # a SIGTERM during the forks is delivered once `pool` is set, then stops it
+            pool = start_workers(file, jobs)
         done = None
         if pool is not None:
             try:

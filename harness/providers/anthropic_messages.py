@@ -29,6 +29,7 @@ from harness.providers.base import (
     safe_url,
     system_and_turns,
 )
+from harness.providers.bounds import capped_async_client
 from harness.providers.errors import (
     ProviderError,
     body_message,
@@ -97,6 +98,8 @@ class AnthropicProvider(Provider):
             base_url=self.config.base_url,  # None: the SDK reads ANTHROPIC_BASE_URL
             max_retries=0,  # the harness retries
             timeout=self.config.timeout_s,  # explicit, which also lifts the SDK's non-streaming cap
+            # Bodies over max_reply_bytes are cut off while read (harness/providers/bounds.py).
+            http_client=capped_async_client(self.config.max_reply_bytes, anthropic.DefaultAsyncHttpxClient),
         )
 
     async def aclose(self) -> None:

@@ -7,6 +7,7 @@ Adapters implement `_generate` and raise `ProviderError` for anything that went 
 """
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 import os
@@ -19,9 +20,12 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.problems import Problem
+from harness.providers.bounds import (DEFAULT_MAX_REPLY_BYTES, DEFAULT_REPLY_TIMEOUT_S, text_bytes,
+                                      too_large_in)
 from harness.providers.errors import ProviderError
 from harness.providers.retry import RetryPolicy, call_with_retry
 from harness.redact import redact
+from harness.surrogates import escape_reply
 from harness.types import ErrorKind, Message, Outcome, Reply
 
 
@@ -94,6 +98,9 @@ class ProviderConfig(BaseModel):
     rpm: float | None = Field(default=None, gt=0)
     tpm: float | None = Field(default=None, gt=0)
     timeout_s: float = Field(default=120.0, gt=0)
+    # Whole-reply bounds (harness/providers/bounds.py): one attempt's deadline, and a body's size.
+    reply_timeout_s: float = Field(default=DEFAULT_REPLY_TIMEOUT_S, gt=0)
+    max_reply_bytes: int = Field(default=DEFAULT_MAX_REPLY_BYTES, ge=1)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     stream: bool = True
     # Provider-specific knobs (n_ctx, chat_format, safety_settings, ...), checked by the adapter.
@@ -184,8 +191,11 @@ class Provider(ABC):
             nonlocal attempts
             attempts += 1
             try:
-                reply = await self._generate(messages, params)
+                reply = _bounded(await asyncio.wait_for(self._generate(messages, params),
+                                                        self.config.reply_timeout_s), self.config)
             except ProviderError as err:
+                if (big := too_large_in(err)) is not None:   # the adapter mapped the SDK's wrapper
+                    raise _too_large(big) from None
                 # A 200 we cannot use (non-JSON, no choices, a stream cut short) is often a proxy
                 # or server hiccup worth one or two more tries, but not the policy's full budget.
                 if err.kind is ErrorKind.MALFORMED and attempts >= MALFORMED_MAX_ATTEMPTS:
@@ -197,30 +207,54 @@ class Provider(ABC):
                 elif err.kind not in (ErrorKind.CONNECTION, ErrorKind.TIMEOUT):
                     self._reached = True   # the server answered, even if with an error
                 raise
+            except (asyncio.TimeoutError, TimeoutError):
+                raise ProviderError(ErrorKind.TIMEOUT, f"no complete reply within reply_timeout_s="
+                                    f"{self.config.reply_timeout_s:g}s (the whole reply's deadline)",
+                                    retryable=False) from None
+            except Exception as err:
+                # An SDK wraps whatever its transport raised: a body cut at max_reply_bytes included.
+                if (big := too_large_in(err)) is not None:
+                    raise _too_large(big) from None
+                raise
             self._reached = True
             return reply
 
         try:
             reply = await call_with_retry(attempt, self.retry_policy, on_wait=on_wait)
         except ProviderError as err:
-            return Reply(
+            return escape_reply(Reply(
                 outcome=Outcome.ERROR,
                 error_kind=err.kind,
                 reason=redact(err.message),
                 latency_s=time.perf_counter() - started,
                 attempts=attempts,
                 raw={"status": err.status} if err.status else {},
-            )
+            ))
         except Exception as err:  # an adapter bug must not kill the run or look like model output
-            return Reply(
+            return escape_reply(Reply(
                 outcome=Outcome.ERROR,
                 error_kind=ErrorKind.OTHER,
                 reason=redact(f"{type(err).__name__}: {err}"),
                 latency_s=time.perf_counter() - started,
                 attempts=attempts,
-            )
+            ))
         reply.attempts = attempts
-        return _redacted(reply)
+        # Hostile text is data: lone surrogates made storable (reversibly) after redaction.
+        return escape_reply(_redacted(reply))
+
+
+def _too_large(err) -> ProviderError:
+    return ProviderError(ErrorKind.TOO_LARGE, str(err), retryable=False)
+
+
+def _bounded(reply: Reply, config: ProviderConfig) -> Reply:
+    """The reply, or ProviderError(TOO_LARGE) when its text passes max_reply_bytes (every adapter:
+    local models and SDKs without a capped transport are bounded here, after the fact)."""
+    size = text_bytes(reply.text)
+    if size > config.max_reply_bytes:
+        raise ProviderError(ErrorKind.TOO_LARGE, f"reply too large: {size:,} bytes of text, over "
+                            f"max_reply_bytes={config.max_reply_bytes:,}", retryable=False)
+    return reply
 
 
 def _redacted(reply: Reply) -> Reply:

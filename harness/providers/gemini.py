@@ -37,6 +37,7 @@ from harness.providers.base import (
 )
 from harness.providers.finish_reasons import decide, finish_error
 from harness.providers.finish_reasons import table as finish_table
+from harness.providers.bounds import capping_hook
 from harness.providers.errors import (
     ProviderError,
     body_message,
@@ -189,6 +190,8 @@ class GeminiProvider(Provider):
             api_version=self.config.options.get("api_version"),  # None: the SDK's default (v1 in 3.x)
             timeout=int(self.config.timeout_s * 1000),  # milliseconds
             retry_options=types.HttpRetryOptions(attempts=1),
+            # Bodies over max_reply_bytes are cut off while read (harness/providers/bounds.py).
+            async_client_args={"event_hooks": {"response": [capping_hook(self.config.max_reply_bytes)]}},
         )
         self._client = genai.Client(api_key=key, http_options=http)
         self._aio = self._client.aio

@@ -24,6 +24,7 @@ from harness.providers.base import (
     safe_url,
     with_system,
 )
+from harness.providers.bounds import capped_async_client
 from harness.providers.errors import (
     ProviderError,
     body_message,
@@ -125,6 +126,8 @@ class OpenAIChatProvider(Provider):
             base_url=self._base_url(),
             max_retries=0,  # the harness retries; see module docstring
             timeout=self.config.timeout_s,
+            # Bodies over max_reply_bytes are cut off while read (harness/providers/bounds.py).
+            http_client=capped_async_client(self.config.max_reply_bytes, openai.DefaultAsyncHttpxClient),
         )
 
     async def aclose(self) -> None:

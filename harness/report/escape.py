@@ -19,9 +19,13 @@ from typing import Any
 # embeddings/overrides U+202A-U+202E and the isolates U+2066-U+2069); and the line/paragraph
 # separators U+2028/U+2029 (new lines in many viewers, invisible in others).
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
-_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
-_UNSAFE_WITH_LAYOUT = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
-_JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_BIDI}]")
+# Code points no UTF-8 file or XML 1.0 document can carry: lone surrogates (a provider can send one as
+# a JSON escape; harness.surrogates keeps them out of the store, but a transcript file may hold one)
+# and the noncharacters U+FFFE/U+FFFF (valid UTF-8, yet ill-formed XML: one made a JUnit file unreadable).
+_NOT_TEXT = "\ud800-\udfff\ufffe\uffff"
+_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_NOT_TEXT}]")
+_UNSAFE_WITH_LAYOUT = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}{_NOT_TEXT}]")
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_BIDI}{_NOT_TEXT}]")
 
 
 def _visible(m: re.Match) -> str:

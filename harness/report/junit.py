@@ -129,7 +129,7 @@ def _suite(parent: ET.Element, name: str, cases: list[tuple[str, str, str, str, 
             if status != "skipped":
                 el.set("type", status)
             if text:
-                el.text = text
+                el.text = _x(text)
 
 
 def junit_xml(store: Store, run_id: str, thresholds: list | None = None, *, extra_cases: list | None = None) -> str:
@@ -177,6 +177,7 @@ def _totals(root: ET.Element) -> None:
 
 
 def write_junit(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    """Written whole or not at all (harness.atomic): a CI gate never reads half a file."""
+    from harness.atomic import write_atomic
+
+    write_atomic(path, text)

@@ -17,7 +17,7 @@ import signal
 from dataclasses import dataclass, field
 
 from harness.served_model import mismatch_message, served_by_other
-from harness.cache import ResponseCache, cache_key
+from harness.cache import CacheDamaged, ResponseCache, cache_key
 from harness.providers.base import GenerationParams, Provider
 from harness.providers.errors import ProviderError
 from harness.redact import frozen_secrets, redact
@@ -225,12 +225,14 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
                     progress.line(f"{label}: {result.note}")
                 if cache:
                     writer.cache_put(key, label, reply)
-                result.sent += 1
+                result.sent += reply.attempts   # requests, retries included (not samples)
         # Scoring (and judging) happens outside the provider's slot: it must not hold back requests.
         scores = score_reply(scorers, sample.prompt, reply)
         if judged is not None and reply.outcome is not Outcome.ERROR:
             try:
                 scores = await judged.score(sample.prompt, reply, scores)
+            except CacheDamaged:
+                raise   # the judge cache cannot be read: stop the run with the fix, not a judge_error per reply
             except Exception as err:  # keep the reply and the signal scores; say the judging failed
                 scores.append(Score(scorer="judge", passed=None, label="judge_error",
                                     explanation=f"judging failed: {type(err).__name__}: {redact(str(err))}"))

@@ -126,26 +126,48 @@ class JudgeCache:
     def __init__(self, path: str | Path) -> None:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(path)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS judge_cache ("
-                         "key TEXT PRIMARY KEY, verdict_json TEXT NOT NULL, created_at TEXT NOT NULL)")
-        self._db.commit()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS judge_cache ("
+                             "key TEXT PRIMARY KEY, verdict_json TEXT NOT NULL, created_at TEXT NOT NULL)")
+            self._db.commit()
+            self._db.execute("SELECT key FROM judge_cache LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as err:
+            self._db.close()
+            raise self._damaged(err) from None
+
+    def _damaged(self, err: BaseException):
+        from harness.cache import CacheDamaged
+
+        return CacheDamaged(self.path, err, f"clear it with: harness cache clear --judge --results {self.path.parent} "
+                                            "(cached judge verdicts are asked again)")
 
     def get(self, key: str) -> JudgeVerdict | None:
-        with self._lock:
-            row = self._db.execute("SELECT verdict_json FROM judge_cache WHERE key = ?", (key,)).fetchone()
+        try:
+            with self._lock:
+                row = self._db.execute("SELECT verdict_json FROM judge_cache WHERE key = ?", (key,)).fetchone()
+        except sqlite3.DatabaseError as err:
+            if "locked" in str(err):
+                raise
+            raise self._damaged(err) from None
         return replace(JudgeVerdict.from_json(row[0]), cached=True) if row else None
 
     def put(self, key: str, verdict: JudgeVerdict) -> None:
         if not verdict.usable:
             return  # an unusable verdict is retried next time, never remembered
         stored = replace(verdict, cached=False, injection_suspected=None)
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO judge_cache (key, verdict_json, created_at) VALUES (?, ?, ?)",
-                             (key, stored.to_json(), datetime.now(timezone.utc).isoformat()))
-            self._db.commit()
+        try:
+            with self._lock:
+                self._db.execute("INSERT OR REPLACE INTO judge_cache (key, verdict_json, created_at) VALUES (?, ?, ?)",
+                                 (key, stored.to_json(), datetime.now(timezone.utc).isoformat()))
+                self._db.commit()
+        except sqlite3.DatabaseError as err:
+            if "locked" in str(err) or "full" in str(err):
+                raise
+            raise self._damaged(err) from None
 
     def __len__(self) -> int:
         with self._lock:

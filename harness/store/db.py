@@ -234,6 +234,14 @@ class Store:
         lease.start()
         return lease
 
+    def live_status(self, run: sqlite3.Row) -> str:
+        """A run's status as it is now: `running` only while a live process holds its lease. A writer
+        killed, or stopped by a full disk before it could write `interrupted`, leaves no phantom run."""
+        if run["status"] != "running":
+            return run["status"]
+        lease = self.lease(run["id"])
+        return "running" if lease is not None and _lease_holder_alive(lease, LEASE_STALE_S)[0] else "interrupted"
+
     def lease(self, run_id: str) -> sqlite3.Row | None:
         return self.conn.execute("SELECT * FROM run_leases WHERE run_id = ?", (run_id,)).fetchone()
 

@@ -40,8 +40,12 @@ class RunView:
     """One run of a store through one scoring (None: the original one)."""
 
     def __init__(self, store: Store, run_id: str, scoring: sqlite3.Row | None = None,
-                 primary: str | None = None) -> None:
+                 primary: str | None = None, newer: set[int] | None = None, stale_note: str | None = None) -> None:
         self.store, self.run_id, self.scoring, self.primary = store, run_id, scoring, primary
+        # Samples whose reply was stored after the scoring was made (a resumed or still running run):
+        # the scoring never saw them, so their original scores are used instead (see run_view).
+        self.newer: set[int] = newer or set()
+        self.stale_note = stale_note   # why the latest rescoring is not shown, when it is not
 
     @property
     def path(self) -> Path:
@@ -70,7 +74,12 @@ class RunView:
             return self.store.scores(self.store.run(run_id)["id"])
         if self.scoring is None:
             return self.store.scores(self.run_id)
-        return scoring_scores(self.store, self.scoring["id"])
+        rows = scoring_scores(self.store, self.scoring["id"])
+        if not self.newer:
+            return rows
+        rows = [r for r in rows if r["sample_id"] not in self.newer]
+        rows += [r for r in self.store.scores(self.run_id) if r["sample_id"] in self.newer]
+        return sorted(rows, key=lambda r: (r["sample_id"], r["scorer"]))
 
     def results(self, run_id: str | None = None) -> Iterator[sqlite3.Row]:
         return self.store.results(self.run_id if run_id is None else self.store.run(run_id)["id"])
@@ -87,6 +96,8 @@ class RunView:
         n = len(rows)
         if self.scoring is None:
             tail = f"; {n} later rescoring(s) exist (--scoring N)" if n else ""
+            if self.stale_note:
+                tail = "; " + self.stale_note
             return f"scores: the original scoring, made while the run executed{tail}"
         s = self.scoring
         index = [r["id"] for r in rows].index(s["id"]) + 1
@@ -94,8 +105,20 @@ class RunView:
         added = scoring_judge(s)
         judge = (f"judge {(added['judge'] or {}).get('model')} asked (rescore --judge)" if added
                  else f"{s['judge_reused']} judge verdicts reused")
-        return (f"scores: rescoring {index} of {n}, made {s['created_at'][:19]} with harness {s['harness_version']}, "
+        text = (f"scores: rescoring {index} of {n}, made {s['created_at'][:19]} with harness {s['harness_version']}, "
                 f"{rules}, {judge}; the original scores are kept (--scoring original)")
+        if self.newer:
+            text += (f"; {len(self.newer)} replies stored since the rescoring show their original scores "
+                     f"(to rescore them too: harness rescore {self.run_id})")
+        return text
+
+
+def replies_since(store: Store, run_id: str, created_at: str) -> set[int]:
+    """Sample ids of the run whose reply was stored after `created_at` (new, or replacing an earlier
+    error on a resume with --retry-errors): replies a scoring made at that time never saw."""
+    return {r[0] for r in store.conn.execute(
+        "SELECT s.id FROM samples s JOIN replies p ON p.sample_id = s.id WHERE s.run_id = ? AND p.created_at > ?",
+        (run_id, created_at))}
 
 
 def run_view(store: Store, run_id: str | None, scoring: str | None = None, primary: str | None = None) -> RunView:
@@ -112,4 +135,20 @@ def run_view(store: Store, run_id: str | None, scoring: str | None = None, prima
             have = f"1-{len(rows)} or " if rows else ""
             raise ScoringNotFound(f"run {run['id']} has no scoring {scoring!r}; choose {have}'original'")
         chosen = rows[int(scoring) - 1]
-    return RunView(store, run["id"], chosen, primary)
+    # A rescoring is the default view only while it covers every reply the run has (views follow the data).
+    newer: set[int] = set()
+    stale_note = None
+    if chosen is not None:
+        newer = replies_since(store, run["id"], chosen["created_at"])
+        if newer and scoring is not None:
+            raise ScoringNotFound(
+                f"rescoring {scoring} of run {run['id']} does not cover the run's {len(newer)} replies stored since "
+                f"it was made ({chosen['created_at'][:19]}); rescore again to cover every reply: harness rescore "
+                f"{run['id']} (or --scoring original)")
+        if newer and json.loads(chosen["scorers_json"]) != json.loads(run["scorers_json"]):
+            # Its scorers differ from the run's: the original scores cannot fill the gap, so the
+            # original scoring is shown whole, and the line says why.
+            stale_note = (f"the latest rescoring is not shown: it does not cover the {len(newer)} replies stored "
+                          f"since it was made; to cover them: harness rescore {run['id']}")
+            chosen, newer = None, set()
+    return RunView(store, run["id"], chosen, primary, newer, stale_note)

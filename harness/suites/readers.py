@@ -83,7 +83,12 @@ def records_csv(path: Path, text: str, problems: list[Problem]) -> list[tuple[in
         except StopIteration:
             break
         except csv.Error as err:
-            problems.append(Problem(str(path), f"cannot be read as CSV: {err}", line=reader.line_num))
+            if "field limit" in str(err):   # the row being read starts on the line after those read so far
+                problems.append(Problem(str(path), f"has a cell longer than {MAX_FIELD_CHARS:,} characters, the "
+                                        "limit for one field; shorten it (or check for an unclosed quote)",
+                                        line=reader.line_num + 1))
+            else:
+                problems.append(Problem(str(path), f"cannot be read as CSV: {err}", line=reader.line_num))
             break
         line = reader.line_num
         if None in row:
@@ -163,8 +168,13 @@ def xlsx_table(path: Path, sheet: str | None, problems: list[Problem]) -> tuple[
     except ImportError:
         raise InputError.single(path, "reading .xlsx needs openpyxl: pip install "
                                 "'chatbot-eval-harness[xlsx]'") from None
+    from harness.suites.bombs import check_zip
+
     try:
+        check_zip(path)   # sizes from the zip directory first: a bomb is refused before it is inflated
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except InputError:
+        raise
     except Exception as err:  # a damaged or renamed file: the user needs the reason, not a traceback
         raise InputError.single(path, f"cannot be read as an Excel workbook: {type(err).__name__}: {err}") from None
     if sheet is not None and sheet not in book.sheetnames:
@@ -203,10 +213,13 @@ def parquet_table(path: Path, problems: list[Problem]) -> tuple[list[str], Rows]
     except ImportError:
         raise InputError.single(path, "reading .parquet needs pyarrow: pip install "
                                 "'chatbot-eval-harness[parquet]'") from None
+    from harness.suites.bombs import check_parquet
+
     try:
         table = pq.ParquetFile(path)
     except Exception as err:
         raise InputError.single(path, f"cannot be read as a Parquet file: {type(err).__name__}: {err}") from None
+    check_parquet(path, table)   # sizes from the footer: a bomb is refused before a page is decompressed
 
     def rows() -> Iterator[tuple[int | None, dict[str, Any]]]:
         for batch in table.iter_batches(batch_size=4096):

@@ -112,7 +112,10 @@ def validate_record(raw: Any, where: dict[str, Any], defaults: dict[str, Any],
     pid = raw.get("id")
     if isinstance(pid, (int, float)) and not isinstance(pid, bool):
         pid = str(pid)
-    if not isinstance(pid, str) or not pid.strip():
+    if pid is not None and not isinstance(pid, str):
+        problems.append(Problem(**where, field="id", message=f"must be a text or a number, not a "
+                                f"{_type_name(pid)}: every prompt needs a stable, unique id"))
+    elif not isinstance(pid, str) or not pid.strip():
         problems.append(Problem(**where, field="id", message="is missing: every prompt needs a stable, unique id"))
     else:
         where = {**where, "record": where.get("record") or pid}
@@ -149,3 +152,5 @@ def validate_record(raw: Any, where: dict[str, Any], defaults: dict[str, Any],
     return _shared_fields(prompt, _PROMPT_FIELDS)
 
 
+def _type_name(value: object) -> str:
+    return {list: "list", dict: "mapping", bool: "true/false"}.get(type(value), type(value).__name__)

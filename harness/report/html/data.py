@@ -117,7 +117,7 @@ def _prompt_text(prompt: dict) -> str:
     return "\n".join(lines)
 
 
-def _cell(row, scores: list, primary: str | None) -> dict:
+def _cell(row, scores: list, primary: str | None, run_id: str | None = None) -> dict:
     """One reply: outcome, text, verdict (teen-safety summary, else the first scorer's pass/fail) and
     its evidence: every stored score with label, explanation and evidence."""
     verdict = None
@@ -135,8 +135,24 @@ def _cell(row, scores: list, primary: str | None) -> dict:
                          s["explanation"] or "", s["evidence"] or "", s["severity"] or ""])
     if primary == "teen_safety" and verdict is None and row["outcome"] not in (None, "error"):
         verdict = "not_checked"
-    return {"o": row["outcome"] or "pending", "t": row["text"] if row["text"] is not None else "",
+    return {"o": row["outcome"] or "pending", "t": _embedded(row["text"], run_id),
             "e": row["error_kind"] or "", "v": verdict or "", "rules": rules_seen, "sc": evidence}
+
+
+#: Characters of one reply the HTML report embeds; the rest is named, with the command for the full text.
+MAX_EMBEDDED_CHARS = 20_000
+
+
+def _embedded(text: str | None, run_id: str | None) -> str:
+    """A reply as the report embeds it: at most MAX_EMBEDDED_CHARS, so one huge reply cannot make a
+    report no browser opens; the full text stays in the store (`harness export`)."""
+    if text is None:
+        return ""
+    if len(text) <= MAX_EMBEDDED_CHARS:
+        return text
+    where = f"harness export {run_id}" if run_id else "harness export"
+    return (text[:MAX_EMBEDDED_CHARS] + f"\n[... {len(text) - MAX_EMBEDDED_CHARS:,} more characters not shown; "
+            f"the full reply: {where}]")
 
 
 def _status(cell: dict) -> str | None:
@@ -171,7 +187,8 @@ def matrix(sections: list[RunSection]) -> dict:
                 prompt = _loads(row["prompt_json"]) or {}
                 entry = rows[key] = {"id": row["prompt_id"], "suite": row["suite"], "rep": row["repeat"],
                                      "cat": row["category"], "p": _prompt_text(prompt), "c": {}}
-            entry["c"][f"{sec.index}|{row['provider']}"] = _cell(row, by_sample.get(row["sample_id"], []), primary)
+            entry["c"][f"{sec.index}|{row['provider']}"] = _cell(row, by_sample.get(row["sample_id"], []), primary,
+                                                                  run_id)
     out_rows = []
     for entry in rows.values():
         cells = list(entry["c"].values())
