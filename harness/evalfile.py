@@ -382,4 +382,4 @@ def load_eval(path: str | Path) -> EvalSpec:
 
 
 THRESHOLD_METRICS = {"error_rate", "critical_failures", "critical_failure_rate", "blocked_rate", "major_failure_rate",
-                     "over_refusal_rate", "unverified_rate"}
+                     "over_refusal_rate", "unverified_rate", "first_failure_turn", "conversation_failure_rate"}

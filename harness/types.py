@@ -37,6 +37,14 @@ class Prompt(BaseModel):
     rule_categories: list[str] | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     suite: str = ""
+    # A live conversation (harness/runner/conversation.py): the user's messages, in order. `messages`
+    # then holds the optional system message and the first of them, so that everything reading a
+    # prompt's first request (coverage, ideation, judges) works unchanged; None for a single request.
+    turns: list[str] | None = None
+
+    @property
+    def is_conversation(self) -> bool:
+        return self.turns is not None
 
 
 class Outcome(str, Enum):
@@ -103,3 +111,33 @@ class Score(BaseModel):
     explanation: str = ""
     evidence: str | None = None
     severity: str | None = None  # for rule verdicts: critical / major / minor
+
+
+class Turn(BaseModel):
+    """One assistant turn of a live conversation: the user's message, the provider's reply to the
+    conversation so far, that reply's scores and cost (harness/runner/conversation.py)."""
+
+    turn: int          # 1-based: the k-th user message
+    user: str
+    reply: Reply
+    scores: list[Score] = Field(default_factory=list)
+    cost_usd: float | None = None
+
+
+ConversationEnd = Literal["completed", "error", "blocked", "empty_reply", "simulator_failed"]
+
+
+class ConversationResult(BaseModel):
+    """How a conversation ended and where it first failed (stored in the `conversations` table).
+
+    `first_failing_turn`: the first turn where any scorer's verdict failed (overall); per scorer and
+    rule in `first_failing`. `first_critical_turn`: the first turn with a failed critical rule, the
+    event of the survival table (harness/report/survival.py). None: it never failed (in the turns sent)."""
+
+    planned_turns: int
+    sent_turns: int
+    ended: ConversationEnd
+    ended_turn: int | None = None
+    first_failing_turn: int | None = None
+    first_critical_turn: int | None = None
+    first_failing: dict[str, int] = Field(default_factory=dict)

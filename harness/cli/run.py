@@ -321,8 +321,13 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
     if not summary.complete:
         pending = sum(p.pending for p in summary.providers)
         typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
-    code, lines = run_verdict(report, json.loads(store.run(run_id)["spec_json"]).get("thresholds") or {},
-                              max_error_rate)
+    thresholds = json.loads(store.run(run_id)["spec_json"]).get("thresholds") or {}
+    code, lines = run_verdict(report, thresholds, max_error_rate)
+    if not code and "error_rate" not in thresholds:
+        from harness.report.conversations import conversation_error_lines
+
+        if lines := conversation_error_lines(store, run_id, max_error_rate):
+            code = EXIT_ERROR_RATE
     try:
         enforce_thresholds(store, report, baseline=baseline, junit=junit)
     except typer.Exit:

@@ -20,6 +20,7 @@ from harness.cache import ResponseCache, cache_key
 from harness.providers.base import Provider
 from harness.providers.errors import ProviderError
 from harness.redact import frozen_secrets, redact
+from harness.runner.conversation import converse
 from harness.runner.limits import AdaptiveLimiter, RateLimiter
 from harness.runner.progress import RunProgress
 from harness.runner.writer import ReplyWriter
@@ -29,7 +30,7 @@ from harness.scoring.judged import JudgedScorers
 from harness.scoring.rules import default_ruleset
 from harness.store import Store
 from harness.store.db import Lease, PlannedSample
-from harness.types import ErrorKind, Outcome, Reply, Score
+from harness.types import ErrorKind, Message, Outcome, Prompt, Reply, Score
 
 STOP_KINDS = (ErrorKind.AUTH, ErrorKind.QUOTA)
 
@@ -154,46 +155,64 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
 
     params = config.params.model_dump()
 
-    async def one(sample: PlannedSample) -> None:
-        key = cache_key(identity, sample.prompt.messages, params, sample.repeat) if cache else None
+    async def send(messages: list[Message], repeat: int) -> Reply | None:
+        """One request (or a cache hit); None when the provider was stopped meanwhile."""
+        key = cache_key(identity, messages, params, repeat) if cache else None
         reply = cache.get(key) if cache else None
         if reply is not None:
             # A cache hit awaits nothing: without this, a rerun served from the cache would hold the event
             # loop to the end, deaf to SIGTERM (the cancellation waits for an await) and to the writer.
             await asyncio.sleep(0)
-        else:
-            async with limiter.slot():
-                if stop.is_set():
-                    return
-                if lease is not None and lease.lost.is_set():
-                    # This process was silent past the stale bound and another writer took the run over.
-                    stop.set()
-                    result.note = "stopped: another process took over this run's lease"
-                    progress.line(f"{label}: {result.note}")
-                    return
-                estimate = _estimate_tokens(sample, config.params.max_tokens)
-                if rate is not None and (waited := await rate.acquire(estimate)) > 0:
-                    progress.status(label, f"rpm/tpm budget, waited {waited:.1f}s")
-                reply = await provider.complete(sample.prompt.messages, config.params, on_wait=on_wait)
-                if rate is not None and reply.usage.input_tokens is not None:
-                    rate.record_usage(reply.usage.input_tokens + (reply.usage.output_tokens or 0), estimate)
-                if reply.outcome is not Outcome.ERROR:
-                    limiter.on_success()
-                if reply.outcome is Outcome.ERROR and reply.error_kind in STOP_KINDS and not stop.is_set():
-                    stop.set()
-                    result.note = f"stopped after {reply.error_kind.value} error: {reply.reason}"
-                    progress.line(f"{label}: {result.note}")
-                if cache:
-                    writer.cache_put(key, label, reply)
-                result.sent += 1
+            return reply
+        async with limiter.slot():
+            if stop.is_set():
+                return None
+            if lease is not None and lease.lost.is_set():
+                # This process was silent past the stale bound and another writer took the run over.
+                stop.set()
+                result.note = "stopped: another process took over this run's lease"
+                progress.line(f"{label}: {result.note}")
+                return None
+            estimate = _estimate_tokens(messages, config.params.max_tokens)
+            if rate is not None and (waited := await rate.acquire(estimate)) > 0:
+                progress.status(label, f"rpm/tpm budget, waited {waited:.1f}s")
+            reply = await provider.complete(messages, config.params, on_wait=on_wait)
+            if rate is not None and reply.usage.input_tokens is not None:
+                rate.record_usage(reply.usage.input_tokens + (reply.usage.output_tokens or 0), estimate)
+            if reply.outcome is not Outcome.ERROR:
+                limiter.on_success()
+            if reply.outcome is Outcome.ERROR and reply.error_kind in STOP_KINDS and not stop.is_set():
+                stop.set()
+                result.note = f"stopped after {reply.error_kind.value} error: {reply.reason}"
+                progress.line(f"{label}: {result.note}")
+            if cache:
+                writer.cache_put(key, label, reply)
+            result.sent += 1
+            return reply
+
+    async def score(prompt: Prompt, reply: Reply) -> list[Score]:
         # Scoring (and judging) happens outside the provider's slot: it must not hold back requests.
-        scores = score_reply(scorers, sample.prompt, reply)
+        scores = score_reply(scorers, prompt, reply)
         if judged is not None and reply.outcome is not Outcome.ERROR:
             try:
-                scores = await judged.score(sample.prompt, reply, scores)
+                scores = await judged.score(prompt, reply, scores)
             except Exception as err:  # keep the reply and the signal scores; say the judging failed
                 scores.append(Score(scorer="judge", passed=None, label="judge_error",
                                     explanation=f"judging failed: {type(err).__name__}: {redact(str(err))}"))
+        return scores
+
+    async def one(sample: PlannedSample) -> None:
+        if sample.prompt.is_conversation:
+            # A live conversation: its turns one after another (harness/runner/conversation.py).
+            failed = await converse(store, sample, send, score, scorers, lambda r: cost_fn(provider, r))
+            if failed is not None:
+                result.errors += failed
+                progress.advance(label, error=failed)
+            return
+        reply = await send(sample.prompt.messages, sample.repeat)
+        if reply is None:
+            return
+        scores = await score(sample.prompt, reply)
         writer.add(sample.id, reply, scores, cost_fn(provider, reply))
         result.errors += reply.outcome is Outcome.ERROR
         progress.advance(label, error=reply.outcome is Outcome.ERROR)
@@ -233,9 +252,9 @@ async def _start_judge(judge: Judge, progress: RunProgress, scorers: list[str]) 
                          concurrency=judge.provider.config.concurrency)
 
 
-def _estimate_tokens(sample: PlannedSample, max_tokens: int | None) -> int:
+def _estimate_tokens(messages: list[Message], max_tokens: int | None) -> int:
     """A budget estimate for the tpm limiter: about four characters a token, plus the reply's cap."""
-    chars = sum(len(m.content) for m in sample.prompt.messages)
+    chars = sum(len(m.content) for m in messages)
     return chars // 4 + 1 + (max_tokens or 256)
 
 
