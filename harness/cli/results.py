@@ -67,6 +67,10 @@ def compare(
         data["scoring"] = None if view.scoring is None else dict(view.scoring)
         data["scoring_text"] = which
         data["paired"] = [p.as_dict() for p in paired(view, report, scorer)]
+        from harness.report.conversations import conversation_report
+
+        if (conversations := conversation_report(view, report.run_id)) is not None:
+            data["conversations"] = conversations.as_dict()
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
     else:
         sys.stdout.write(csv_text(report, paired(view, report, scorer)))
@@ -104,6 +108,9 @@ def export(
     suites = {s["name"]: dict(s) for s in store.run_suites(run["id"])}
     identities = {p["label"]: json.loads(p["identity_json"]) if p["identity_json"] else None
                   for p in store.run_providers(run["id"])}
+    from harness.store.conversations import conversation_export
+
+    conversations = conversation_export(store, run["id"])
     target = output.open("w", encoding="utf-8") if output else sys.stdout
     try:
         for row in store.results(run["id"]):
@@ -120,6 +127,8 @@ def export(
                 "model_identity": identities.get(row["provider"]), "repeat": row["repeat"],
                 "prompt": json.loads(row["prompt_json"]), "reply": reply, "scores": scores.get(row["sample_id"], []),
             }
+            if row["sample_id"] in conversations:   # a live conversation: every turn, first failing turns
+                record["conversation"] = conversations[row["sample_id"]]
             target.write(json_dumps(record) + "\n")  # control and bidi characters escaped
     finally:
         if output:

@@ -99,3 +99,23 @@ def has_conversations(store: Store, run_id: str) -> bool:
     return store.conn.execute(
         "SELECT 1 FROM turns t JOIN samples s ON s.id = t.sample_id WHERE s.run_id = ? LIMIT 1", (run_id,)
     ).fetchone() is not None
+
+
+def conversation_export(store: Store, run_id: str) -> dict[int, dict]:
+    """{sample id: the conversation as exported}: how it ended, its first failing turns (overall, first
+    critical, per scorer and rule) and every turn with its reply and scores. Pending conversations
+    export the turns stored so far with `ended: null`."""
+    ended = {r["sample_id"]: r for r in conversation_rows(store, run_id)}
+    out = {}
+    for sample_id, turns in run_turns(store, run_id).items():
+        row = ended.get(sample_id)
+        out[sample_id] = {
+            "planned_turns": row["planned_turns"] if row else None, "sent_turns": len(turns),
+            "ended": row["ended"] if row else None, "ended_turn": row["ended_turn"] if row else None,
+            "first_failing_turn": row["first_failing_turn"] if row else None,
+            "first_critical_turn": row["first_critical_turn"] if row else None,
+            "first_failing": json.loads(row["first_failing_json"]) if row else {},
+            "turns": [{"turn": t.turn, "user": t.user, "cost_usd": t.cost_usd,
+                       "reply": t.reply.model_dump(mode="json"),
+                       "scores": [s.model_dump(mode="json") for s in t.scores]} for t in turns]}
+    return out
