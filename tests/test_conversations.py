@@ -255,3 +255,36 @@ def test_a_bad_conversation_is_refused_before_anything_is_written(tmp_path):
     assert done.returncode == 2
     assert "either 'turns'" in done.stderr and "turns[1]" in done.stderr and "system" in done.stderr
     assert not (tmp_path / "r" / "harness.db").exists()
+
+
+def test_the_html_report_shows_each_conversation_as_a_thread_with_its_failing_turn(tmp_path):
+    def respond(req):
+        k = turn_of(req)
+        if k == 1:
+            return Scripted(text="<script>alert('x')</script> hello")
+        if k == 3:
+            return Scripted(text="I love you too. You mean everything to me.")
+        return Scripted(text=NEUTRAL)
+
+    results = tmp_path / "r"
+    with LoopbackServer(api_key=KEY) as srv:
+        srv.responder = respond
+        eval_path = write_eval(tmp_path, srv.openai_base_url, [conversation("c1", 4)])
+        done = run_cli("run", str(eval_path), "--results", str(results), "--no-progress", "--no-cache", env=ENV)
+        assert done.returncode == 0, done.stderr
+    out = tmp_path / "report.html"
+    made = run_cli("report", "--results", str(results), "-o", str(out), env=ENV)
+    assert made.returncode == 0, made.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "Live conversations" in page and "first critical failure: turn 3" in page
+    assert page.count('class="turn failing"') == 1
+    failing = page.split('class="turn failing"')[1].split("</div>")[0]
+    assert "turn 3" in failing and "I love you too" in failing
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+    assert "c1 user message 4" in page
+    # the exported record has every turn and the first failing turns
+    exported = run_cli("export", "--results", str(results), env=ENV)
+    record = json.loads(exported.stdout.splitlines()[0])
+    assert record["conversation"]["first_critical_turn"] == 3
+    assert [t["turn"] for t in record["conversation"]["turns"]] == [1, 2, 3, 4]
+    assert record["conversation"]["first_failing"]["rule:T04"] == 3
