@@ -288,3 +288,10 @@ def test_the_html_report_shows_each_conversation_as_a_thread_with_its_failing_tu
     assert record["conversation"]["first_critical_turn"] == 3
     assert [t["turn"] for t in record["conversation"]["turns"]] == [1, 2, 3, 4]
     assert record["conversation"]["first_failing"]["rule:T04"] == 3
+    # harness rescore scores each stored turn again and keeps the conversation's worst turn
+    run_id = db(results).execute("SELECT id FROM runs").fetchone()[0]
+    rescored = run_cli("rescore", run_id, "--results", str(results), env=ENV)
+    assert rescored.returncode == 0, rescored.stderr
+    conn = db(results)
+    verdict = conn.execute("SELECT passed, explanation FROM scoring_scores WHERE scorer = 'rule:T04'").fetchone()
+    assert verdict["passed"] == 0 and verdict["explanation"].startswith("turn 3 of 4:")

@@ -24,7 +24,7 @@ import typer
 from harness.cli.common import ResultsOption, WideOption, WidthOption, open_store, print_lines, show_report, table_console
 from harness.store import Store
 from harness.store.db import create_scoring, scoring_scores, scorings
-from harness.types import ErrorKind, Outcome, Prompt, Reply, Score, Usage
+from harness.types import ErrorKind, Message, Outcome, Prompt, Reply, Score, Usage
 
 ORIGINAL = "original"
 
@@ -154,6 +154,26 @@ def rescore_sample(names: list[str], prompt: Prompt, reply: Reply, before: list[
     return [summarise(verdicts), *rest, *kept, *verdicts], reused
 
 
+def rescore_conversation(store: Store, names: list[str], prompt: Prompt, sample_id: int) -> tuple[list[Score], int]:
+    """A live conversation rescored: each stored turn with the conversation so far (its judge verdicts
+    reused), then aggregated over the turns as the run does (harness/scoring/conversation.py). The
+    per-turn scores of the rescoring are not kept, only the conversation's."""
+    from harness.runner.conversation import history_of
+    from harness.scoring.conversation import aggregate, turn_prompt
+    from harness.scoring.rules import default_ruleset
+    from harness.scoring.session_rules import without_session_rules
+    from harness.store.conversations import stored_turns
+
+    turns, reused = [], 0
+    for t in stored_turns(store, sample_id):
+        messages = history_of(prompt, turns) + [Message(role="user", content=t.user)]
+        scores, n = rescore_sample(names, turn_prompt(prompt, messages, t.turn), t.reply,
+                                   [s for s in t.scores if s.scorer.startswith("judge:") or s.scorer == "graded"])
+        reused += n
+        turns.append(t.model_copy(update={"scores": without_session_rules(scores, default_ruleset())}))
+    return aggregate(names, prompt, turns)[0], reused
+
+
 def rescore_run(store: Store, run_id: str | None, names: list[str] | None = None) -> tuple[int, dict[str, int]]:
     """Write a new scoring of the run; returns (its id, {scorer: replies whose verdict changed})."""
     run = store.run(run_id)
@@ -173,7 +193,10 @@ def rescore_run(store: Store, run_id: str | None, names: list[str] | None = None
         if row["outcome"] is None:
             continue   # pending: nothing to score
         prompt = Prompt.model_validate_json(row["prompt_json"])
-        scores, n = rescore_sample(names, prompt, stored_reply(row), originals.get(row["sample_id"], []))
+        if prompt.is_conversation:
+            scores, n = rescore_conversation(store, names, prompt, row["sample_id"])
+        else:
+            scores, n = rescore_sample(names, prompt, stored_reply(row), originals.get(row["sample_id"], []))
         reused += n
         old = {s.scorer: (s.passed, s.label) for s in before.get(row["sample_id"], [])
                if not s.scorer.startswith(("signal:", "judge:"))}
