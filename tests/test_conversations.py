@@ -295,3 +295,21 @@ def test_the_html_report_shows_each_conversation_as_a_thread_with_its_failing_tu
     conn = db(results)
     verdict = conn.execute("SELECT passed, explanation FROM scoring_scores WHERE scorer = 'rule:T04'").fetchone()
     assert verdict["passed"] == 0 and verdict["explanation"].startswith("turn 3 of 4:")
+
+
+def test_workers_share_conversations_and_each_stays_in_one_process(tmp_path):
+    results = tmp_path / "r"
+    with LoopbackServer(api_key=KEY) as srv:
+        srv.responder = lambda req: Scripted(text=f"{user_turns(req)[0].split()[0]} reply {turn_of(req)}")
+        eval_path = write_eval(tmp_path, srv.openai_base_url, [conversation(f"w{i}", 3) for i in range(4)])
+        done = run_cli("run", str(eval_path), "--results", str(results), "--no-progress", "--no-cache",
+                       "--workers", "2", env=ENV)
+        assert done.returncode == 0, done.stderr
+        requests = srv.requests_for("openai")
+    assert len(requests) == 12
+    for req in requests:   # every history is the conversation's own
+        script = user_turns(req)[0].split()[0]
+        assistant = [m["content"] for m in req.body["messages"] if m["role"] == "assistant"]
+        assert assistant == [f"{script} reply {k}" for k in range(1, turn_of(req))]
+    conn = db(results)
+    assert [tuple(r) for r in conn.execute("SELECT sent_turns, ended FROM conversations")] == [(3, "completed")] * 4
