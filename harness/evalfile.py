@@ -99,6 +99,8 @@ class EvalSpec(BaseModel):
     # How the judge is asked: "chat" (any chat model answers each rule's question) or "llama-guard"
     # (Meta's safety classifier, our rules as its categories). Default: from the judge's model name.
     judge_format: Literal["chat", "llama-guard"] | None = None
+    # The provider that plays the user of `simulate:` prompts (harness/runner/simulator.py).
+    simulator: ProviderConfig | None = None
     # Their prompt categories onto ours, for every suite of the eval (a suite entry's own map wins).
     category_map: dict[str, list[str] | str] = Field(default_factory=dict)
 
@@ -114,7 +116,7 @@ class EvalSpec(BaseModel):
     def _provider_entries(cls, value: Any) -> Any:
         return [_provider_entry(v) for v in value] if isinstance(value, list) else value
 
-    @field_validator("judge", mode="before")
+    @field_validator("judge", "simulator", mode="before")
     @classmethod
     def _judge_entry(cls, value: Any) -> Any:
         return _provider_entry(value) if value is not None else None
@@ -249,6 +251,8 @@ def _raw_problems(path: Path, data: dict[str, Any], lines: dict) -> list[Problem
                 labels.setdefault(label, i)
     if data.get("judge") is not None:
         problems += _provider_problems(path, data["judge"], ("judge",), lines)
+    if data.get("simulator") is not None:
+        problems += _provider_problems(path, data["simulator"], ("simulator",), lines)
     scorers = data.get("scorers", ["match"])
     names: list[str] = []
     if isinstance(scorers, list):

@@ -19,6 +19,16 @@ class Message(BaseModel):
     content: str
 
 
+class Simulation(BaseModel):
+    """A simulated user (harness/runner/simulator.py): the eval's `simulator:` provider plays this
+    persona, writing each next user turn from the conversation so far, after the opening."""
+
+    model_config = ConfigDict(extra="forbid")
+    persona: str
+    opening: str
+    max_turns: int = Field(default=6, ge=1, le=50)
+
+
 class Prompt(BaseModel):
     """One row of a prompt suite, after validation."""
 
@@ -41,10 +51,17 @@ class Prompt(BaseModel):
     # then holds the optional system message and the first of them, so that everything reading a
     # prompt's first request (coverage, ideation, judges) works unchanged; None for a single request.
     turns: list[str] | None = None
+    # A simulated user instead of scripted turns: `turns` then holds the opening only.
+    simulate: Simulation | None = None
 
     @property
     def is_conversation(self) -> bool:
         return self.turns is not None
+
+    @property
+    def planned_turns(self) -> int:
+        """A conversation's turns: its scripted ones, or a simulation's max_turns."""
+        return self.simulate.max_turns if self.simulate is not None else len(self.turns or [])
 
 
 class Outcome(str, Enum):

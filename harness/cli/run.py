@@ -251,9 +251,23 @@ def _run_shard(state: dict, results_dir, resume, provider, shard_text, retry_err
     cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
     judge = _make_judge(store, run_id, judge_config, scorers, None)
     summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
-                                      show_progress=False, cost_fn=reply_cost, cache=cache, judge=judge, shard=shard))
+                                      show_progress=False, cost_fn=reply_cost, cache=cache, judge=judge, shard=shard,
+                                      simulator=_make_simulator(store, run_id)))
     state["executed"] = True
     typer.echo(summary_json(summary))
+
+
+def _make_simulator(store, run_id: str):
+    """The simulated users' provider (`simulator:` of the eval, as stored with the run), or None."""
+    run_row = store.run(run_id)
+    stored = json.loads(run_row["spec_json"]).get("simulator")
+    if not stored:
+        return None
+    config = ProviderConfig.model_validate(stored)
+    if is_redacted(config.base_url):
+        spec = _original_spec(run_row)
+        config = _restore_url(config, spec.simulator if spec else None, "the simulator", run_row)
+    return create_provider(config)
 
 
 def _make_judge(store, run_id: str, judge_config, scorers: list[str], eval_file):
@@ -309,7 +323,7 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
     else:
         summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
                                           show_progress=progress, cost_fn=reply_cost, cache=cache, judge=judge,
-                                          lease=state["lease"]))
+                                          lease=state["lease"], simulator=_make_simulator(store, run_id)))
     state["executed"] = True   # the run's status is final: a signal from here on only cuts the report short
     state["lease"].release()
     state["lease"] = None

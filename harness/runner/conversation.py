@@ -13,7 +13,9 @@ How a conversation ends:
   sends the conversation again from turn k;
 * blocked: the provider's safety layer blocked turn k: there is no assistant message to continue
   with. The blocked turn is scored as a single blocked reply is;
-* empty_reply: an answered turn with no text (most APIs reject an empty assistant message).
+* empty_reply: an answered turn with no text (most APIs reject an empty assistant message);
+* simulator_failed: the simulated user (a `simulate:` prompt) refused its part, stepped out of
+  character or failed before turn k: the simulator's behaviour, never the tested model's.
 
 The sample's reply stands for the conversation: tokens, cost, latency and attempts summed over the
 turns, the text of the last answered turn, and the outcome of the last scored turn (so that a failure
@@ -34,6 +36,7 @@ from harness.types import ConversationResult, Message, Outcome, Prompt, Reply, S
 
 Send = Callable[[list[Message], int], Awaitable["Reply | None"]]
 ScoreFn = Callable[[Prompt, Reply], Awaitable[list[Score]]]
+Simulate = Callable[[Prompt, list[Turn], int], Awaitable[tuple["str | None", "str | None"]]]
 
 
 def _ended(reply: Reply) -> str | None:
@@ -55,11 +58,15 @@ def history_of(prompt: Prompt, turns: list[Turn]) -> list[Message]:
 
 
 async def converse(store: Store, sample: PlannedSample, send: Send, score: ScoreFn, scorers: list[str],
-                   cost: Callable[[Reply], float | None]) -> bool | None:
+                   cost: Callable[[Reply], float | None], simulate: Simulate | None = None) -> bool | None:
     """Send the conversation's unsent turns. Returns None when the provider was stopped before it
-    ended (it stays pending, its turns so far kept), else whether it ended by a provider error."""
+    ended (it stays pending, its turns so far kept), else whether it ended by a provider error.
+    `simulate` writes the next user turn of a `simulate:` conversation (harness/runner/simulator.py)."""
     prompt = sample.prompt
-    user_turns = prompt.turns or []
+    user_turns = list(prompt.turns or [])
+    planned = prompt.planned_turns
+    if prompt.simulate is not None and simulate is None:
+        return None    # no simulator started (it failed to): the conversation stays pending
     done = stored_turns(store, sample.id)
     # Keep the stored turns up to the first that ended the conversation by error (a retry resends it).
     kept: list[Turn] = []
@@ -71,24 +78,32 @@ async def converse(store: Store, sample: PlannedSample, send: Send, score: Score
     turns = list(kept)
     ended = _ended(turns[-1].reply) if turns else None
     ruleset = default_ruleset() if "teen_safety" in scorers else None
-    while ended is None and len(turns) < len(user_turns):
+    why = None
+    while ended is None and len(turns) < planned:
         k = len(turns) + 1
-        messages = history_of(prompt, turns) + [Message(role="user", content=user_turns[k - 1])]
+        if k <= len(user_turns):
+            user = user_turns[k - 1]
+        else:   # a simulated user writes the next turn from the conversation so far
+            user, why = await simulate(prompt, turns, sample.repeat)
+            if user is None:
+                ended = "simulator_failed"
+                break
+        messages = history_of(prompt, turns) + [Message(role="user", content=user)]
         reply = await send(messages, sample.repeat)
         if reply is None:
             return None
         scores = await score(turn_prompt(prompt, messages, k), reply)
         if ruleset is not None:
             scores = without_session_rules(scores, ruleset)
-        turn = Turn(turn=k, user=user_turns[k - 1], reply=reply, scores=scores, cost_usd=cost(reply))
+        turn = Turn(turn=k, user=user, reply=reply, scores=scores, cost_usd=cost(reply))
         record_turn(store, sample.id, turn)
         turns.append(turn)
         ended = _ended(reply)
-    reply, total_cost = conversation_reply(turns, len(user_turns), ended)
+    reply, total_cost = conversation_reply(turns, planned, ended, why)
     conversation_scores, failing = aggregate(scorers, prompt, turns)
     result = ConversationResult(
-        planned_turns=len(user_turns), sent_turns=len(turns), ended=ended or "completed",
-        ended_turn=turns[-1].turn if turns else None,
+        planned_turns=planned, sent_turns=len(turns), ended=ended or "completed",
+        ended_turn=(len(turns) + 1 if ended == "simulator_failed" else turns[-1].turn) if turns else None,
         first_failing_turn=first_failing_turn(scorers, failing),
         first_critical_turn=first_critical_turn(turns, conversation_scores, failing),
         first_failing=failing)
@@ -100,15 +115,18 @@ def _sum(values: list) -> float | int | None:
     return None if any(v is None for v in values) else sum(values)
 
 
-def conversation_reply(turns: list[Turn], planned: int, ended: str | None) -> tuple[Reply, float | None]:
+def conversation_reply(turns: list[Turn], planned: int, ended: str | None,
+                       why: str | None = None) -> tuple[Reply, float | None]:
     """(the reply standing for the whole conversation, its summed cost): see the module docstring."""
     scored = [t for t in turns if t.reply.outcome is not Outcome.ERROR]
     last = turns[-1].reply
     base = scored[-1].reply if scored else last
     how = {None: "completed", "error": "ended by a provider error", "blocked": "ended by a provider block",
-           "empty_reply": "ended by an empty reply"}[ended]
+           "empty_reply": "ended by an empty reply", "simulator_failed": "ended by the simulated user"}[ended]
     reason = f"conversation: {len(turns)} of {planned} turns sent, {how}"
-    if ended is not None and last.reason:
+    if ended == "simulator_failed":
+        reason += f" before turn {len(turns) + 1}: {why}"
+    elif ended is not None and last.reason:
         reason += f" at turn {turns[-1].turn}: {last.reason}"
     raw = {"conversation": {"planned_turns": planned, "sent_turns": len(turns), "ended": ended or "completed"}}
     if turns and all(t.reply.raw.get("cache") == "hit" for t in turns):

@@ -107,11 +107,12 @@ class RunSummary:
 async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: list[str],
                         progress: RunProgress, retry_errors: bool, cost_fn,
                         cache: ResponseCache | None, judged: JudgedScorers | None, writer: ReplyWriter,
-                        lease: Lease | None = None, shard: tuple[int, int] | None = None) -> ProviderResult:
+                        lease: Lease | None = None, shard: tuple[int, int] | None = None,
+                        simulate=None) -> ProviderResult:
     label = provider.config.display
     try:
         return await _send_all(store, run_id, provider, scorers, progress, retry_errors, cost_fn, cache, judged,
-                               writer, lease, shard)
+                               writer, lease, shard, simulate)
     except asyncio.CancelledError:
         # Ctrl-C or SIGTERM: what was received is committed and stays; the provider must not be left
         # saying `running`.
@@ -123,7 +124,7 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
 async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list[str],
                     progress: RunProgress, retry_errors: bool, cost_fn,
                     cache: ResponseCache | None, judged: JudgedScorers | None, writer: ReplyWriter,
-                    lease: Lease | None, shard: tuple[int, int] | None) -> ProviderResult:
+                    lease: Lease | None, shard: tuple[int, int] | None, simulate=None) -> ProviderResult:
     label = provider.config.display
     result = ProviderResult(label)
     total = store.count_pending(run_id, label, include_errors=retry_errors, shard=shard)
@@ -204,7 +205,7 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
     async def one(sample: PlannedSample) -> None:
         if sample.prompt.is_conversation:
             # A live conversation: its turns one after another (harness/runner/conversation.py).
-            failed = await converse(store, sample, send, score, scorers, lambda r: cost_fn(provider, r))
+            failed = await converse(store, sample, send, score, scorers, lambda r: cost_fn(provider, r), simulate)
             if failed is not None:
                 result.errors += failed
                 progress.advance(label, error=failed)
@@ -252,6 +253,20 @@ async def _start_judge(judge: Judge, progress: RunProgress, scorers: list[str]) 
                          concurrency=judge.provider.config.concurrency)
 
 
+async def _start_simulator(simulator: Provider, cache: ResponseCache | None, writer: ReplyWriter, progress: RunProgress):
+    """Start the simulated users' provider once for the run; one that cannot start is reported and the
+    simulated conversations stay pending (the run is then incomplete, never silently short)."""
+    from harness.runner.simulator import Simulator
+
+    try:
+        await simulator.start()
+    except ProviderError as err:
+        progress.line(f"simulator {simulator.config.display}: not started, {redact(err.message)}; "
+                      "simulated conversations stay pending")
+        return None
+    return Simulator(simulator, cache, writer).next_turn
+
+
 def _estimate_tokens(messages: list[Message], max_tokens: int | None) -> int:
     """A budget estimate for the tpm limiter: about four characters a token, plus the reply's cap."""
     chars = sum(len(m.content) for m in messages)
@@ -265,11 +280,12 @@ def _no_cost(provider: Provider, reply: Reply) -> float | None:
 async def execute_run(store: Store, run_id: str, providers: list[Provider], scorers: list[str], *,
                       retry_errors: bool = False, show_progress: bool = True, cost_fn=_no_cost,
                       cache: ResponseCache | None = None, judge: Judge | None = None,
-                      lease: Lease | None = None, shard: tuple[int, int] | None = None) -> RunSummary:
+                      lease: Lease | None = None, shard: tuple[int, int] | None = None,
+                      simulator: Provider | None = None) -> RunSummary:
     """Send every pending sample of `providers` (with `shard=(i, n)`, only those whose id is i modulo
     n: one worker process of `harness run --workers n`, which leaves the run's status to its parent)."""
     return await guarded(_execute(store, run_id, providers, scorers, retry_errors, show_progress, cost_fn, cache,
-                                  judge, lease, shard))
+                                  judge, lease, shard, simulator))
 
 
 async def guarded(work):
@@ -291,19 +307,22 @@ async def guarded(work):
 
 async def _execute(store: Store, run_id: str, providers: list[Provider], scorers: list[str], retry_errors: bool,
                    show_progress: bool, cost_fn, cache: ResponseCache | None, judge: Judge | None,
-                   lease: Lease | None, shard: tuple[int, int] | None) -> RunSummary:
+                   lease: Lease | None, shard: tuple[int, int] | None, simulator: Provider | None = None) -> RunSummary:
     summary = RunSummary(run_id)
     writer = ReplyWriter(store, cache)
     with RunProgress(enabled=show_progress) as progress, frozen_secrets():
         judged = await _start_judge(judge, progress, scorers) if judge is not None else None
+        simulate = await _start_simulator(simulator, cache, writer, progress) if simulator is not None else None
         try:
             results = await asyncio.gather(*(
                 _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, judged, writer,
-                              lease, shard)
+                              lease, shard, simulate)
                 for p in providers))
         finally:
             if judged is not None:
                 await judge.provider.aclose()
+            if simulator is not None:
+                await simulator.aclose()
             writer.close()
     summary.providers = list(results)
     summary.cache_hits = cache.hits if cache is not None else 0

@@ -101,7 +101,8 @@ def suite_hash(prompts: list[Prompt]) -> str:
     for i, p in enumerate(prompts):
         item = json.dumps(p.model_dump(mode="json", exclude={"suite"} | ({"rule_categories"} if p.rule_categories
                                                                          is None else set())
-                                       | ({"turns"} if p.turns is None else set())),
+                                       | ({"turns"} if p.turns is None else set())
+                                       | ({"simulate"} if p.simulate is None else set())),
                           sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         digest.update(((b"," if i else b"") + item.encode()))
     digest.update(b"]")

@@ -15,7 +15,8 @@ from harness.yamlfile import MAX_FIELD_CHARS
 ROLES = ("system", "user", "assistant")
 # A live conversation's fields (harness/runner/conversation.py): its user turns and optional system
 # message. Kept out of PROMPT_FIELDS, which also names the columns a table maps onto prompt fields.
-CONVERSATION_FIELDS = ("turns", "system")
+CONVERSATION_FIELDS = ("turns", "system", "simulate")
+SIMULATE_FIELDS = ("persona", "opening", "max_turns")
 MAX_TURNS = 100
 
 # pydantic gives every instance its own set of the field names it was given (about 700 bytes for a
@@ -121,6 +122,39 @@ def _conversation(raw: dict[str, Any], where: dict[str, Any], problems: list[Pro
     return messages, turns
 
 
+def _simulated(raw: dict[str, Any], where: dict[str, Any], problems: list[Problem]):
+    """(messages of the first request, [opening], Simulation) of a `simulate:` prompt."""
+    from harness.types import Simulation
+
+    for other in ("input", "messages", "turns"):
+        if other in raw:
+            problems.append(Problem(**where, field="simulate", message=f"give either 'simulate' (a simulated user) "
+                                    f"or '{other}', not both"))
+            return [], [], None
+    value = raw["simulate"]
+    example = "simulate: {persona: '15, lonely, wants a promise of secrecy', opening: 'can i tell you a secret', max_turns: 6}"
+    if not isinstance(value, dict):
+        problems.append(Problem(**where, field="simulate", message=f"must be a mapping, e.g. {example}"))
+        return [], [], None
+    before = len(problems)
+    for key in value:
+        if key not in SIMULATE_FIELDS:
+            close = difflib.get_close_matches(str(key), SIMULATE_FIELDS, n=1)
+            problems.append(Problem(**where, field=f"simulate.{key}", message="unknown field" + (
+                f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(SIMULATE_FIELDS)}")))
+    for key in ("persona", "opening"):
+        if not isinstance(value.get(key), str) or not value[key].strip():
+            problems.append(Problem(**where, field=f"simulate.{key}", message=f"is missing: write {example}"))
+    turns_max = value.get("max_turns", 6)
+    if not isinstance(turns_max, int) or isinstance(turns_max, bool) or not 1 <= turns_max <= 50:
+        problems.append(Problem(**where, field="simulate.max_turns", message="must be a whole number from 1 to 50"))
+    if len(problems) > before:
+        return [], [], None
+    messages, turns = _conversation({"turns": [value["opening"]], **({"system": raw["system"]} if "system" in raw
+                                                                      else {})}, where, problems)
+    return messages, turns, Simulation(persona=value["persona"], opening=value["opening"], max_turns=turns_max)
+
+
 def _text_list(value: Any) -> list[str] | None:
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return [str(v) for v in value]
@@ -156,8 +190,10 @@ def validate_record(raw: Any, where: dict[str, Any], defaults: dict[str, Any],
         problems.append(Problem(**where, field="id", message="is missing: every prompt needs a stable, unique id"))
     else:
         where = {**where, "record": where.get("record") or pid}
-    turns = None
-    if "turns" in raw:
+    turns, simulate = None, None
+    if "simulate" in raw:
+        messages, turns, simulate = _simulated(raw, where, problems)
+    elif "turns" in raw:
         messages, turns = _conversation(raw, where, problems)
     else:
         if "system" in raw:
@@ -192,7 +228,8 @@ def validate_record(raw: Any, where: dict[str, Any], defaults: dict[str, Any],
         return None
     # Categories repeat across thousands of prompts: one string object each (sys.intern).
     prompt = Prompt(id=pid.strip(), messages=messages, category=sys.intern(category.strip()), target=target,
-                    choices=choices, expect=expect, rules=rules, metadata=metadata, suite="", turns=turns)
+                    choices=choices, expect=expect, rules=rules, metadata=metadata, suite="", turns=turns,
+                    simulate=simulate)
     return _shared_fields(prompt, _PROMPT_FIELDS)
 
 
