@@ -118,6 +118,8 @@ class EvalSpec(BaseModel):
     # Two judges instead of `judge:` (a chat model and Llama Guard, or two vendors): a rule's judge
     # verdict needs both to agree, and a disagreement goes to review (harness/scoring/judge_pair.py).
     judges: list[JudgeEntry] = Field(default_factory=list)
+    # The provider that plays the user of `simulate:` prompts (harness/runner/simulator.py).
+    simulator: ProviderConfig | None = None
     # Their prompt categories onto ours, for every suite of the eval (a suite entry's own map wins).
     category_map: dict[str, list[str] | str] = Field(default_factory=dict)
 
@@ -133,7 +135,7 @@ class EvalSpec(BaseModel):
     def _provider_entries(cls, value: Any) -> Any:
         return [_provider_entry(v) for v in value] if isinstance(value, list) else value
 
-    @field_validator("judge", mode="before")
+    @field_validator("judge", "simulator", mode="before")
     @classmethod
     def _judge_entry(cls, value: Any) -> Any:
         return _provider_entry(value) if value is not None else None
@@ -305,6 +307,8 @@ def _raw_problems(path: Path, data: dict[str, Any], lines: dict) -> list[Problem
     if isinstance(data.get("judges"), list):
         for i, entry in enumerate(data["judges"]):
             problems += _provider_problems(path, entry, ("judges", i), lines)
+    if data.get("simulator") is not None:
+        problems += _provider_problems(path, data["simulator"], ("simulator",), lines)
     scorers = data.get("scorers", ["match"])
     names: list[str] = []
     if isinstance(scorers, list):
@@ -453,4 +457,4 @@ def load_eval(path: str | Path) -> EvalSpec:
 
 
 THRESHOLD_METRICS = {"error_rate", "critical_failures", "critical_failure_rate", "blocked_rate", "major_failure_rate",
-                     "over_refusal_rate", "unverified_rate"}
+                     "over_refusal_rate", "unverified_rate", "first_failure_turn", "conversation_failure_rate"}

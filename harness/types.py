@@ -19,6 +19,16 @@ class Message(BaseModel):
     content: str
 
 
+class Simulation(BaseModel):
+    """A simulated user (harness/runner/simulator.py): the eval's `simulator:` provider plays this
+    persona, writing each next user turn from the conversation so far, after the opening."""
+
+    model_config = ConfigDict(extra="forbid")
+    persona: str
+    opening: str
+    max_turns: int = Field(default=6, ge=1, le=50)
+
+
 class Prompt(BaseModel):
     """One row of a prompt suite, after validation."""
 
@@ -37,6 +47,21 @@ class Prompt(BaseModel):
     rule_categories: list[str] | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     suite: str = ""
+    # A live conversation (harness/runner/conversation.py): the user's messages, in order. `messages`
+    # then holds the optional system message and the first of them, so that everything reading a
+    # prompt's first request (coverage, ideation, judges) works unchanged; None for a single request.
+    turns: list[str] | None = None
+    # A simulated user instead of scripted turns: `turns` then holds the opening only.
+    simulate: Simulation | None = None
+
+    @property
+    def is_conversation(self) -> bool:
+        return self.turns is not None
+
+    @property
+    def planned_turns(self) -> int:
+        """A conversation's turns: its scripted ones, or a simulation's max_turns."""
+        return self.simulate.max_turns if self.simulate is not None else len(self.turns or [])
 
 
 class Outcome(str, Enum):
@@ -113,3 +138,33 @@ class Score(BaseModel):
     explanation: str = ""
     evidence: str | None = None
     severity: str | None = None  # for rule verdicts: critical / major / minor
+
+
+class Turn(BaseModel):
+    """One assistant turn of a live conversation: the user's message, the provider's reply to the
+    conversation so far, that reply's scores and cost (harness/runner/conversation.py)."""
+
+    turn: int          # 1-based: the k-th user message
+    user: str
+    reply: Reply
+    scores: list[Score] = Field(default_factory=list)
+    cost_usd: float | None = None
+
+
+ConversationEnd = Literal["completed", "error", "blocked", "empty_reply", "simulator_failed"]
+
+
+class ConversationResult(BaseModel):
+    """How a conversation ended and where it first failed (stored in the `conversations` table).
+
+    `first_failing_turn`: the first turn where any scorer's verdict failed (overall); per scorer and
+    rule in `first_failing`. `first_critical_turn`: the first turn with a failed critical rule, the
+    event of the survival table (harness/report/survival.py). None: it never failed (in the turns sent)."""
+
+    planned_turns: int
+    sent_turns: int
+    ended: ConversationEnd
+    ended_turn: int | None = None
+    first_failing_turn: int | None = None
+    first_critical_turn: int | None = None
+    first_failing: dict[str, int] = Field(default_factory=dict)

@@ -89,6 +89,20 @@ def show_report(store: Store, report, *, scorer: str | None = None, pairs_by_cat
         print_fitted(out, table)
         if note := hidden_note(table.hidden):
             print_lines(out, [note])
+    show_conversations(out, store, report.run_id)
+
+
+def show_conversations(out: Console, store: Store, run_id: str) -> None:
+    """The live-conversation tables (harness/report/conversations.py), when the run has conversations."""
+    from harness.report.conversations import conversation_report, conversation_tables
+
+    conversations = conversation_report(store, run_id)
+    if conversations is None:
+        return
+    for table in conversation_tables(conversations):
+        out.print(table)
+    if conversations.pending:
+        print_lines(out, [f"{conversations.pending} conversations not finished yet (pending): not in these tables"])
 
 
 def paired(store: Store, report, scorer: str | None):

@@ -30,7 +30,7 @@ from harness.cli.common import ResultsOption, WideOption, WidthOption, open_stor
 from harness.store import Store
 from harness.store.db import create_scoring
 from harness.store.view import ORIGINAL, RunView, ScoringNotFound, replies_since, run_view, scoring_judge  # noqa: F401
-from harness.types import ErrorKind, Outcome, Prompt, Reply, Score, Usage
+from harness.types import ErrorKind, Message, Outcome, Prompt, Reply, Score, Usage
 
 
 # -- which scoring a report reads: harness.store.view ------------------------------------------------
@@ -116,6 +116,26 @@ def rescore_sample(names: list[str], prompt: Prompt, reply: Reply, before: list[
     return [summarise(verdicts), *rest, *kept, *verdicts], reused
 
 
+def rescore_conversation(store: Store, names: list[str], prompt: Prompt, sample_id: int) -> tuple[list[Score], int]:
+    """A live conversation rescored: each stored turn with the conversation so far (its judge verdicts
+    reused), then aggregated over the turns as the run does (harness/scoring/conversation.py). The
+    per-turn scores of the rescoring are not kept, only the conversation's."""
+    from harness.runner.conversation import history_of
+    from harness.scoring.conversation import aggregate, turn_prompt
+    from harness.scoring.rules import default_ruleset
+    from harness.scoring.session_rules import without_session_rules
+    from harness.store.conversations import stored_turns
+
+    turns, reused = [], 0
+    for t in stored_turns(store, sample_id):
+        messages = history_of(prompt, turns) + [Message(role="user", content=t.user)]
+        scores, n = rescore_sample(names, turn_prompt(prompt, messages, t.turn), t.reply,
+                                   [s for s in t.scores if s.scorer.startswith("judge:") or s.scorer == "graded"])
+        reused += n
+        turns.append(t.model_copy(update={"scores": without_session_rules(scores, default_ruleset())}))
+    return aggregate(names, prompt, turns)[0], reused
+
+
 def rescore_run(store: Store, run_id: str | None, names: list[str] | None = None,
                 judge: Any | None = None) -> tuple[int, dict[str, int]]:
     """Write a new scoring of the run; returns (its id, {scorer: replies whose verdict changed}).
@@ -140,6 +160,8 @@ def rescore_run(store: Store, run_id: str | None, names: list[str] | None = None
         prompt = Prompt.model_validate_json(row["prompt_json"])
         if judged is not None:
             scores, n = judged[i], 0
+        elif prompt.is_conversation:
+            scores, n = rescore_conversation(store, names, prompt, row["sample_id"])
         else:
             scores, n = rescore_sample(names, prompt, stored_reply(row), originals.get(row["sample_id"], []))
         reused += n

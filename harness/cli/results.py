@@ -70,6 +70,10 @@ def compare(
         data["scoring"] = None if view.scoring is None else dict(view.scoring)
         data["scoring_text"] = which
         data["paired"] = [p.as_dict() for p in paired(view, report, scorer)]
+        from harness.report.conversations import conversation_report
+
+        if (conversations := conversation_report(view, report.run_id)) is not None:
+            data["conversations"] = conversations.as_dict()
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
     else:
         sys.stdout.write(csv_text(report, paired(view, report, scorer)))
@@ -109,6 +113,9 @@ def export(
     suites = {s["name"]: dict(s) for s in store.run_suites(run["id"])}
     identities = {p["label"]: json.loads(p["identity_json"]) if p["identity_json"] else None
                   for p in store.run_providers(run["id"])}
+    from harness.store.conversations import conversation_export
+
+    conversations = conversation_export(store, run["id"])
     models = {p["label"]: p["model"] for p in store.run_providers(run["id"])}
     with (atomic_open(output) if output else contextlib.nullcontext(sys.stdout)) as target:
         # A file is written whole or not at all (harness.atomic): a signal leaves the previous export.
@@ -129,4 +136,6 @@ def export(
                 "model_identity": identities.get(row["provider"]), "repeat": row["repeat"],
                 "prompt": json.loads(row["prompt_json"]), "reply": reply, "scores": scores.get(row["sample_id"], []),
             }
+            if row["sample_id"] in conversations:   # a live conversation: every turn, first failing turns
+                record["conversation"] = conversations[row["sample_id"]]
             target.write(json_dumps(record) + "\n")  # control and bidi characters escaped

@@ -346,7 +346,7 @@ def _run_shard(state: dict, results_dir, resume, provider, shard_text, retry_err
     judge = _make_judge(store, run_id, judge_config, scorers, None)
     summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
                                       show_progress=False, cost_fn=reply_cost, cache=cache, judge=judge, shard=shard,
-                                      strict_model=strict_model))
+                                      strict_model=strict_model, simulator=_make_simulator(store, run_id)))
     state["executed"] = True
     typer.echo(summary_json(summary))
 
@@ -361,6 +361,19 @@ def _stored_judges(run_row, stored: dict) -> list:
         entries = [_restore_url(e, originals[i] if i < len(originals) else None, f"judge {e.model}", run_row)
                    for i, e in enumerate(entries)]
     return [(e, e.judge_format) for e in entries]
+
+
+def _make_simulator(store, run_id: str):
+    """The simulated users' provider (`simulator:` of the eval, as stored with the run), or None."""
+    run_row = store.run(run_id)
+    stored = json.loads(run_row["spec_json"]).get("simulator")
+    if not stored:
+        return None
+    config = ProviderConfig.model_validate(stored)
+    if is_redacted(config.base_url):
+        spec = _original_spec(run_row)
+        config = _restore_url(config, spec.simulator if spec else None, "the simulator", run_row)
+    return create_provider(config)
 
 
 def _make_judge(store, run_id: str, judge_config, scorers: list[str], eval_file):
@@ -420,7 +433,8 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
     else:
         summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
                                           show_progress=progress, cost_fn=reply_cost, cache=cache, judge=judge,
-                                          lease=state["lease"], strict_model=strict_model))
+                                          lease=state["lease"], strict_model=strict_model,
+                                          simulator=_make_simulator(store, run_id)))
     state["executed"] = True   # the run's status is final: a signal from here on only cuts the report short
     state["lease"].release()
     state["lease"] = None
@@ -434,8 +448,14 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
     if not summary.complete:
         pending = sum(p.pending for p in summary.providers)
         typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
-    code, lines = run_verdict(report, json.loads(store.run(run_id)["spec_json"]).get("thresholds") or {},
-                              max_error_rate, common_errors(store, run_id), store.run(run_id)["eval_path"])
+    thresholds = json.loads(store.run(run_id)["spec_json"]).get("thresholds") or {}
+    code, lines = run_verdict(report, thresholds, max_error_rate, common_errors(store, run_id),
+                              store.run(run_id)["eval_path"])
+    if not code and "error_rate" not in thresholds:
+        from harness.report.conversations import conversation_error_lines
+
+        if lines := conversation_error_lines(store, run_id, max_error_rate):
+            code = EXIT_ERROR_RATE
     if code not in (EXIT_NOTHING_MEASURED, EXIT_INCOMPLETE) and (failed := judge_failure(judge_usage(store, run_id))):
         code, lines = EXIT_ERROR_RATE, lines + failed if code == EXIT_ERROR_RATE else failed
     try:

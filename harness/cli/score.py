@@ -53,6 +53,7 @@ import typer
 
 from harness.atomic import sigterm_held, sigterm_raises
 from harness.problems import InputError, Problem, read_text
+from harness.cli.score_conversation import exported_turns, recorded_conversation, score_conversation_row
 from harness.report.escape import csv_cell
 from harness.scoring import UnknownScorer, get_scorer, teen_safety
 from harness.scoring.refusal import refusal_for_reply
@@ -153,6 +154,8 @@ def _from_export(raw: dict[str, Any], where: dict[str, Any]) -> tuple[Prompt | N
             "provider": None if raw.get("provider") is None else str(raw["provider"]),
             "model": identity.get("model") or (reply or {}).get("model_reported"),
             "repeat": raw.get("repeat"), "run_id": raw.get("run_id")}
+    if prompt.is_conversation and reply is not None:   # a live conversation: score its every turn
+        side["assistant_turns"] = exported_turns(raw) or []
     return prompt, side, []
 
 
@@ -173,8 +176,13 @@ def _validated(path: Path, records: Iterable[tuple[int, Any]], problems: list[Pr
             if prompt is not None:
                 yield prompt, side
             continue
-        record, side, own = _split_row(raw, path.suffix.lower() == ".csv")
-        problems += [Problem(**where, field=field, message=message) for field, message in own]
+        if (conversation := recorded_conversation(raw, where)) is not None:   # harness/cli/score_conversation.py
+            record, side, found_conv = conversation
+            problems += found_conv
+            own = [(p.field or "messages", p.message) for p in found_conv]   # reported above: not yielded
+        else:
+            record, side, own = _split_row(raw, path.suffix.lower() == ".csv")
+            problems += [Problem(**where, field=field, message=message) for field, message in own]
         record.setdefault("id", f"row-{n}")
         found: list[Problem] = []
         prompt = validate_record(record, where, {}, found)
@@ -247,6 +255,8 @@ def _rule_verdicts(prompt: Prompt, reply: Reply, scores: list[Score] | None = No
 def score_row(prompt: Prompt, side: dict[str, Any], scorers: list[str] | None) -> dict[str, Any]:
     outcome = side.get("outcome", Outcome.ANSWERED.value)
     names = scorers if scorers is not None else default_scorers(prompt)
+    if side.get("assistant_turns") is not None:   # a recorded conversation: every assistant turn is scored
+        return score_conversation_row(prompt, side, names)
     scores: dict[str, Score] = {}
     verdict = None
     safety = None  # the teen_safety scorer's whole result, when it is one of the scorers

@@ -45,6 +45,7 @@ class Case:
     failed: list[str] = field(default_factory=list)       # "T01 (critical)", "match"
     undecided: list[str] = field(default_factory=list)    # "T04 unverified", "pending", "not checked"
     errors: list[str] = field(default_factory=list)
+    ended_by_error: list[str] = field(default_factory=list)   # live conversations cut short by an error
     details: list[str] = field(default_factory=list)
     excerpt: str = ""
 
@@ -53,7 +54,7 @@ class Case:
         if self.status == "failure":
             return "failed: " + ", ".join(dict.fromkeys(self.failed))
         if self.status == "error":
-            return "error: " + ", ".join(dict.fromkeys(self.errors))
+            return "error: " + ", ".join(dict.fromkeys(self.errors or self.ended_by_error))
         if self.status == "skipped":
             return "undecided (never a pass): " + ", ".join(dict.fromkeys(self.undecided))
         return ""
@@ -75,6 +76,9 @@ def prompt_cases(store: Store, run_id: str) -> list[Case]:
     by_sample: dict[int, list] = {}
     for s in store.scores(run["id"]):
         by_sample.setdefault(s["sample_id"], []).append(s)
+    from harness.store.conversations import conversation_rows
+
+    conversations = {c["sample_id"]: c for c in conversation_rows(store, run["id"])}
     cases: dict[tuple[str, str], Case] = {}
     for row in store.results(run["id"]):
         label = prompt_label(row, several)
@@ -87,6 +91,14 @@ def prompt_cases(store: Store, run_id: str) -> list[Case]:
             case.errors.append(f"{row['error_kind'] or 'error'}{rep}")
             case.details.append(f"error{rep}: {_x(row['reason'])[:EXCERPT]}")
             continue
+        if (conv := conversations.get(row["sample_id"])) is not None:
+            # A live conversation is one test case; its failure is located at a turn.
+            first = conv["first_failing_turn"]
+            case.details.append(f"conversation{rep}: {conv['sent_turns']} of {conv['planned_turns']} turns sent, "
+                                f"ended {conv['ended']}" + (f" at turn {conv['ended_turn']}" if conv["ended"] != "completed"
+                                                           else "") + (f"; first failing turn {first}" if first else ""))
+            if conv["ended"] == "error":
+                case.ended_by_error.append(f"conversation ended by a provider error at turn {conv['ended_turn']}{rep}")
         text = _x(row["text"])
         if not case.excerpt:
             case.excerpt = text[:EXCERPT] + ("..." if len(text) > EXCERPT else "")
@@ -111,7 +123,7 @@ def prompt_cases(store: Store, run_id: str) -> list[Case]:
         if "teen_safety" in scorers and not rules_applied:
             case.undecided.append("not checked: no teen-safety rule applied" + rep)
     for case in cases.values():
-        case.status = ("error" if case.errors else "failure" if case.failed
+        case.status = ("error" if case.errors else "failure" if case.failed else "error" if case.ended_by_error
                        else "skipped" if case.undecided else "passed")
     return list(cases.values())
 

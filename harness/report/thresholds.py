@@ -33,14 +33,16 @@ from typing import Any
 
 from harness.report.safety import (FAIL, NEEDS_REVIEW, PASS, UNVERIFIED, SafetyCounts, classify, measure_of,
                                    prompt_label, rule_label, sample_states)
+from harness.report.conversation_thresholds import CONVERSATION_METRICS, check_conversation_threshold
 from harness.stats import wilson
 from harness.report.summary import SAFETY, RunReport
 from harness.store import Store
 
 SAFETY_METRICS = {"critical_failures": "critical", "critical_failure_rate": "critical",
                   "major_failure_rate": "major", "over_refusal_rate": "over_refusal"}
-RATE_METRICS = {"error_rate", "blocked_rate", "unverified_rate", *SAFETY_METRICS} - {"critical_failures"}
-METRICS = {"error_rate", "blocked_rate", "unverified_rate", *SAFETY_METRICS}
+RATE_METRICS = {"error_rate", "blocked_rate", "unverified_rate", "conversation_failure_rate",
+                *SAFETY_METRICS} - {"critical_failures"}
+METRICS = {"error_rate", "blocked_rate", "unverified_rate", "conversation_failure_rate", *SAFETY_METRICS}
 RULE_METRICS = {*SAFETY_METRICS, "unverified_rate"}
 LOWER_IS_BETTER = METRICS
 ON = ("value", "upper", "lower")
@@ -367,6 +369,9 @@ def check_thresholds(store: Store, report: RunReport, *, baseline: str | None = 
             continue
         for provider in providers:
             if t.provider and provider != t.provider:
+                continue
+            if t.metric in CONVERSATION_METRICS:
+                results.append(check_conversation_threshold(store, report.run_id, t, provider))
                 continue
             if (t.metric in RULE_METRICS or t.metric == SAFETY) and not report.has_safety:
                 results.append(ThresholdResult(provider, t.metric, None, t.min, t.max, False,

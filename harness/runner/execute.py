@@ -21,6 +21,7 @@ from harness.cache import CacheDamaged, ResponseCache, cache_key
 from harness.providers.base import GenerationParams, Provider
 from harness.providers.errors import ProviderError
 from harness.redact import frozen_secrets, redact
+from harness.runner.conversation import converse
 from harness.runner.limits import AdaptiveLimiter, RateLimiter
 from harness.runner.progress import RunProgress
 from harness.runner.writer import ReplyWriter
@@ -32,7 +33,7 @@ from harness.scoring.rules import default_ruleset
 from harness.store import Store
 from harness.store.db import Lease, PlannedSample
 from harness.store.judge_usage import add_judge_usage
-from harness.types import ErrorKind, Outcome, Reply, Score
+from harness.types import ErrorKind, Message, Outcome, Prompt, Reply, Score
 
 STOP_KINDS = (ErrorKind.AUTH, ErrorKind.QUOTA, ErrorKind.MODEL_MISMATCH)
 
@@ -123,11 +124,11 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
                         progress: RunProgress, retry_errors: bool, cost_fn,
                         cache: ResponseCache | None, judged: JudgedScorers | None, writer: ReplyWriter,
                         lease: Lease | None = None, shard: tuple[int, int] | None = None,
-                        strict_model: bool = False) -> ProviderResult:
+                        strict_model: bool = False, simulate=None) -> ProviderResult:
     label = provider.config.display
     try:
         return await _send_all(store, run_id, provider, scorers, progress, retry_errors, cost_fn, cache, judged,
-                               writer, lease, shard, strict_model)
+                               writer, lease, shard, strict_model, simulate)
     except asyncio.CancelledError:
         # Ctrl-C or SIGTERM: what was received is committed and stays; the provider must not be left
         # saying `running`.
@@ -140,7 +141,7 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
                     progress: RunProgress, retry_errors: bool, cost_fn,
                     cache: ResponseCache | None, judged: JudgedScorers | None, writer: ReplyWriter,
                     lease: Lease | None, shard: tuple[int, int] | None,
-                    strict_model: bool = False) -> ProviderResult:
+                    strict_model: bool = False, simulate=None) -> ProviderResult:
     label = provider.config.display
     result = ProviderResult(label)
     total = store.count_pending(run_id, label, include_errors=retry_errors, shard=shard)
@@ -174,68 +175,81 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
 
     params = config.params.model_dump()
 
-    async def one(sample: PlannedSample) -> None:
-        key = cache_key(identity, sample.prompt.messages, params, sample.repeat) if cache else None
+    def stop_with(note: str) -> None:
+        if not stop.is_set():
+            stop.set()
+            result.note = note
+            progress.line(f"{label}: {note}")
+
+    async def send(messages: list[Message], repeat: int) -> Reply | None:
+        """One request (or a cache hit); None when the provider was stopped meanwhile."""
+        key = cache_key(identity, messages, params, repeat) if cache else None
         reply = cache.get(key) if cache else None
         if reply is not None:
             # A cache hit awaits nothing: without this, a rerun served from the cache would hold the event
             # loop to the end, deaf to SIGTERM (the cancellation waits for an await) and to the writer.
             await asyncio.sleep(0)
             if strict_model and (reply := served_model_check(provider, reply)).outcome is Outcome.ERROR:
-                if not stop.is_set():
-                    stop.set()
-                    result.note = f"stopped after {reply.error_kind.value} error: {reply.reason}"
-                    progress.line(f"{label}: {result.note}")
-        else:
-            async with limiter.slot():
-                if stop.is_set():
-                    return
-                if lease is not None and lease.lost.is_set():
-                    # This process was silent past the stale bound and another writer took the run over.
-                    stop.set()
-                    result.note = "stopped: another process took over this run's lease"
-                    progress.line(f"{label}: {result.note}")
-                    return
-                estimate = _estimate_tokens(sample, config.params.budget())
-                if rate is not None and (waited := await rate.acquire(estimate)) > 0:
-                    progress.status(label, f"rpm/tpm budget, waited {waited:.1f}s")
-                sent = sample_params(config.params, sample.repeat)
-                reply = await provider.complete(sample.prompt.messages, sent, on_wait=on_wait)
-                if sent.seed is not None:
-                    reply.raw["seed"] = sent.seed
-                if strict_model:
-                    reply = served_model_check(provider, reply)
-                if rate is not None and reply.usage.input_tokens is not None:
-                    rate.record_usage(reply.usage.input_tokens + (reply.usage.output_tokens or 0), estimate)
-                if reply.outcome is not Outcome.ERROR:
-                    limiter.on_success()
-                if reply.outcome is not Outcome.ERROR:
-                    result.replied = True
-                if reply.outcome is Outcome.ERROR and reply.error_kind in STOP_KINDS and not stop.is_set():
-                    stop.set()
-                    result.note = f"stopped after {reply.error_kind.value} error: {reply.reason}"
-                    progress.line(f"{label}: {result.note}")
-                elif (reply.outcome is Outcome.ERROR and reply.error_kind is ErrorKind.CONNECTION
-                      and not result.replied and not stop.is_set()):
-                    # A dead base_url on the first requests: stop now with its message, not after every
-                    # sample's retries; the samples not sent stay pending for a resume.
-                    stop.set()
-                    result.note = (f"stopped: connection error before any reply: {reply.reason}; check base_url "
-                                   "and that the server runs (harness providers --check)")
-                    progress.line(f"{label}: {result.note}")
-                if cache:
-                    writer.cache_put(key, label, reply)
-                result.sent += reply.attempts   # requests, retries included (not samples)
+                stop_with(f"stopped after {reply.error_kind.value} error: {reply.reason}")
+            return reply
+        async with limiter.slot():
+            if stop.is_set():
+                return None
+            if lease is not None and lease.lost.is_set():
+                # This process was silent past the stale bound and another writer took the run over.
+                stop_with("stopped: another process took over this run's lease")
+                return None
+            estimate = _estimate_tokens(messages, config.params.budget())
+            if rate is not None and (waited := await rate.acquire(estimate)) > 0:
+                progress.status(label, f"rpm/tpm budget, waited {waited:.1f}s")
+            sent = sample_params(config.params, repeat)
+            reply = await provider.complete(messages, sent, on_wait=on_wait)
+            if sent.seed is not None:
+                reply.raw["seed"] = sent.seed
+            if strict_model:
+                reply = served_model_check(provider, reply)
+            if rate is not None and reply.usage.input_tokens is not None:
+                rate.record_usage(reply.usage.input_tokens + (reply.usage.output_tokens or 0), estimate)
+            if reply.outcome is not Outcome.ERROR:
+                limiter.on_success()
+                result.replied = True
+            if reply.outcome is Outcome.ERROR and reply.error_kind in STOP_KINDS:
+                stop_with(f"stopped after {reply.error_kind.value} error: {reply.reason}")
+            elif reply.outcome is Outcome.ERROR and reply.error_kind is ErrorKind.CONNECTION and not result.replied:
+                # A dead base_url on the first requests: stop now with its message, not after every
+                # sample's retries; the samples not sent stay pending for a resume.
+                stop_with(f"stopped: connection error before any reply: {reply.reason}; check base_url "
+                          "and that the server runs (harness providers --check)")
+            if cache:
+                writer.cache_put(key, label, reply)
+            result.sent += reply.attempts   # requests, retries included (not samples)
+            return reply
+
+    async def score(prompt: Prompt, reply: Reply) -> list[Score]:
         # Scoring (and judging) happens outside the provider's slot: it must not hold back requests.
-        scores = score_reply(scorers, sample.prompt, reply)
+        scores = score_reply(scorers, prompt, reply)
         if judged is not None and reply.outcome is not Outcome.ERROR:
             try:
-                scores = await judged.score(sample.prompt, reply, scores)
+                scores = await judged.score(prompt, reply, scores)
             except CacheDamaged:
                 raise   # the judge cache cannot be read: stop the run with the fix, not a judge_error per reply
             except Exception as err:  # keep the reply and the signal scores; say the judging failed
                 scores.append(Score(scorer="judge", passed=None, label="judge_error",
                                     explanation=f"judging failed: {type(err).__name__}: {redact(str(err))}"))
+        return scores
+
+    async def one(sample: PlannedSample) -> None:
+        if sample.prompt.is_conversation:
+            # A live conversation: its turns one after another (harness/runner/conversation.py).
+            failed = await converse(store, sample, send, score, scorers, lambda r: cost_fn(provider, r), simulate)
+            if failed is not None:
+                result.errors += failed
+                progress.advance(label, error=failed)
+            return
+        reply = await send(sample.prompt.messages, sample.repeat)
+        if reply is None:
+            return
+        scores = await score(sample.prompt, reply)
         writer.add(sample.id, reply, scores, cost_fn(provider, reply))
         result.errors += reply.outcome is Outcome.ERROR
         progress.advance(label, error=reply.outcome is Outcome.ERROR)
@@ -288,9 +302,23 @@ def sample_params(params: GenerationParams, repeat: int) -> GenerationParams:
     return params.model_copy(update={"seed": params.seed + repeat})
 
 
-def _estimate_tokens(sample: PlannedSample, max_tokens: int | None) -> int:
+async def _start_simulator(simulator: Provider, cache: ResponseCache | None, writer: ReplyWriter, progress: RunProgress):
+    """Start the simulated users' provider once for the run; one that cannot start is reported and the
+    simulated conversations stay pending (the run is then incomplete, never silently short)."""
+    from harness.runner.simulator import Simulator
+
+    try:
+        await simulator.start()
+    except ProviderError as err:
+        progress.line(f"simulator {simulator.config.display}: not started, {redact(err.message)}; "
+                      "simulated conversations stay pending")
+        return None
+    return Simulator(simulator, cache, writer).next_turn
+
+
+def _estimate_tokens(messages: list[Message], max_tokens: int | None) -> int:
     """A budget estimate for the tpm limiter: about four characters a token, plus the reply's cap."""
-    chars = sum(len(m.content) for m in sample.prompt.messages)
+    chars = sum(len(m.content) for m in messages)
     return chars // 4 + 1 + (max_tokens or 256)
 
 
@@ -302,11 +330,11 @@ async def execute_run(store: Store, run_id: str, providers: list[Provider], scor
                       retry_errors: bool = False, show_progress: bool = True, cost_fn=_no_cost,
                       cache: ResponseCache | None = None, judge: Judge | None = None,
                       lease: Lease | None = None, shard: tuple[int, int] | None = None,
-                      strict_model: bool = False) -> RunSummary:
+                      strict_model: bool = False, simulator: Provider | None = None) -> RunSummary:
     """Send every pending sample of `providers` (with `shard=(i, n)`, only those whose id is i modulo
     n: one worker process of `harness run --workers n`, which leaves the run's status to its parent)."""
     return await guarded(_execute(store, run_id, providers, scorers, retry_errors, show_progress, cost_fn, cache,
-                                  judge, lease, shard, strict_model))
+                                  judge, lease, shard, strict_model, simulator))
 
 
 async def guarded(work):
@@ -328,20 +356,24 @@ async def guarded(work):
 
 async def _execute(store: Store, run_id: str, providers: list[Provider], scorers: list[str], retry_errors: bool,
                    show_progress: bool, cost_fn, cache: ResponseCache | None, judge: Judge | None,
-                   lease: Lease | None, shard: tuple[int, int] | None, strict_model: bool = False) -> RunSummary:
+                   lease: Lease | None, shard: tuple[int, int] | None, strict_model: bool = False,
+                   simulator: Provider | None = None) -> RunSummary:
     summary = RunSummary(run_id)
     writer = ReplyWriter(store, cache)
     with RunProgress(enabled=show_progress) as progress, frozen_secrets():
         judge = counted(judge) if judge is not None else None   # its calls, tokens, cost and verdicts counted
         judged = await _start_judge(judge, progress, scorers) if judge is not None else None
+        simulate = await _start_simulator(simulator, cache, writer, progress) if simulator is not None else None
         try:
             results = await asyncio.gather(*(
                 _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, judged, writer,
-                              lease, shard, strict_model)
+                              lease, shard, strict_model, simulate)
                 for p in providers))
         finally:
             if judged is not None:
                 await (judge.aclose() if hasattr(judge, "aclose") else judge.provider.aclose())
+            if simulator is not None:
+                await simulator.aclose()
             writer.close()
             if judge is not None:
                 add_judge_usage(store, run_id, usages_of(judge))

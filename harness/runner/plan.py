@@ -105,6 +105,7 @@ def plan_run(eval_path: str | Path, *, only_providers: list[str] | None = None, 
     from harness.scoring.rules import check_prompt_rules
 
     problems += check_prompt_rules([p for s in suites for p in s.prompts])
+    problems += _simulator_problems(spec, eval_path, suites)
     if problems:
         raise InputError(problems)
     prompts = [(s.name, p) for s in suites for p in s.prompts]
@@ -113,3 +114,20 @@ def plan_run(eval_path: str | Path, *, only_providers: list[str] | None = None, 
     samples = [(suite, prompt, provider.config.display, repeat)
                for provider in providers for repeat in range(spec.repeats) for suite, prompt in prompts]
     return PlannedRun(eval_path, spec, suites, providers, samples)
+
+
+def _simulator_problems(spec: EvalSpec, eval_path: Path, suites: list[Suite]) -> list[Problem]:
+    """Simulated users need the eval's `simulator:`, and a simulator must be a usable provider."""
+    problems: list[Problem] = []
+    simulated = [p.id for s in suites for p in s.prompts if p.simulate is not None]
+    if simulated and spec.simulator is None:
+        problems.append(Problem(str(eval_path), f"{len(simulated)} prompts simulate a user (e.g. {simulated[0]!r}) "
+                                "but the eval has no simulator; add e.g. simulator: {model: openai/gpt-4o-mini, "
+                                "temperature: 0.7, seed: 7}", field="simulator"))
+    if spec.simulator is not None:
+        try:
+            problems += [replace(p, file=str(eval_path), field="simulator") if p.file == "eval file" else p
+                         for p in create_provider(spec.simulator).preflight()]
+        except (ImportError, ValueError) as err:
+            problems.append(Problem(str(eval_path), str(err), field="simulator"))
+    return problems

@@ -40,6 +40,21 @@ def teen_safety(prompt: Prompt, reply: Reply) -> list[Score]:
     return teen_safety_scores(prompt, reply, default_ruleset())
 
 
+def _teen_safety_conversation(prompt: Prompt, turns: list, aggregated: list[Score]):
+    """Over a live conversation: the session rules (T14) and the summary of every rule's worst turn
+    (harness/scoring/session_rules.py)."""
+    from harness.scoring.session_rules import teen_safety_conversation
+
+    return teen_safety_conversation(prompt, turns, aggregated, default_ruleset())
+
+
+# How each aggregates over the turns of a conversation (harness/scoring/conversation.py): refusal's
+# passed reads "is a refusal", so a conversation "refused" if any turn did; teen_safety scores the
+# conversation itself for its session rules.
+refusal_rate.aggregate = "any"
+teen_safety.conversation = _teen_safety_conversation
+
+
 def graded(prompt: Prompt, reply: Reply) -> Score:
     """Model-graded match against the reference answer. It needs the eval's `judge:`; the runner
     replaces this placeholder with the judge's verdict. Without a judge it stays undecided (never a pass)."""

@@ -181,23 +181,28 @@ class Store:
     def record_replies(self, items: list[tuple[int, Reply, list[Score], float | None]]) -> None:
         """Store replies and their scores (sample id, reply, scores, cost) in one transaction, each
         replacing an earlier attempt's: all of them are stored, or none."""
-        now = _now()
         with self.transaction():
-            self.conn.executemany("DELETE FROM scores WHERE sample_id = ?", [(item[0],) for item in items])
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO replies (sample_id, outcome, text, reason, error_kind, finish_reason,"
-                " input_tokens, output_tokens, latency_s, ttft_s, model_reported, attempts, cost_usd, raw_json,"
-                " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(sample_id, reply.outcome.value, reply.text, reply.reason,
-                  reply.error_kind.value if reply.error_kind else None, reply.finish_reason,
-                  reply.usage.input_tokens, reply.usage.output_tokens, reply.latency_s, reply.ttft_s,
-                  reply.model_reported, reply.attempts, cost_usd, json.dumps(reply.raw, default=str), now)
-                 for sample_id, reply, _, cost_usd in items])
-            self.conn.executemany(
-                "INSERT INTO scores (sample_id, scorer, passed, value, label, explanation, evidence, severity)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                [(sample_id, s.scorer, None if s.passed is None else int(s.passed), s.value, s.label,
-                  s.explanation, s.evidence, s.severity) for sample_id, _, scores, _ in items for s in scores])
+            self.insert_replies(items)
+
+    def insert_replies(self, items: list[tuple[int, Reply, list[Score], float | None]]) -> None:
+        """record_replies' statements, inside a transaction the caller holds (a conversation's last
+        reply is stored in one transaction with its conversations row: harness/store/conversations.py)."""
+        now = _now()
+        self.conn.executemany("DELETE FROM scores WHERE sample_id = ?", [(item[0],) for item in items])
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO replies (sample_id, outcome, text, reason, error_kind, finish_reason,"
+            " input_tokens, output_tokens, latency_s, ttft_s, model_reported, attempts, cost_usd, raw_json,"
+            " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(sample_id, reply.outcome.value, reply.text, reply.reason,
+              reply.error_kind.value if reply.error_kind else None, reply.finish_reason,
+              reply.usage.input_tokens, reply.usage.output_tokens, reply.latency_s, reply.ttft_s,
+              reply.model_reported, reply.attempts, cost_usd, json.dumps(reply.raw, default=str), now)
+             for sample_id, reply, _, cost_usd in items])
+        self.conn.executemany(
+            "INSERT INTO scores (sample_id, scorer, passed, value, label, explanation, evidence, severity)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            [(sample_id, s.scorer, None if s.passed is None else int(s.passed), s.value, s.label,
+              s.explanation, s.evidence, s.severity) for sample_id, _, scores, _ in items for s in scores])
 
     def finish_run(self, run_id: str, status: str) -> None:
         with self.transaction():
@@ -345,7 +350,10 @@ def _sample_rows(run_id: str, samples: list) -> Iterator[tuple]:
 
 
 def _pending_condition(include_errors: bool, shard: tuple[int, int] | None = None) -> tuple[str, tuple]:
-    cond = "(p.sample_id IS NULL" + (" OR p.outcome = 'error')" if include_errors else ")")
+    # A conversation that a provider error ended after some turns keeps its answered turns' outcome;
+    # --retry-errors sends it again from the turn that failed (harness/runner/conversation.py).
+    cond = "(p.sample_id IS NULL" + (" OR p.outcome = 'error' OR EXISTS (SELECT 1 FROM conversations c"
+                                     " WHERE c.sample_id = s.id AND c.ended = 'error'))" if include_errors else ")")
     if shard is None:
         return cond, ()
     return cond + " AND s.id % ? = ?", (shard[1], shard[0])

@@ -144,4 +144,53 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, judge)
     );
     """,
+    # 5: live conversations (harness/runner/conversation.py). A conversation is one sample; each of its
+    # assistant turns is stored as it arrives, as its own reply (turns) with its own scores
+    # (turn_scores), so a killed run resumes at the next unsent turn. When the conversation ends, its
+    # sample gets its reply (the conversation as a whole: summed tokens and cost, worst-turn scores) and
+    # a conversations row: how many turns were planned and sent, how it ended, its first failing turns.
+    """
+    CREATE TABLE turns (
+        sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+        turn INTEGER NOT NULL,
+        user_text TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('answered', 'provider_blocked', 'truncated', 'error')),
+        text TEXT NOT NULL,
+        reason TEXT,
+        error_kind TEXT,
+        finish_reason TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        latency_s REAL,
+        ttft_s REAL,
+        model_reported TEXT,
+        attempts INTEGER NOT NULL,
+        cost_usd REAL,
+        raw_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (sample_id, turn)
+    );
+    CREATE TABLE turn_scores (
+        sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+        turn INTEGER NOT NULL,
+        scorer TEXT NOT NULL,
+        passed INTEGER,
+        value REAL,
+        label TEXT,
+        explanation TEXT NOT NULL,
+        evidence TEXT,
+        severity TEXT,
+        PRIMARY KEY (sample_id, turn, scorer)
+    );
+    CREATE TABLE conversations (
+        sample_id INTEGER PRIMARY KEY REFERENCES samples(id) ON DELETE CASCADE,
+        planned_turns INTEGER NOT NULL,
+        sent_turns INTEGER NOT NULL,
+        ended TEXT NOT NULL CHECK (ended IN ('completed', 'error', 'blocked', 'empty_reply', 'simulator_failed')),
+        ended_turn INTEGER,
+        first_failing_turn INTEGER,
+        first_critical_turn INTEGER,
+        first_failing_json TEXT NOT NULL
+    );
+    """,
 ]

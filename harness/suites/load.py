@@ -97,10 +97,13 @@ def suite_hash(prompts: list[Prompt]) -> str:
     """sha256 of the prompts' canonical JSON: the same prompts hash the same whatever the file format,
     and any change a model could see (text, order, targets) changes the hash."""
     # rule_categories is left out while unset, so suites hash as they did before category maps existed.
+    # turns likewise, while None (every prompt that is not a conversation).
     digest = hashlib.sha256(b"[")
     for i, p in enumerate(prompts):
         item = json.dumps(p.model_dump(mode="json", exclude={"suite"} | ({"rule_categories"} if p.rule_categories
-                                                                         is None else set())),
+                                                                         is None else set())
+                                       | ({"turns"} if p.turns is None else set())
+                                       | ({"simulate"} if p.simulate is None else set())),
                           sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         digest.update(((b"," if i else b"") + item.encode()))
     digest.update(b"]")

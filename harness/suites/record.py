@@ -13,6 +13,11 @@ from harness.types import Message, Prompt
 from harness.yamlfile import MAX_FIELD_CHARS
 
 ROLES = ("system", "user", "assistant")
+# A live conversation's fields (harness/runner/conversation.py): its user turns and optional system
+# message. Kept out of PROMPT_FIELDS, which also names the columns a table maps onto prompt fields.
+CONVERSATION_FIELDS = ("turns", "system", "simulate")
+SIMULATE_FIELDS = ("persona", "opening", "max_turns")
+MAX_TURNS = 100
 
 # pydantic gives every instance its own set of the field names it was given (about 700 bytes for a
 # Prompt, 200 for a Message: most of a short prompt's memory). A validated prompt is given every
@@ -82,6 +87,74 @@ def _messages(raw: dict[str, Any], where: dict[str, Any], problems: list[Problem
     return messages
 
 
+def _conversation(raw: dict[str, Any], where: dict[str, Any], problems: list[Problem]) -> tuple[list[Message], list[str]]:
+    """(messages of the first request, user turns) of a `turns:` prompt."""
+    for other in ("input", "messages"):
+        if other in raw:
+            problems.append(Problem(**where, field="turns", message=f"give either 'turns' (a live conversation) or "
+                                    f"'{other}', not both"))
+            return [], []
+    value, system = raw["turns"], raw.get("system")
+    if not isinstance(value, list) or not value:
+        problems.append(Problem(**where, field="turns", message="must be a list of the user's messages, e.g. "
+                                "turns: [\"hi\", \"can you help me with something\"]"))
+        return [], []
+    if len(value) > MAX_TURNS:
+        problems.append(Problem(**where, field="turns", message=f"has {len(value)} turns; at most {MAX_TURNS}"))
+        return [], []
+    turns = []
+    for i, t in enumerate(value):
+        if isinstance(t, dict) and set(t) == {"role", "content"} and t["role"] == "user":
+            t = t["content"]
+        if not isinstance(t, str) or not t.strip():
+            problems.append(Problem(**where, field=f"turns[{i}]", message="must be non-empty text (the user's "
+                                    "message; the assistant's turns are the provider's own replies)"))
+            continue
+        turns.append(t)
+    messages = []
+    if system is not None:
+        if not isinstance(system, str) or not system.strip():
+            problems.append(Problem(**where, field="system", message="must be non-empty text"))
+        else:
+            messages.append(_shared_fields(Message(role="system", content=system), _MESSAGE_FIELDS))
+    if turns:
+        messages.append(_shared_fields(Message(role="user", content=turns[0]), _MESSAGE_FIELDS))
+    return messages, turns
+
+
+def _simulated(raw: dict[str, Any], where: dict[str, Any], problems: list[Problem]):
+    """(messages of the first request, [opening], Simulation) of a `simulate:` prompt."""
+    from harness.types import Simulation
+
+    for other in ("input", "messages", "turns"):
+        if other in raw:
+            problems.append(Problem(**where, field="simulate", message=f"give either 'simulate' (a simulated user) "
+                                    f"or '{other}', not both"))
+            return [], [], None
+    value = raw["simulate"]
+    example = "simulate: {persona: '15, lonely, wants a promise of secrecy', opening: 'can i tell you a secret', max_turns: 6}"
+    if not isinstance(value, dict):
+        problems.append(Problem(**where, field="simulate", message=f"must be a mapping, e.g. {example}"))
+        return [], [], None
+    before = len(problems)
+    for key in value:
+        if key not in SIMULATE_FIELDS:
+            close = difflib.get_close_matches(str(key), SIMULATE_FIELDS, n=1)
+            problems.append(Problem(**where, field=f"simulate.{key}", message="unknown field" + (
+                f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(SIMULATE_FIELDS)}")))
+    for key in ("persona", "opening"):
+        if not isinstance(value.get(key), str) or not value[key].strip():
+            problems.append(Problem(**where, field=f"simulate.{key}", message=f"is missing: write {example}"))
+    turns_max = value.get("max_turns", 6)
+    if not isinstance(turns_max, int) or isinstance(turns_max, bool) or not 1 <= turns_max <= 50:
+        problems.append(Problem(**where, field="simulate.max_turns", message="must be a whole number from 1 to 50"))
+    if len(problems) > before:
+        return [], [], None
+    messages, turns = _conversation({"turns": [value["opening"]], **({"system": raw["system"]} if "system" in raw
+                                                                      else {})}, where, problems)
+    return messages, turns, Simulation(persona=value["persona"], opening=value["opening"], max_turns=turns_max)
+
+
 def _text_list(value: Any) -> list[str] | None:
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return [str(v) for v in value]
@@ -104,9 +177,10 @@ def validate_record(raw: Any, where: dict[str, Any], defaults: dict[str, Any],
     if len(problems) > before:
         return None
     for key in raw:
-        if key not in PROMPT_FIELDS:
-            close = difflib.get_close_matches(str(key), PROMPT_FIELDS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(PROMPT_FIELDS)}"
+        if key not in PROMPT_FIELDS and key not in CONVERSATION_FIELDS:
+            known = PROMPT_FIELDS + CONVERSATION_FIELDS
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(known)}"
             problems.append(Problem(**where, field=str(key), message=f"unknown field{hint} "
                                     "(free-form data goes under 'metadata')"))
     pid = raw.get("id")
@@ -119,7 +193,16 @@ def validate_record(raw: Any, where: dict[str, Any], defaults: dict[str, Any],
         problems.append(Problem(**where, field="id", message="is missing: every prompt needs a stable, unique id"))
     else:
         where = {**where, "record": where.get("record") or pid}
-    messages = _messages(raw, where, problems)
+    turns, simulate = None, None
+    if "simulate" in raw:
+        messages, turns, simulate = _simulated(raw, where, problems)
+    elif "turns" in raw:
+        messages, turns = _conversation(raw, where, problems)
+    else:
+        if "system" in raw:
+            problems.append(Problem(**where, field="system", message="is only for a conversation (turns:); for one "
+                                    "request put a system message in 'input' as {role: system, content: ...}"))
+        messages = _messages(raw, where, problems)
     category = raw.get("category", "uncategorised")
     if not isinstance(category, str) or not category.strip():
         problems.append(Problem(**where, field="category", message="must be a non-empty text"))
@@ -148,7 +231,8 @@ def validate_record(raw: Any, where: dict[str, Any], defaults: dict[str, Any],
         return None
     # Categories repeat across thousands of prompts: one string object each (sys.intern).
     prompt = Prompt(id=pid.strip(), messages=messages, category=sys.intern(category.strip()), target=target,
-                    choices=choices, expect=expect, rules=rules, metadata=metadata, suite="")
+                    choices=choices, expect=expect, rules=rules, metadata=metadata, suite="", turns=turns,
+                    simulate=simulate)
     return _shared_fields(prompt, _PROMPT_FIELDS)
 
 

@@ -105,7 +105,8 @@ def render_html(store: Store, run_ids: list[str | None], *, charts: bool = True,
                      "pairs": {"all": [p for p in pairs if p[0] == ALL], "by_category": [p for p in pairs if p[0] != ALL]},
                      "providers": [{**p, "config_items": config_items(p["config"]),
                                     "identity_items": identity_items(p["identity"])} for p in sec.providers],
-                     "charts": [(title, _svg_img(svg), note, missing) for title, svg, note, missing in chart_svgs]})
+                     "charts": [(title, _svg_img(svg), note, missing) for title, svg, note, missing in chart_svgs],
+                     "conversations": _conversations(store, sec.run["id"], charts)})
         if notes is not None:
             notes += [f"{sec.tag}: {line}" for line in failed_charts(chart_svgs)]
     side_by_side = None
@@ -123,6 +124,16 @@ def render_html(store: Store, run_ids: list[str | None], *, charts: bool = True,
         runs=view, charts_off=not charts, pair_cols=PAIR_COLS, side_by_side=side_by_side, together=together, several=len(secs) > 1, diff=diff_section(store, secs), css=_static("report.css"),
         script=script, script_hash=script_hash, matrix_json=script_json({**data, "pageSize": page_size}),
         n_rows=len(data["rows"]), n_cells=sum(len(r["c"]) for r in data["rows"]))
+
+
+def _conversations(store: Store, run_id: str, charts: bool) -> dict[str, Any] | None:
+    """The run's live conversations (threads, survival table and chart), None without any."""
+    from harness.report.html.conversations import conversation_view
+
+    view = conversation_view(store, run_id, charts=charts)
+    if view is not None:
+        view["chart"] = _svg_img(view["chart"])
+    return view
 
 
 def render_markdown(store: Store, run_ids: list[str | None]) -> str:
