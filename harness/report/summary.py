@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from harness.providers.reasoning import REASONING_EXHAUSTED
 from harness.report.safety import RuleCounts, SafetyCounts, classify, prompt_label, rule_label, sample_states
 from harness.report.stats import median, percentile, wilson
 from harness.scoring.judge import agreement
 from harness.store import Store
+from harness.types import REASONING_EXHAUSTED
 
 ALL = "(all)"
 
