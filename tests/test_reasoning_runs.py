@@ -82,6 +82,7 @@ def test_reasoning_run_end_to_end(tmp_path, cli):
     overall = {g["provider"]: g for g in report["groups"] if g["category"] == "(all)"}
     assert overall["gpt"]["reasoning_exhausted"] == 2 and overall["gem"]["reasoning_exhausted"] == 0
     assert overall["gpt"]["scored"] == 2 and overall["gem"]["scored"] == 4
+    assert overall["gem"]["reasoning_tokens"] == 4 * 20 and overall["gem"]["output_tokens"] > 4 * 20
 
 
 def test_providers_check_sends_what_a_run_would(monkeypatch):
