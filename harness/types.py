@@ -78,6 +78,11 @@ class Outcome(str, Enum):
     ERROR = "error"
 
 
+#: The reason of a TRUNCATED reply with no visible text because its whole budget went to hidden reasoning:
+#: counted apart in every table and never scored (harness/providers/reasoning.py sets it).
+REASONING_EXHAUSTED = "reasoning_exhausted"
+
+
 class ErrorKind(str, Enum):
     AUTH = "auth"                  # 401/403, bad key: stop the provider
     NOT_FOUND = "not_found"        # 404, unknown model

@@ -343,7 +343,7 @@ def _run_shard(state: dict, results_dir, resume, provider, shard_text, retry_err
                         "started it")
     watch_parent()   # from here on, stop when the parent is gone: no orphan goes on sending
     cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
-    judge = _make_judge(store, run_id, judge_config, scorers, None)
+    judge = _make_judge(store, run_id, judge_config, scorers, None, shard)
     summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
                                       show_progress=False, cost_fn=reply_cost, cache=cache, judge=judge, shard=shard,
                                       strict_model=strict_model, simulator=_make_simulator(store, run_id)))
@@ -376,7 +376,7 @@ def _make_simulator(store, run_id: str):
     return create_provider(config)
 
 
-def _make_judge(store, run_id: str, judge_config, scorers: list[str], eval_file):
+def _make_judge(store, run_id: str, judge_config, scorers: list[str], eval_file, shard=None):
     # judge_format (chat | llama-guard), judge_mode and judges as stored with the run, so a resumed run
     # judges alike.
     run_row = store.run(run_id)
@@ -393,6 +393,11 @@ def _make_judge(store, run_id: str, judge_config, scorers: list[str], eval_file)
     if isinstance(judge, LlamaGuardJudge) and "graded" in scorers:
         typer.echo(f"warning: the judge {judge.judge_model} is Llama Guard, which cannot answer the graded "
                    "scorer's question: graded scores will be unusable (set judge_format: chat)", err=True)
+    resolution = getattr(judge, "resolution", None)   # a chat judge's parameters, resolved like a provider's
+    if resolution is not None and shard is None:
+        for line in resolution_lines([judge_config.model_copy(update={"label": "judge",
+                                                                      "resolution": resolution.record()})]):
+            typer.echo(terminal_text(line), err=True)
     return judge
 
 

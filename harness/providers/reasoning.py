@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import re
 
-from harness.types import Outcome, Reply
-
-#: The reason a truncated reply with no visible text whose budget went to reasoning carries.
-REASONING_EXHAUSTED = "reasoning_exhausted"
+from harness.types import REASONING_EXHAUSTED, Outcome, Reply
 #: At most this much reasoning text is stored with a reply (raw["reasoning"]).
 REASONING_LIMIT = 20_000
 

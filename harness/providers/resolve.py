@@ -111,7 +111,7 @@ class _Resolver:
             self.res.problems.append((name, f"{self.where()}: {name}: {value!r} is not accepted by this model: "
                                             f"{why}; remove it (or set {name}: null)"))
         else:
-            self.res.notes[name] = f"{PROVIDER_DEFAULT}: the eval's default {value!r} left out: {why}"
+            self.res.notes[name] = f"{PROVIDER_DEFAULT}: the default {value!r} left out: {why}"
 
     # -- steps ------------------------------------------------------------------------------------
     def lifecycle(self) -> None:

@@ -5,7 +5,6 @@ import json
 from dataclasses import dataclass, field
 
 from harness.served_model import served_counts
-from harness.providers.reasoning import REASONING_EXHAUSTED
 from harness.report.safety import (MEASURES, RuleCounts, SafetyCounts, classify, prompt_label, rule_label,
                                    sample_states)
 from harness.report.safety import judged as run_judged
@@ -13,6 +12,7 @@ from harness.stats import median, percentile, wilson
 from harness.scoring.judge import agreement
 from harness.store.judge_usage import judge_usage
 from harness.store import Store
+from harness.types import REASONING_EXHAUSTED
 
 ALL = "(all)"
 
@@ -35,6 +35,7 @@ class Group:
     ttfts: list[float] = field(default_factory=list)   # time to first token, where measured
     input_tokens: int = 0
     output_tokens: int = 0
+    reasoning_tokens: int = 0
     tokens_unknown: int = 0
     cost_usd: float = 0.0
     cost_unknown: int = 0
@@ -85,6 +86,7 @@ class Group:
             "latency_p50_s": self.latency_p50, "latency_p95_s": self.latency_p95,
             "ttft_p50_s": self.ttft_p50, "replies_with_ttft": len(self.ttfts),
             "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
             "replies_without_token_counts": self.tokens_unknown,
             "cost_usd": self.cost_usd if not self.cost_unknown else None,
             "replies_without_cost": self.cost_unknown,
@@ -223,7 +225,8 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
     for row in rows:
         provider_of[row["sample_id"]] = row["provider"]
         outcome_of[row["sample_id"]] = row["outcome"]
-        cached += row["raw_json"] is not None and json.loads(row["raw_json"]).get("cache") == "hit"
+        raw = json.loads(row["raw_json"]) if row["raw_json"] is not None else {}
+        cached += raw.get("cache") == "hit"
         if row["outcome"] == "error" or (row["outcome"] == "truncated" and not (row["text"] or "").strip()):
             why = "error" if row["outcome"] == "error" else (row["reason"] or "truncated")
             undecided.setdefault(row["provider"], {})[(row["suite"], row["prompt_id"], row["repeat"])] = why
@@ -248,6 +251,7 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
                 g.tokens_unknown += 1
             g.input_tokens += row["input_tokens"] or 0
             g.output_tokens += row["output_tokens"] or 0
+            g.reasoning_tokens += raw.get("reasoning_tokens") or 0   # part of output_tokens, billed as output
             if row["cost_usd"] is None:
                 g.cost_unknown += 1
             else:

@@ -13,7 +13,7 @@ from harness.scoring.accuracy import choice, contains, exact, expect, f1, match,
 from harness.scoring.refusal import RefusalLabel, is_refusal, refusal_for_reply
 from harness.scoring.rules import default_ruleset
 from harness.scoring.verdicts import teen_safety_scores
-from harness.types import Outcome, Prompt, Reply, Score
+from harness.types import REASONING_EXHAUSTED, Outcome, Prompt, Reply, Score
 
 # A scorer returns one Score, or several (a summary first, then its parts).
 Scorer = Callable[[Prompt, Reply], "Score | list[Score]"]
@@ -178,5 +178,15 @@ def score_reply(names: list[str], prompt: Prompt, reply: Reply) -> list[Score]:
         except Exception as err:  # a scorer bug must not lose the reply: record it, undecided, visibly
             items = [Score(scorer=name, passed=None, label="scorer_error",
                            explanation=f"the scorer failed: {type(err).__name__}: {err}")]
+        if _reasoning_exhausted(reply):
+            # No visible text: the budget went to hidden reasoning. Not a wrong answer, not scored.
+            items = [i if i.passed is None else i.model_copy(update={
+                "passed": None, "value": None, "label": "reasoning_exhausted",
+                "explanation": "no visible text: the token budget went to hidden reasoning (not scored)"})
+                for i in items]
         scores += items
     return scores
+
+
+def _reasoning_exhausted(reply: Reply) -> bool:
+    return reply.outcome is Outcome.TRUNCATED and reply.reason == REASONING_EXHAUSTED
