@@ -283,6 +283,8 @@ def json_text(report: RunReport) -> str:
         "providers": [{k: v for k, v in p.items() if k != "config_json"} for p in report.providers],
         "groups": [g.as_dict() for g in report.groups],
         "calibration": report.calibration,
+        "judged": report.judged, "teen_safety_headline": safety_header_lines(report),
+        "judge_recall_low": report.weak_rules,
         "judge_agreement": report.judge_agreement,
         "rules": {rule: {"severity": report.rule_severity.get(rule), "kind": rule_kind(rule),
                          "by_provider": {p: c.as_dict() for p, c in by_p.items()}}
