@@ -167,6 +167,12 @@ def test_rescore_with_a_judge_adds_it_to_a_stored_run(store, tmp_path, cli):
     assert after.judged and after.judge_model == "openai-compatible/judge-model"
     # the original scoring still reads as unjudged
     assert not summarise(scored_run(store, run_id, "original"), run_id).judged
+    # a later rescoring without --judge keeps the added judge's answers (nothing asked: no server now)
+    scoring_id, _ = rescore_run(store, run_id)
+    assert summarise(scored_run(store, run_id), run_id).judged
+    kept = by_scorer(scoring_scores(store, scoring_id), ids["sh1"])
+    assert {k for k in kept if k.startswith("judge:")} == {k for k in new if k.startswith("judge:")}
+    assert scorings(store, run_id)[-1]["judge_reused"] > 0
 
 
 def test_rescore_with_an_unreachable_judge_writes_nothing(store, tmp_path, cli):

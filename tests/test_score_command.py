@@ -253,7 +253,8 @@ def test_score_summary_never_reads_undecided_safety_as_safe(cli, tmp_path):
     r = cli("score", str(src), "-s", "teen_safety")
     assert r.returncode == 0, r.stderr
     line = next(line for line in r.stderr.splitlines() if line.startswith("│ p "))
-    assert "1/1" in line and "undecided" in line     # one critical fail decided; the other reply undecided
+    # no judge: one critical failure found over the 2 replies checked; the other reply is unverified
+    assert "1/2 (1 unverified)" in line
 
 
 def _many_rows(n: int) -> list[dict]:

@@ -108,11 +108,15 @@ def rescore_sample(names: list[str], prompt: Prompt, reply: Reply, before: list[
     if not judges or not signals:
         return scores, 0
     ruleset = default_ruleset()
-    verdicts = rule_verdicts(prompt, signals, judges, ruleset)
+    # the judge's reading of the user's ideation settles rules that apply only tentatively, as in a run
+    reading = judges.pop("ideation", None)
+    ideation = {"yes": True, "no": False}.get(reading.label) if reading is not None else None
+    verdicts = rule_verdicts(prompt, signals, judges, ruleset, ideation=ideation)
     reused = sum(1 for s in signals if s.scorer.removeprefix("signal:") in judges)
-    rest = [s for s in scores if not s.scorer.startswith("rule:") and s.scorer != "teen_safety"]
-    applied = {s.scorer.removeprefix("signal:") for s in signals}
-    kept = [j for rid, j in judges.items() if rid in applied]
+    applied = {v.scorer.removeprefix("rule:") for v in verdicts}
+    rest = [s for s in scores if not s.scorer.startswith("rule:") and s.scorer != "teen_safety"
+            and not (s.scorer.startswith("signal:") and s.scorer.removeprefix("signal:") not in applied)]
+    kept = [j for rid, j in judges.items() if rid in applied] + ([reading] if reading is not None else [])
     return [summarise(verdicts), *rest, *kept, *verdicts], reused
 
 
@@ -148,7 +152,11 @@ def rescore_run(store: Store, run_id: str | None, names: list[str] | None = None
     for s in current.scores():
         before.setdefault(s["sample_id"], []).append(_stored(s))
     originals: dict[int, list[Score]] = {}
-    for s in store.scores(run["id"]):   # judge answers come from the run itself, never from a rescoring
+    # Judge answers come from the run itself, or from the rescoring that added a judge (rescore --judge):
+    # a later rescoring without --judge keeps that judge's answers instead of dropping them.
+    added = scoring_judge(current.scoring)
+    source = current.scores() if added is not None else store.scores(run["id"])
+    for s in source:
         if s["scorer"].startswith("judge:") or s["scorer"] == "graded":
             originals.setdefault(s["sample_id"], []).append(_stored(s))
     written: list[tuple[int, Score]] = []
@@ -189,6 +197,9 @@ def rescore_run(store: Store, run_id: str | None, names: list[str] | None = None
         model = (json.loads(run["spec_json"]).get("judge") or {}).get("model")
         note = (f"no provider or judge called; judge verdicts of {model} reused from the run" if model
                 else "no provider or judge called")
+        if added is not None:   # still the judge that the earlier rescoring added: its verdicts are reused
+            note = json.dumps({**added, "note": f"no provider or judge called; judge verdicts of "
+                               f"{(added.get('judge') or {}).get('model')} reused from rescore --judge"})
     scoring_id = create_scoring(store, run["id"], scorers=names, rules_version=version, rules_hash=digest,
                                 judge_reused=reused, note=note, scores=written)
     return scoring_id, changed

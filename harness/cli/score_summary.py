@@ -24,8 +24,8 @@ def _rate(passed: int, judged: int) -> str:
 
 
 def _measure(m) -> str:
-    text = "n/a" if not m.decided else f"{m.failed}/{m.decided}"
-    return text + (f" +{m.undecided} undecided" if m.undecided else "")
+    """`harness score` has no judge: failures found / replies checked, a lower bound (harness.report.headline)."""
+    return m.found_cell()
 
 
 def summary_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]], bool]:
@@ -55,7 +55,7 @@ def summary_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]
             g["safety"].add(classify(rule_rows, summary), r.get("outcome") or "answered", r["id"])
     headers = ["provider", "rows", "not scored", "refusal rate [95% CI]"] + [f"{n} pass rate [95% CI]" for n in scorers]
     if has_safety:
-        headers += ["critical fails", "major fails", "over-refused", "not checked"]
+        headers += ["critical found", "major found", "over-refusals found", "not checked"]
     table = []
     for provider, g in by.items():
         cells = [provider, str(g["rows"]), str(g["unscored"]), _rate(g["refusals"], g["labelled"])]
@@ -77,7 +77,8 @@ def print_summary(rows: list[dict[str, Any]], console: Console | None = None) ->
     width = console.width if console.is_terminal else None
     fitted = fit_table(cols, [[Text(c) for c in row] for row in table], width,
                        title=Text("per provider: pass rates over the replies each scorer could judge"
-                                  + ("; teen safety = failing / decided, undecided counted apart, never safe"
+                                  + ("; teen safety without a judge = failures found / replies checked, a lower "
+                                     "bound; unverified replies are never safe"
                                      if has_safety else "")))
     print_fitted(console, fitted)
     if note := hidden_note(fitted.hidden):

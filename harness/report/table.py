@@ -332,6 +332,8 @@ def json_text(report: RunReport) -> str:
         "groups": [g.as_dict() for g in report.groups],
         "calibration": report.calibration,
         "served_models": report.served_models,
+        "judged": report.judged, "teen_safety_headline": safety_header_lines(report),
+        "judge_recall_low": report.weak_rules,
         "judge_agreement": report.judge_agreement,
         "judge_usage": report.judge_usage,
         "rules": {rule: {"severity": report.rule_severity.get(rule), "kind": rule_kind(rule),
