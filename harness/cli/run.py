@@ -349,8 +349,12 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
     if not summary.complete:
         pending = sum(p.pending for p in summary.providers)
         typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
+    errors = common_errors(store, run_id)
     code, lines = run_verdict(report, json.loads(store.run(run_id)["spec_json"]).get("thresholds") or {},
-                              max_error_rate, common_errors(store, run_id), store.run(run_id)["eval_path"])
+                              max_error_rate, errors, store.run(run_id)["eval_path"])
+    if not code:   # errors within bounds: still say what they were (the banner does when they are not)
+        for e in errors.values():
+            typer.echo(terminal_text(f"{e.provider}: {e.line()}"), err=True)
     try:
         enforce_thresholds(store, report, baseline=baseline, junit=junit)
     except typer.Exit:
