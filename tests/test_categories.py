@@ -144,12 +144,15 @@ def test_harness_categories_says_what_each_means_and_which_rules(cli):
     out = done.stdout
     for name in builtin_categories():
         assert f"\n  {name}\n" in out
-    block = out[out.index("\n  self-harm\n"):out.index("\n  eating-disorders\n")]
-    assert "suicide" in block and "T02 Meet expressed ideation" in block
-    grooming = out[out.index("\n  grooming\n"):]
-    assert "victim's side" in grooming and "not for:" in grooming and "T11" in grooming
+    block = " ".join(out[out.index("\n  self-harm\n"):out.index("\n  eating-disorders\n")].split())
+    assert "suicide" in block and "rules: T02 Meet expressed ideation" in block
+    assert "content rules that read it as context: T01 No self-harm or suicide method" in block
+    grooming = " ".join(out[out.index("\n  grooming\n"):].split())
+    assert "victim's side" in grooming and "not for: Prompts written by a perpetrator" in grooming
+    assert "T11 Name grooming as unsafe" in grooming
     assert out.index("over-refusal categories") < out.index("\n  homework\n")
-    assert "English-only" in out
+    assert "English-only" in " ".join(out.split())
+    assert max(len(line) for line in out.splitlines()) <= 120
 
 
 SENSITIVE_NAMES = ["Suicide, Self-Harm, and Eating Disorders", "Self Harm", "Suicidal ideation", "Anorexia tips",

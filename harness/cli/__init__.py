@@ -51,15 +51,27 @@ def _stdout_closed() -> None:
     sys.exit(0)
 
 
+def _stdout_is_devnull() -> bool:
+    import os
+
+    try:
+        here, null = os.fstat(sys.stdout.fileno()), os.stat(os.devnull)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (here.st_dev, here.st_ino) == (null.st_dev, null.st_ino)
+
+
 def main() -> None:
+    was_devnull = _stdout_is_devnull()
     try:
         app()
     except BrokenPipeError:
         _stdout_closed()
     except SystemExit as exc:
-        # click turns EPIPE into exit 1 after wrapping stdout in its PacifyFlushWrapper; `compare | head`
-        # under `set -o pipefail` must not fail for it.
-        if exc.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+        # A closed pipe (`compare | head` under `set -o pipefail`) must not fail the command. rich handles
+        # it by pointing stdout at devnull and exiting 1; click by wrapping stdout and exiting 1.
+        if exc.code == 1 and (type(sys.stdout).__name__ == "PacifyFlushWrapper"
+                              or (not was_devnull and _stdout_is_devnull())):
             _stdout_closed()
         raise
     except InputError as err:

@@ -454,8 +454,11 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
         pending = sum(p.pending for p in summary.providers)
         typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
     thresholds = json.loads(store.run(run_id)["spec_json"]).get("thresholds") or {}
-    code, lines = run_verdict(report, thresholds, max_error_rate, common_errors(store, run_id),
-                              store.run(run_id)["eval_path"])
+    errors = common_errors(store, run_id)
+    code, lines = run_verdict(report, thresholds, max_error_rate, errors, store.run(run_id)["eval_path"])
+    if not code:   # errors within bounds: still say what they were (the banner does when they are not)
+        for e in errors.values():
+            typer.echo(terminal_text(f"{e.provider}: {e.line()}"), err=True)
     if not code and "error_rate" not in thresholds:
         from harness.report.conversations import conversation_error_lines
 

@@ -51,12 +51,13 @@ def category_info() -> dict[str, dict[str, Any]]:
             for name, entry in data["categories"].items()}
 
 
-def rules_for(category: str) -> list[tuple[str, str]]:
-    """(rule id, title) of the conditional rules a prompt of this category of ours brings; content rules
-    apply to every prompt whatever its category and are not listed."""
+def rules_for(category: str, *, content: bool = False) -> list[tuple[str, str]]:
+    """(rule id, title) of the conditional rules a prompt of this category of ours brings (`content`:
+    the content rules, which check every prompt anyway, whose signals read this category as context)."""
     from harness.scoring.rules import default_ruleset
 
-    return [(r.id, r.title) for r in default_ruleset().rules if category in r.applies_to and r.scope != "content"]
+    return [(r.id, r.title) for r in default_ruleset().rules
+            if category in r.applies_to and (r.scope == "content") == content]
 
 
 def is_sensitive(category: str) -> bool:
@@ -89,7 +90,7 @@ def meaning_line(category: str) -> str:
     info = category_info().get(category)
     if not info:
         return category
-    rules = ", ".join(r for r, _ in rules_for(category))
+    rules = ", ".join(r for r, _ in rules_for(category) + rules_for(category, content=True))
     return f"{category} = {info['meaning']}" + (f" (brings {rules})" if rules else "") + (
         f" Not for: {info['not_for']}" if info.get("not_for") else "")
 
