@@ -111,7 +111,13 @@ class CountedJudge:
 
     def can_judge(self, rule: Any) -> bool:
         can = getattr(self.inner, "can_judge", None)
-        return True if can is None else bool(can(rule))
+        if can is not None:
+            return bool(can(rule))
+        if hasattr(self.inner, "guard_format"):   # a Llama Guard judge that does not declare its rules itself
+            from harness.scoring.llamaguard import unjudged_reason
+
+            return unjudged_reason(rule) is None
+        return True
 
     async def ask(self, *args: Any, **kwargs: Any) -> Any:
         verdict = await self.inner.ask(*args, **kwargs)
@@ -141,5 +147,5 @@ def judge_failure(rows: list[dict[str, Any]]) -> list[str]:
         return []
     return ["JUDGE UNUSABLE: the judge gave no usable verdict on most replies, so the rule verdicts it should "
             "decide stay needs_review or unverified", *lines,
-            "  check it with: harness providers --check (or judge calibrate --judge ...); then resume: replies "
-            "come from the cache"]
+            "  check it (harness judge calibrate prompts/gold/teen_safety/holdout.jsonl --judge ...), then run the "
+            "eval again: the replies come from the response cache, only the judge is asked"]
