@@ -103,8 +103,10 @@ class EvalSpec(BaseModel):
     # A provider that judges teen-safety rules beside the signal checks (temperature 0, fixed seed).
     judge: ProviderConfig | None = None
     # How the judge is asked: "chat" (any chat model answers each rule's question) or "llama-guard"
-    # (Meta's safety classifier, our rules as its categories). Default: from the judge's model name.
-    judge_format: Literal["chat", "llama-guard"] | None = None
+    # (Meta's safety classifier, our rules as its categories; "llama-guard-1|2|3|4" names the version,
+    # else it is found from the model). Default: from the judge's model name.
+    judge_format: Literal["chat", "llama-guard", "llama-guard-1", "llama-guard-2", "llama-guard-3",
+                          "llama-guard-4"] | None = None
     # How a chat judge is asked: "per_reply" (one call answers every applicable rule of a reply, in one
     # structured answer; the default) or "per_rule" (one call per rule). See the README's judge section.
     judge_mode: Literal["per_reply", "per_rule"] | None = None

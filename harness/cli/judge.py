@@ -45,6 +45,10 @@ app = typer.Typer(no_args_is_help=True, help="The LLM judge: measure it against 
 class JudgeFormat(str, Enum):
     chat = "chat"
     llama_guard = "llama-guard"
+    llama_guard_1 = "llama-guard-1"
+    llama_guard_2 = "llama-guard-2"
+    llama_guard_3 = "llama-guard-3"
+    llama_guard_4 = "llama-guard-4"
 
 
 class ModeChoice(str, Enum):
@@ -221,8 +225,9 @@ def calibrate(
                                               "(each alone and the pair are measured). Without it: signals and "
                                               "combined only."),
     judge_format: Optional[list[JudgeFormat]] = typer.Option(
-        None, "--judge-format", help="chat (any chat model) or llama-guard (Meta's classifier); default: "
-        "llama-guard for a model named like Llama Guard, else chat. Once per --judge, in order."),
+        None, "--judge-format", help="chat (any chat model) or llama-guard (Meta's classifier; llama-guard-1|2|3|4 "
+        "names its version); default: llama-guard for a model named like Llama Guard, else chat. Once per --judge, "
+        "in order."),
     base_url: Optional[list[str]] = typer.Option(None, "--base-url", help="The judge's server (OpenAI-compatible, "
                                                  "e.g. http://127.0.0.1:11434/v1). Once per --judge, in order "
                                                  "('' for none)."),

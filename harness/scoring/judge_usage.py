@@ -98,8 +98,8 @@ class JudgeUsage:
 
 class CountedJudge:
     """Any judge (chat, Llama Guard, ...) with its verdicts counted in `usage`; its calls are counted
-    on its provider. Verdicts on rules the judge declares it cannot judge (`can_judge`) are not
-    counted: an abstention is not an unusable answer."""
+    on its provider. Verdicts on rules the judge is not asked about (its `reach`) are not counted:
+    an abstention is not an unusable answer."""
 
     def __init__(self, judge: Any) -> None:
         self.inner = judge
@@ -109,15 +109,11 @@ class CountedJudge:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def can_judge(self, rule: Any) -> bool:
-        can = getattr(self.inner, "can_judge", None)
-        if can is not None:
-            return bool(can(rule))
-        if hasattr(self.inner, "guard_format"):   # a Llama Guard judge that does not declare its rules itself
-            from harness.scoring.llamaguard import unjudged_reason
+    def reach(self, rule: Any) -> Any:
+        """What the judge can decide about the rule (harness.scoring.judge_reach)."""
+        from harness.scoring.judge_reach import reach_of
 
-            return unjudged_reason(rule) is None
-        return True
+        return reach_of(self.inner, rule)
 
     async def ask(self, *args: Any, **kwargs: Any) -> Any:
         verdict = await self.inner.ask(*args, **kwargs)
@@ -126,8 +122,10 @@ class CountedJudge:
 
     async def judge_rules(self, rules: list[Any], prompt_text: str, reply_text: str) -> dict[str, Any]:
         out = await self.inner.judge_rules(rules, prompt_text, reply_text)
+        from harness.scoring.judge_reach import Reach
+
         for rule in {r.id: r for r in rules}.values():
-            if rule.id in out and self.can_judge(rule):
+            if rule.id in out and self.reach(rule) is not Reach.NOT_ASKED:
                 self.usage.count_verdict(out[rule.id])
         return out
 

@@ -95,6 +95,95 @@ def write_tiny_llama(path: str | Path, *, seed: int = 0, n_embd: int = 64, n_lay
     return path
 
 
+# The special tokens of the real Llama 3 and Llama 4 tokenizers that Llama Guard prompts use (the
+# tiny SentencePiece model above parses none of them): BOS first, the end-of-turn token is the EOS.
+SPECIAL_TOKENS = {
+    "llama3": ("<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
+               "<|eom_id|>", "<|python_tag|>", "<|finetune_right_pad_id|>"),
+    "llama4": ("<|begin_of_text|>", "<|end_of_text|>", "<|header_start|>", "<|header_end|>", "<|eot|>", "<|eom|>",
+               "<|python_start|>", "<|python_end|>", "<|finetune_right_pad|>"),
+}
+EOS_TOKEN = {"llama3": "<|eot_id|>", "llama4": "<|eot|>"}
+BPE_MERGES = ("\u0120 t", "h e", "\u0120t he", "i n", "a n", "e r", "o n", "\u0120 a", "r e", "a t")
+
+
+def _byte_chars() -> list[str]:
+    """GPT-2's byte-to-unicode table: every byte as one printable character (byte-level BPE)."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("\xa1"), ord("\xac") + 1)) \
+        + list(range(ord("\xae"), ord("\xff") + 1))
+    chars, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            chars[b] = chr(b)
+        else:
+            chars[b] = chr(256 + extra)
+            extra += 1
+    return [chars[b] for b in range(256)]
+
+
+def write_tiny_bpe_llama(path: str | Path, family: str = "llama3", *, seed: int = 0, n_embd: int = 64,
+                         name: str | None = None) -> Path:
+    """A tiny random-weight Llama with a byte-level BPE vocabulary (``tokenizer.ggml.model = gpt2``,
+    Llama 3's pre-tokenizer) holding the real special tokens of `family` ("llama3" or "llama4") as
+    CONTROL tokens, so that llama.cpp parses them the way it does for Llama Guard 3 and 4."""
+    import gguf
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    byte_chars = _byte_chars()
+    tokens = list(byte_chars) + ["".join(m.split(" ")) for m in BPE_MERGES]
+    types = [gguf.TokenType.NORMAL] * len(tokens)
+    specials = SPECIAL_TOKENS[family]
+    first_special = len(tokens)
+    tokens += list(specials)
+    types += [gguf.TokenType.CONTROL] * len(specials)
+    n_vocab, n_head, n_head_kv, n_layer, n_ff = len(tokens), 4, 2, 2, 2 * n_embd
+    hd = n_embd // n_head
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_name(name or f"tiny-{family}-bpe")
+    w.add_context_length(2048)
+    w.add_embedding_length(n_embd)
+    w.add_block_count(n_layer)
+    w.add_feed_forward_length(n_ff)
+    w.add_head_count(n_head)
+    w.add_head_count_kv(n_head_kv)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_rope_dimension_count(hd)
+    w.add_rope_freq_base(500000.0)
+    w.add_file_type(gguf.LlamaFileType.ALL_F32)
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("llama-bpe")
+    w.add_token_list([t.encode("utf-8") for t in tokens])
+    w.add_token_types(types)
+    w.add_token_merges(list(BPE_MERGES))
+    w.add_bos_token_id(first_special)  # <|begin_of_text|>
+    w.add_eos_token_id(first_special + specials.index(EOS_TOKEN[family]))
+    w.add_add_bos_token(True)
+
+    def mat(rows: int, cols: int) -> np.ndarray:
+        return rng.normal(0, 0.02, size=(rows, cols)).astype(np.float32)
+
+    ones = np.ones(n_embd, dtype=np.float32)
+    w.add_tensor("token_embd.weight", mat(n_vocab, n_embd))
+    w.add_tensor("output_norm.weight", ones)
+    for i in range(n_layer):
+        w.add_tensor(f"blk.{i}.attn_norm.weight", ones)
+        w.add_tensor(f"blk.{i}.attn_q.weight", mat(n_head * hd, n_embd))
+        w.add_tensor(f"blk.{i}.attn_k.weight", mat(n_head_kv * hd, n_embd))
+        w.add_tensor(f"blk.{i}.attn_v.weight", mat(n_head_kv * hd, n_embd))
+        w.add_tensor(f"blk.{i}.attn_output.weight", mat(n_embd, n_head * hd))
+        w.add_tensor(f"blk.{i}.ffn_norm.weight", ones)
+        w.add_tensor(f"blk.{i}.ffn_gate.weight", mat(n_ff, n_embd))
+        w.add_tensor(f"blk.{i}.ffn_up.weight", mat(n_ff, n_embd))
+        w.add_tensor(f"blk.{i}.ffn_down.weight", mat(n_embd, n_ff))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
 if __name__ == "__main__":  # python -m harness.testing.tiny_gguf OUT.gguf
     import sys
 
