@@ -137,3 +137,39 @@ def test_in_process_wrong_version_for_the_vocabulary_is_refused(bpe_ggufs):
 
     with pytest.raises(ProviderError, match=r"no special token <\|start_header_id\|>.*llama-guard-N"):
         asyncio.run(go())
+
+
+def test_in_process_llama_guard_1_on_a_sentencepiece_vocabulary(tiny_gguf):
+    """Llama Guard 1's `<s>` is the SentencePiece BOS: parsed as one token, the only BOS the model sees."""
+    judge = make_judge(ProviderConfig(model=f"llama/{tiny_gguf}", options={"n_ctx": 2048}), "llama-guard-1", seed=3)
+
+    async def go():
+        async with judge:
+            out = await judge.judge_rules(RULES, f"user: {USER}", AGENT)
+            llm = judge.provider._llm
+            sent, _ = judge.last_exchange
+            tokens = llm.tokenize(sent.encode("utf-8"), add_bos=False, special=True)
+            return out, sent, tokens, list(llm.input_ids[:len(tokens)]), llm.token_bos()
+
+    out, sent, tokens, evaluated, bos = asyncio.run(go())
+    assert sent == golden(1)
+    assert tokens[0] == bos and tokens.count(bos) == 1 and evaluated == tokens
+    assert all(v.verdict == "unusable" for v in out.values())  # gibberish is never a pass
+
+
+def test_eval_file_names_the_version(tmp_path):
+    import yaml
+
+    from harness.evalfile import load_eval
+    from harness.problems import InputError
+
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump({"name": "s", "prompts": [{"id": "a", "input": "hi"}]}))
+    spec = {"name": "e", "suites": ["s.yaml"], "scorers": ["teen_safety"],
+            "providers": [{"model": "openai-compatible/m", "base_url": "http://127.0.0.1:9/v1"}],
+            "judge": {"model": "openai-compatible/guard", "base_url": "http://127.0.0.1:9/v1"},
+            "judge_format": "llama-guard-4"}
+    (tmp_path / "e.yaml").write_text(yaml.safe_dump(spec))
+    assert load_eval(tmp_path / "e.yaml").judge_format == "llama-guard-4"
+    (tmp_path / "e.yaml").write_text(yaml.safe_dump({**spec, "judge_format": "llama-guard-5"}))
+    with pytest.raises(InputError, match="judge_format"):
+        load_eval(tmp_path / "e.yaml")
