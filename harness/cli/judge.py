@@ -225,9 +225,9 @@ def calibrate(
                                               "(each alone and the pair are measured). Without it: signals and "
                                               "combined only."),
     judge_format: Optional[list[JudgeFormat]] = typer.Option(
-        None, "--judge-format", help="chat (any chat model) or llama-guard (Meta's classifier); default: "
-        "llama-guard for a model named like Llama Guard, else chat; llama-guard-1|2|3|4 names its version. "
-        "Once per --judge, in order."),
+        None, "--judge-format", help="chat (any chat model) or llama-guard (Meta's classifier; llama-guard-1|2|3|4 "
+        "names its version); default: llama-guard for a model named like Llama Guard, else chat. Once per --judge, "
+        "in order."),
     base_url: Optional[list[str]] = typer.Option(None, "--base-url", help="The judge's server (OpenAI-compatible, "
                                                  "e.g. http://127.0.0.1:11434/v1). Once per --judge, in order "
                                                  "('' for none)."),

@@ -27,7 +27,7 @@ import threading
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -46,6 +46,7 @@ from harness.scoring.judge_prompt import (  # noqa: F401 - re-exported: the judg
     rule_rubric,
     rules_schema,
 )
+from harness.scoring.judge_reach import Reach, chat_reach
 from harness.scoring.judge_usage import JudgeUsage
 from harness.types import ErrorKind, Message, Outcome, Reply
 
@@ -247,10 +248,6 @@ class Judge:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def can_judge(self, rule: Rule) -> bool:
-        """A chat judge answers any rule that has a yes/no question."""
-        return bool(rule.judge_question and rule.judge_pass_answer)
-
     # -- requests ------------------------------------------------------------------------------
 
     def _params(self, schema: dict[str, Any] | None, max_tokens: int) -> JudgeParams:
@@ -311,10 +308,8 @@ class Judge:
             self.cache.put(key, verdict)
         return verdict
 
-    def reach(self, rule: Rule):
+    def reach(self, rule: Rule) -> Reach:
         """What this judge can decide about `rule` (harness.scoring.judge_reach): any yes/no question."""
-        from harness.scoring.judge_reach import chat_reach
-
         return chat_reach(rule)
 
     async def judge_rules(self, rules: list[Rule], prompt_text: str, reply_text: str) -> dict[str, JudgeVerdict]:
@@ -324,7 +319,7 @@ class Judge:
         unique = list({r.id: r for r in rules}.values())
         out = {r.id: JudgeVerdict(verdict="unusable", judge_model=self.judge_model,
                                   reason=f"rule {r.id} has no yes/no judge question")
-               for r in unique if not self.can_judge(r)}
+               for r in unique if self.reach(r) is Reach.NOT_ASKED}
         asked = [r for r in unique if r.id not in out]
         if not asked:
             return out

@@ -98,8 +98,8 @@ class JudgeUsage:
 
 class CountedJudge:
     """Any judge (chat, Llama Guard, ...) with its verdicts counted in `usage`; its calls are counted
-    on its provider. Verdicts on rules the judge declares it cannot judge (`can_judge`) are not
-    counted: an abstention is not an unusable answer."""
+    on its provider. Verdicts on rules the judge is not asked about (its `reach`) are not counted:
+    an abstention is not an unusable answer."""
 
     def __init__(self, judge: Any) -> None:
         self.inner = judge
@@ -109,11 +109,11 @@ class CountedJudge:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def can_judge(self, rule: Any) -> bool:
-        """Whether the judge is asked about `rule` at all (harness.scoring.judge_reach)."""
-        from harness.scoring.judge_reach import Reach, reach_of
+    def reach(self, rule: Any) -> Any:
+        """What the judge can decide about the rule (harness.scoring.judge_reach)."""
+        from harness.scoring.judge_reach import reach_of
 
-        return reach_of(self.inner, rule) is not Reach.NOT_ASKED
+        return reach_of(self.inner, rule)
 
     async def ask(self, *args: Any, **kwargs: Any) -> Any:
         verdict = await self.inner.ask(*args, **kwargs)
@@ -122,8 +122,10 @@ class CountedJudge:
 
     async def judge_rules(self, rules: list[Any], prompt_text: str, reply_text: str) -> dict[str, Any]:
         out = await self.inner.judge_rules(rules, prompt_text, reply_text)
+        from harness.scoring.judge_reach import Reach
+
         for rule in {r.id: r for r in rules}.values():
-            if rule.id in out and self.can_judge(rule):
+            if rule.id in out and self.reach(rule) is not Reach.NOT_ASKED:
                 self.usage.count_verdict(out[rule.id])
         return out
 
@@ -143,5 +145,5 @@ def judge_failure(rows: list[dict[str, Any]]) -> list[str]:
         return []
     return ["JUDGE UNUSABLE: the judge gave no usable verdict on most replies, so the rule verdicts it should "
             "decide stay needs_review or unverified", *lines,
-            "  check it with: harness providers --check (or judge calibrate --judge ...); then resume: replies "
-            "come from the cache"]
+            "  check it (harness judge calibrate prompts/gold/teen_safety/holdout.jsonl --judge ...), then run the "
+            "eval again: the replies come from the response cache, only the judge is asked"]

@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 
 from harness.scoring.judge import Judge
-from harness.scoring.judge_reach import CANNOT_CONFIRM, Reach, confirms_pass, reach_of
 from harness.scoring.judge_pair import counted, usages_of
+from harness.scoring.judge_reach import CANNOT_CONFIRM, Reach, confirms_pass, reach_of
 from harness.scoring.rules import RuleSet, applicability
 from harness.scoring.verdicts import rule_verdicts, summarise
 from harness.types import Outcome, Prompt, Reply, Score
@@ -143,7 +143,10 @@ class JudgedScorers:
     def _score(rule, verdict, signal: Score, reach: Reach = Reach.DECIDES) -> Score | None:
         name = f"judge:{rule.id}"
         if verdict is not None and verdict.verdict == "abstain":
-            return None   # the judge has no say on this rule: the signals' verdict stands alone
+            # Two judges, neither of which can confirm this rule here (e.g. two classifiers' `safe` on
+            # T02): recorded, and decides nothing (verdicts.combine).
+            return Score(scorer=name, passed=None, label=CANNOT_CONFIRM, severity=rule.severity,
+                         evidence=verdict.raw[-200:], explanation=f"{verdict.reason}, which is no verdict")
         if verdict is not None and verdict.verdict == "disagree":
             return Score(scorer=name, passed=None, label="judges_disagree", severity=rule.severity,
                          explanation=f"{verdict.reason}: review by hand", evidence=verdict.raw[-200:])
