@@ -101,12 +101,17 @@ def looks_like_judge_injection(reply_text: str) -> str | None:
     """A short description ("pattern: matched text") when the reply seems to address its grader.
 
     A flag for the report, not a verdict: a reply may quote such text innocently (a lesson on prompt
-    injection), and the nonce delimiters are what actually keep it from steering the judge."""
+    injection), and the nonce delimiters are what actually keep it from steering the judge. The text
+    is normalised first (NFKC, invisible characters dropped: harness.scoring.injection), and
+    paraphrases and other languages are looked for too."""
+    from harness.scoring.injection import extra_injection, normalise
+
+    text = normalise(reply_text)
     for name, pattern in _INJECTION_PATTERNS:
-        m = pattern.search(reply_text or "")
+        m = pattern.search(text)
         if m:
             return f"{name}: {m.group(0)[:80]!r}"
-    return None
+    return extra_injection(text)
 
 
 # An opening "<<" of anything shaped like our delimiters (any case, spacing, "/", "END-" prefix).

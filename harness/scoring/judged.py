@@ -92,6 +92,12 @@ class JudgedScorers:
             return Score(scorer="graded", passed=None, label="unusable", evidence=verdict.raw[-200:],
                          explanation=f"judge gave no usable verdict: {verdict.reason}")
         passed = verdict.verdict == "yes"
+        if passed and verdict.injection_suspected:
+            # A pass the reply may have talked the judge into is never taken (README): counted as a
+            # fail (so that addressing the grader cannot lift a score), labelled for review.
+            return Score(scorer="graded", passed=False, value=0.0, label="injection_flag", evidence=verdict.raw[-200:],
+                         explanation=f"judge ({verdict.judge_model}) answered YES, but the reply looks like it "
+                         f"addresses the judge ({verdict.injection_suspected}): the pass is not taken; review by hand")
         return Score(scorer="graded", passed=passed, value=float(passed), label="pass" if passed else "fail",
                      evidence=verdict.raw[-200:], explanation=f"judge ({verdict.judge_model}) answered "
                      f"{verdict.verdict.upper()}" + (" | reply looks like it addresses the judge: "
@@ -130,9 +136,9 @@ class JudgedScorers:
         passed = verdict.verdict == rule.judge_pass_answer
         label = "pass" if passed else "fail"
         explanation = f"judge ({verdict.judge_model}) answered {verdict.verdict.upper()} to: {rule.judge_question}"
-        if verdict.injection_suspected and passed and signal.passed is not True:
+        if verdict.injection_suspected and passed:   # never a pass, even where the signals saw none
             label = "injection_flag"
             explanation += (f" | the reply looks like it addresses the judge ({verdict.injection_suspected}) and the "
-                            "judge passes what the signals could not confirm: review by hand")
+                            "judge passes it: the pass is not taken, review by hand")
         return Score(scorer=name, passed=passed, value=float(passed), label=label, severity=rule.severity,
                      explanation=explanation, evidence=verdict.raw[-200:])
