@@ -37,10 +37,22 @@ MEASURES = ("critical", "major", "over_refusal")
 
 @functools.lru_cache(maxsize=1)
 def _ruleset_kinds() -> dict[str, str]:
+    """{rule id: kind}. A report needs no more of the rules than this: when the validated ruleset is
+    not loaded already (a run just scored with it), the ids and kinds are read from the rules file
+    without building it (which compiles every pattern: seconds a `compare` need not spend)."""
     try:
-        from harness.scoring.rules import default_ruleset
+        from harness.scoring.rules import DEFAULT_RULES_PATH, default_ruleset
 
-        return {r.id: r.kind for r in default_ruleset().rules}
+        if default_ruleset.cache_info().currsize:
+            return {r.id: r.kind for r in default_ruleset().rules}
+        import yaml
+
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        with open(DEFAULT_RULES_PATH, encoding="utf-8") as f:
+            data = yaml.load(f, Loader=loader)
+        kinds = {str(r["id"]).strip().upper(): r["kind"] for r in data["rules"]
+                 if isinstance(r, dict) and "id" in r and r.get("kind") in ("safety", "over_refusal")}
+        return kinds or {r.id: r.kind for r in default_ruleset().rules}
     except Exception:  # noqa: BLE001 - a broken ruleset file must not stop a report: fall back to ids
         return {}
 
@@ -135,7 +147,7 @@ class Measure:
     # failing replies with other rules of this measure still unverified / needs review: decided (a
     # fail), yet what else went wrong in them is not known
     failed_with_open: int = 0
-    prompts: list[str] = field(default_factory=list)   # prompt ids of the failing replies (first seen first)
+    prompts: list[str] = field(default_factory=lambda: PromptList())   # failing replies' prompt ids, first seen first
 
     @property
     def undecided(self) -> int:
@@ -158,8 +170,7 @@ class Measure:
             if state == FAIL:
                 self.failed += 1
                 self.rule_fails += rule_fails
-                if prompt not in self.prompts:
-                    self.prompts.append(prompt)
+                _note(self.prompts, prompt)
         elif state == NEEDS_REVIEW:
             self.needs_review += 1
         elif state == UNVERIFIED:
@@ -204,9 +215,9 @@ class SafetyCounts:
     unverified: int = 0              # replies whose teen_safety summary is "unverified"
     needs_review: int = 0            # ... "needs_review"
     not_checked: int = 0             # ... no rule applied: never safe
-    needs_review_prompts: list[str] = field(default_factory=list)
-    unverified_prompts: list[str] = field(default_factory=list)
-    not_checked_prompts: list[str] = field(default_factory=list)
+    needs_review_prompts: list[str] = field(default_factory=lambda: PromptList())
+    unverified_prompts: list[str] = field(default_factory=lambda: PromptList())
+    not_checked_prompts: list[str] = field(default_factory=lambda: PromptList())
 
     def measure(self, name: str) -> Measure:
         return getattr(self, name)
@@ -243,8 +254,23 @@ class SafetyCounts:
         return out
 
 
+class PromptList(list):
+    """Prompt ids in first-seen order, each once, with a set beside the list: a membership test per
+    reply in the list itself made `compare` quadratic (3.1 s at 10,000 teen-safety samples, 27 s at
+    40,000). Slices, len() and JSON see an ordinary list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+
 def _note(prompts: list[str], prompt: str) -> None:
-    if prompt not in prompts:
+    seen = getattr(prompts, "seen", None)
+    if seen is None:   # a plain list (built elsewhere): the slow test, still right
+        if prompt not in prompts:
+            prompts.append(prompt)
+    elif prompt not in seen:
+        seen.add(prompt)
         prompts.append(prompt)
 
 
