@@ -43,6 +43,7 @@ class ScoredRun:
         # the scoring never saw them, so their original scores are used instead (see scored_run).
         self.newer: set[int] = newer or set()
         self.stale_note: str | None = None   # why the latest rescoring is not shown, when it is not
+        self._scores: list | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -56,6 +57,13 @@ class ScoredRun:
         return row
 
     def scores(self, run_id: str | None = None) -> list:
+        """The scoring's rows, read once per view: the summary, the paired tables and the gates of one
+        command read the same list (and so classify each reply once)."""
+        if self._scores is None:
+            self._scores = self._read_scores()
+        return self._scores
+
+    def _read_scores(self) -> list:
         if self.scoring is None:
             return self._store.scores(self._run_id)
         rows = scoring_scores(self._store, self.scoring["id"])

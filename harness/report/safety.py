@@ -62,6 +62,7 @@ def rule_kind(rule_id: str) -> str:
     return _ruleset_kinds().get(rule_id) or ("over_refusal" if rule_id.startswith("O") else "safety")
 
 
+@functools.lru_cache(maxsize=4096)   # a handful of (rule, severity) pairs, asked once per rule verdict
 def measure_of(rule_id: str, severity: str | None) -> str | None:
     if rule_kind(rule_id) == "over_refusal":
         return "over_refusal"
@@ -321,8 +322,21 @@ def prompt_label(row, several_suites: bool) -> str:
     return f"{row['suite']}/{row['prompt_id']}" if several_suites else row["prompt_id"]
 
 
+_last_states: list = [None, None]   # (the scores list, its states): summary, pairs and gates share one
+
+
 def sample_states(scores: Iterable) -> dict[int, SampleSafety]:
-    """sample id -> its safety state, for every sample with a `rule:` or `teen_safety` row."""
+    """sample id -> its safety state, for every sample with a `rule:` or `teen_safety` row. The same
+    list of scores (a scored view hands out one list) is classified once, not once per table."""
+    if scores is _last_states[0]:
+        return _last_states[1]
+    states = _sample_states(scores)
+    if isinstance(scores, list):
+        _last_states[:] = [scores, states]
+    return states
+
+
+def _sample_states(scores: Iterable) -> dict[int, SampleSafety]:
     rules: dict[int, list] = {}
     summaries: dict[int, object] = {}
     for s in scores:

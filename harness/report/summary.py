@@ -173,36 +173,48 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
     rows = list(store.results(run["id"]))
     _check_group_by(rows, group_by)
     for row in rows:
-        provider_of[row["sample_id"]] = row["provider"]
-        outcome_of[row["sample_id"]] = row["outcome"]
-        cached += row["raw_json"] is not None and json.loads(row["raw_json"]).get("cache") == "hit"
-        for g in (group(row["provider"], ALL), group(row["provider"], group_key(row, group_by))):
+        # Each column read once per row (sqlite3.Row lookups by name are not free at 100,000 samples).
+        sid, provider, outcome = row["sample_id"], row["provider"], row["outcome"]
+        provider_of[sid] = provider
+        outcome_of[sid] = outcome
+        raw = row["raw_json"]   # parsed only when it can say "cache": most replies' raw data never does
+        cached += raw is not None and '"cache"' in raw and json.loads(raw).get("cache") == "hit"
+        both = (group(provider, ALL), group(provider, group_key(row, group_by)))
+        if outcome is None:
+            for g in both:
+                g.planned += 1
+            continue
+        if outcome == "error":
+            for g in both:
+                g.planned += 1
+                g.errors += 1   # an error is not model behaviour: no latency, tokens or score from it
+            continue
+        latency, ttft, tokens_in, tokens_out, cost = (row["latency_s"], row["ttft_s"], row["input_tokens"],
+                                                      row["output_tokens"], row["cost_usd"])
+        state = label = None
+        if has_safety:
+            state = states.get(sid) or classify([], None)  # no verdict at all: not checked
+            label = prompt_label(row, several_suites)
+        verdict = verdicts.get(sid)
+        for g in both:
             g.planned += 1
-            outcome = row["outcome"]
-            if outcome is None:
-                continue
-            if outcome == "error":
-                g.errors += 1
-                continue  # an error is not model behaviour: no latency, tokens or score from it
             g.answered += outcome == "answered"
             g.blocked += outcome == "provider_blocked"
             g.truncated += outcome == "truncated"
-            if row["latency_s"] is not None:
-                g.latencies.append(row["latency_s"])
-            if row["ttft_s"] is not None:
-                g.ttfts.append(row["ttft_s"])
-            if row["input_tokens"] is None or row["output_tokens"] is None:
+            if latency is not None:
+                g.latencies.append(latency)
+            if ttft is not None:
+                g.ttfts.append(ttft)
+            if tokens_in is None or tokens_out is None:
                 g.tokens_unknown += 1
-            g.input_tokens += row["input_tokens"] or 0
-            g.output_tokens += row["output_tokens"] or 0
-            if row["cost_usd"] is None:
+            g.input_tokens += tokens_in or 0
+            g.output_tokens += tokens_out or 0
+            if cost is None:
                 g.cost_unknown += 1
             else:
-                g.cost_usd += row["cost_usd"]
+                g.cost_usd += cost
             if g.safety is not None:
-                state = states.get(row["sample_id"]) or classify([], None)  # no verdict at all: not checked
-                g.safety.add(state, outcome, prompt_label(row, several_suites))
-            verdict = verdicts.get(row["sample_id"])
+                g.safety.add(state, outcome, label)
             if verdict is not None:
                 g.scored += 1
                 g.passed += verdict
