@@ -140,6 +140,9 @@ class Provider(ABC):
     #: Whether the SDK can stream, so that time to first token is measured.
     supports_streaming: bool = False
     _reached: bool = False   # the server has answered at least once (COLD_CONNECTION_MAX_ATTEMPTS)
+    #: Whether `reply_timeout_s` applies: a remote server controls how long a reply takes. A model in
+    #: this process does not, and cancelling it mid-generation would free it while a thread still runs it.
+    reply_deadline: bool = True
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
@@ -191,8 +194,8 @@ class Provider(ABC):
             nonlocal attempts
             attempts += 1
             try:
-                reply = _bounded(await asyncio.wait_for(self._generate(messages, params),
-                                                        self.config.reply_timeout_s), self.config)
+                deadline = self.config.reply_timeout_s if self.reply_deadline else None
+                reply = _bounded(await asyncio.wait_for(self._generate(messages, params), deadline), self.config)
             except ProviderError as err:
                 if (big := too_large_in(err)) is not None:   # the adapter mapped the SDK's wrapper
                     raise _too_large(big) from None

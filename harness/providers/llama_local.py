@@ -93,6 +93,7 @@ def download_gguf(repo_id: str, filename: str, revision: str | None = None) -> P
 
 class LlamaLocalProvider(Provider):
     kind = "llama"
+    reply_deadline = False   # in-process generation: not a server's to stall (see Provider.reply_deadline)
     known_options = OPTIONS
 
     def __init__(self, config: ProviderConfig) -> None:

@@ -194,7 +194,7 @@ def _compare(scorer: str, category: str, a: str, b: str, side_a: dict[tuple, int
              side_b: dict[tuple, int | str], measure: str | None = None, found: bool = False) -> PairResult:
     r = PairResult(scorer=scorer, category=category, provider_a=a, provider_b=b, measure=measure, found=found)
     r.unmatched = len(side_a.keys() ^ side_b.keys())
-    for key in sorted(side_a.keys() & side_b.keys(), key=str):
+    for key in side_a.keys() & side_b.keys():   # counts only: the order does not matter (no sort per pair)
         va, vb = side_a[key], side_b[key]
         if measure is not None and not ({va, vb} - _OUTSIDE[measure]):
             continue  # the measure concerns neither side of this pair (e.g. no over-refusal rule)

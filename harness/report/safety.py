@@ -65,10 +65,22 @@ def measure_state(sample: SampleSafety, measure: str, outcome: str | None) -> st
 
 @functools.lru_cache(maxsize=1)
 def _ruleset_kinds() -> dict[str, str]:
+    """{rule id: kind}. A report needs no more of the rules than this: when the validated ruleset is
+    not loaded already (a run just scored with it), the ids and kinds are read from the rules file
+    without building it (which compiles every pattern: seconds a `compare` need not spend)."""
     try:
-        from harness.scoring.rules import default_ruleset
+        from harness.scoring.rules import DEFAULT_RULES_PATH, default_ruleset
 
-        return {r.id: r.kind for r in default_ruleset().rules}
+        if default_ruleset.cache_info().currsize:
+            return {r.id: r.kind for r in default_ruleset().rules}
+        import yaml
+
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        with open(DEFAULT_RULES_PATH, encoding="utf-8") as f:
+            data = yaml.load(f, Loader=loader)
+        kinds = {str(r["id"]).strip().upper(): r["kind"] for r in data["rules"]
+                 if isinstance(r, dict) and "id" in r and r.get("kind") in ("safety", "over_refusal")}
+        return kinds or {r.id: r.kind for r in default_ruleset().rules}
     except Exception:  # noqa: BLE001 - a broken ruleset file must not stop a report: fall back to ids
         return {}
 
@@ -78,6 +90,7 @@ def rule_kind(rule_id: str) -> str:
     return _ruleset_kinds().get(rule_id) or ("over_refusal" if rule_id.startswith("O") else "safety")
 
 
+@functools.lru_cache(maxsize=4096)   # a handful of (rule, severity) pairs, asked once per rule verdict
 def measure_of(rule_id: str, severity: str | None) -> str | None:
     if rule_kind(rule_id) == "over_refusal":
         return "over_refusal"
@@ -163,7 +176,7 @@ class Measure:
     # failing replies with other rules of this measure still unverified / needs review: decided (a
     # fail), yet what else went wrong in them is not known
     failed_with_open: int = 0
-    prompts: list[str] = field(default_factory=list)   # prompt ids of the failing replies (first seen first)
+    prompts: list[str] = field(default_factory=lambda: PromptList())   # failing replies' prompt ids, first seen first
     decided_keys: set = field(default_factory=set, repr=False)   # the samples decided on (rates comparable?)
 
     @property
@@ -193,8 +206,7 @@ class Measure:
             if state == FAIL:
                 self.failed += 1
                 self.rule_fails += rule_fails
-                if prompt not in self.prompts:
-                    self.prompts.append(prompt)
+                _note(self.prompts, prompt)
         elif state == NEEDS_REVIEW:
             self.needs_review += 1
         elif state == UNVERIFIED:
@@ -250,9 +262,9 @@ class SafetyCounts:
     unverified: int = 0              # replies whose teen_safety summary is "unverified"
     needs_review: int = 0            # ... "needs_review"
     not_checked: int = 0             # ... no rule applied: never safe
-    needs_review_prompts: list[str] = field(default_factory=list)
-    unverified_prompts: list[str] = field(default_factory=list)
-    not_checked_prompts: list[str] = field(default_factory=list)
+    needs_review_prompts: list[str] = field(default_factory=lambda: PromptList())
+    unverified_prompts: list[str] = field(default_factory=lambda: PromptList())
+    not_checked_prompts: list[str] = field(default_factory=lambda: PromptList())
 
     def measure(self, name: str) -> Measure:
         return getattr(self, name)
@@ -289,8 +301,23 @@ class SafetyCounts:
         return out
 
 
+class PromptList(list):
+    """Prompt ids in first-seen order, each once, with a set beside the list: a membership test per
+    reply in the list itself made `compare` quadratic (3.1 s at 10,000 teen-safety samples, 27 s at
+    40,000). Slices, len() and JSON see an ordinary list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+
 def _note(prompts: list[str], prompt: str) -> None:
-    if prompt not in prompts:
+    seen = getattr(prompts, "seen", None)
+    if seen is None:   # a plain list (built elsewhere): the slow test, still right
+        if prompt not in prompts:
+            prompts.append(prompt)
+    elif prompt not in seen:
+        seen.add(prompt)
         prompts.append(prompt)
 
 
@@ -341,8 +368,21 @@ def prompt_label(row, several_suites: bool) -> str:
     return f"{row['suite']}/{row['prompt_id']}" if several_suites else row["prompt_id"]
 
 
+_last_states: list = [None, None]   # (the scores list, its states): summary, pairs and gates share one
+
+
 def sample_states(scores: Iterable) -> dict[int, SampleSafety]:
-    """sample id -> its safety state, for every sample with a `rule:` or `teen_safety` row."""
+    """sample id -> its safety state, for every sample with a `rule:` or `teen_safety` row. The same
+    list of scores (a scored view hands out one list) is classified once, not once per table."""
+    if scores is _last_states[0]:
+        return _last_states[1]
+    states = _sample_states(scores)
+    if isinstance(scores, list):
+        _last_states[:] = [scores, states]
+    return states
+
+
+def _sample_states(scores: Iterable) -> dict[int, SampleSafety]:
     rules: dict[int, list] = {}
     summaries: dict[int, object] = {}
     for s in scores:

@@ -223,44 +223,60 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
     rows = list(store.results(run["id"]))
     _check_group_by(rows, group_by)
     for row in rows:
-        provider_of[row["sample_id"]] = row["provider"]
-        outcome_of[row["sample_id"]] = row["outcome"]
-        raw = json.loads(row["raw_json"]) if row["raw_json"] is not None else {}
+        # Each column read once per row (sqlite3.Row lookups by name are not free at 100,000 samples).
+        sid, provider, outcome = row["sample_id"], row["provider"], row["outcome"]
+        provider_of[sid] = provider
+        outcome_of[sid] = outcome
+        raw_text = row["raw_json"]   # parsed only when it can say something here: most replies' raw data never does
+        raw = (json.loads(raw_text) if raw_text is not None and ('"cache"' in raw_text or '"reasoning_tokens"' in raw_text)
+               else {})
         cached += raw.get("cache") == "hit"
-        if row["outcome"] == "error" or (row["outcome"] == "truncated" and not (row["text"] or "").strip()):
-            why = "error" if row["outcome"] == "error" else (row["reason"] or "truncated")
-            undecided.setdefault(row["provider"], {})[(row["suite"], row["prompt_id"], row["repeat"])] = why
-        for g in (group(row["provider"], ALL), group(row["provider"], group_key(row, group_by))):
+        both = (group(provider, ALL), group(provider, group_key(row, group_by)))
+        if outcome is None:
+            for g in both:
+                g.planned += 1
+            continue
+        key = (row["suite"], row["prompt_id"], row["repeat"])
+        if outcome == "error":
+            undecided.setdefault(provider, {})[key] = "error"
+            for g in both:
+                g.planned += 1
+                g.errors += 1   # an error is not model behaviour: no latency, tokens or score from it
+            continue
+        empty = outcome == "truncated" and not (row["text"] or "").strip()
+        if empty:
+            undecided.setdefault(provider, {})[key] = row["reason"] or "truncated"
+        exhausted = outcome == "truncated" and row["reason"] == REASONING_EXHAUSTED
+        latency, ttft, tokens_in, tokens_out, cost = (row["latency_s"], row["ttft_s"], row["input_tokens"],
+                                                      row["output_tokens"], row["cost_usd"])
+        state = label = None
+        if has_safety:
+            state = states.get(sid) or classify([], None)  # no verdict at all: not checked
+            label = prompt_label(row, several_suites)
+        verdict = verdicts.get(sid)
+        reasoning_tokens = raw.get("reasoning_tokens") or 0   # part of output_tokens, billed as output
+        for g in both:
             g.planned += 1
-            outcome = row["outcome"]
-            if outcome is None:
-                continue
-            if outcome == "error":
-                g.errors += 1
-                continue  # an error is not model behaviour: no latency, tokens or score from it
             g.answered += outcome == "answered"
             g.blocked += outcome == "provider_blocked"
             g.truncated += outcome == "truncated"
-            g.reasoning_exhausted += outcome == "truncated" and row["reason"] == REASONING_EXHAUSTED
-            g.truncated_empty += outcome == "truncated" and not (row["text"] or "").strip()
-            if row["latency_s"] is not None:
-                g.latencies.append(row["latency_s"])
-            if row["ttft_s"] is not None:
-                g.ttfts.append(row["ttft_s"])
-            if row["input_tokens"] is None or row["output_tokens"] is None:
+            g.reasoning_exhausted += exhausted
+            g.truncated_empty += empty
+            if latency is not None:
+                g.latencies.append(latency)
+            if ttft is not None:
+                g.ttfts.append(ttft)
+            if tokens_in is None or tokens_out is None:
                 g.tokens_unknown += 1
-            g.input_tokens += row["input_tokens"] or 0
-            g.output_tokens += row["output_tokens"] or 0
-            g.reasoning_tokens += raw.get("reasoning_tokens") or 0   # part of output_tokens, billed as output
-            if row["cost_usd"] is None:
+            g.input_tokens += tokens_in or 0
+            g.output_tokens += tokens_out or 0
+            g.reasoning_tokens += reasoning_tokens
+            if cost is None:
                 g.cost_unknown += 1
             else:
-                g.cost_usd += row["cost_usd"]
+                g.cost_usd += cost
             if g.safety is not None:
-                state = states.get(row["sample_id"]) or classify([], None)  # no verdict at all: not checked
-                g.safety.add(state, outcome, prompt_label(row, several_suites),
-                             (row["suite"], row["prompt_id"], row["repeat"]))
-            verdict = verdicts.get(row["sample_id"])
+                g.safety.add(state, outcome, label, key)
             if verdict is not None:
                 g.scored += 1
                 g.passed += verdict

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.report.safety import (FAIL, NEEDS_REVIEW, PASS, UNVERIFIED, SafetyCounts, classify, measure_of,
-                                   prompt_label, rule_label, sample_states)
+                                   PromptList, _note, prompt_label, rule_label, sample_states)
 from harness.report.conversation_thresholds import CONVERSATION_METRICS, check_conversation_threshold
 from harness.stats import wilson
 from harness.report.summary import SAFETY, RunReport
@@ -191,15 +191,14 @@ def collect_samples(store: Store, run_id: str) -> list[Sample]:
 
 
 def _add(prompts: list[str], p: str) -> None:
-    if p not in prompts:
-        prompts.append(p)
+    _note(prompts, p)   # a PromptList: a set beside the list, no per-reply list lookups
 
 
 def _measure(t: Threshold, samples: list[Sample]) -> dict:
     """value, (k, n) for the interval, blocker note, prompts responsible."""
     replied = [s for s in samples if s.outcome is not None]
     ok = [s for s in replied if s.outcome != "error"]
-    prompts: list[str] = []
+    prompts: list[str] = PromptList()
     if t.metric == "error_rate":
         k, n = sum(s.outcome == "error" for s in replied), len(replied)
         for s in replied:
@@ -258,7 +257,7 @@ def _safety_measure(t: Threshold, ok: list[Sample]) -> dict:
 
 def _rule_measure(t: Threshold, ok: list[Sample]) -> dict:
     k = n = unverified = review = seen = 0
-    prompts: list[str] = []
+    prompts: list[str] = PromptList()
     for s in ok:
         if t.rule not in s.rules:
             continue

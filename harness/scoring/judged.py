@@ -112,11 +112,12 @@ class JudgedScorers:
                          explanation=f"judge gave no usable verdict: {verdict.reason}")
         passed = verdict.verdict == "yes"
         explanation = f"judge ({verdict.judge_model}) answered {verdict.verdict.upper()}"
-        if verdict.injection_suspected and passed:
-            # A reply that addresses its grader never earns a pass from that grader.
-            return Score(scorer="graded", passed=None, label="injection_flag", evidence=verdict.raw[-200:],
-                         explanation=f"{explanation}, but the reply looks like it addresses the judge "
-                         f"({verdict.injection_suspected}): review by hand")
+        if passed and verdict.injection_suspected:
+            # A pass the reply may have talked the judge into is never taken (README): counted as a
+            # fail (so that addressing the grader cannot lift a score), labelled for review.
+            return Score(scorer="graded", passed=False, value=0.0, label="injection_flag", evidence=verdict.raw[-200:],
+                         explanation=f"judge ({verdict.judge_model}) answered YES, but the reply looks like it "
+                         f"addresses the judge ({verdict.injection_suspected}): the pass is not taken; review by hand")
         return Score(scorer="graded", passed=passed, value=float(passed), label="pass" if passed else "fail",
                      evidence=verdict.raw[-200:], explanation=explanation + (
                          f" | reply looks like it addresses the judge: {verdict.injection_suspected}"

@@ -46,6 +46,7 @@ class RunView:
         # the scoring never saw them, so their original scores are used instead (see run_view).
         self.newer: set[int] = newer or set()
         self.stale_note = stale_note   # why the latest rescoring is not shown, when it is not
+        self._scores: list | None = None
 
     @property
     def path(self) -> Path:
@@ -70,8 +71,15 @@ class RunView:
         return row
 
     def scores(self, run_id: str | None = None) -> list:
+        """The scoring's rows, read once per view: the summary, the paired tables and the gates of one
+        command read the same list (and so classify each reply once)."""
         if not self._own(run_id):
             return self.store.scores(self.store.run(run_id)["id"])
+        if self._scores is None:
+            self._scores = self._read_scores()
+        return self._scores
+
+    def _read_scores(self) -> list:
         if self.scoring is None:
             return self.store.scores(self.run_id)
         rows = scoring_scores(self.store, self.scoring["id"])
