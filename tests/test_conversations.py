@@ -373,3 +373,22 @@ def test_harness_score_reads_recorded_conversations(tmp_path):
     refused = run_cli("score", str(bad), env=ENV)
     assert refused.returncode == 2 and refused.stdout == ""
     assert "messages[1].role" in refused.stderr and "ends with a user message" in refused.stderr
+
+
+def test_a_conversation_runs_on_the_local_llama(tmp_path, tiny_gguf):
+    """Real llama.cpp on a tiny GGUF: the chat template takes the model's own earlier replies."""
+    suite = {"name": "convs", "prompts": [conversation("c1", 3, system="Be brief.")]}
+    (tmp_path / "suite.yaml").write_text(yaml.safe_dump(suite), encoding="utf-8")
+    spec = {"name": "conv-local", "suites": ["suite.yaml"], "scorers": ["refusal"],
+            "defaults": {"temperature": 0, "max_tokens": 8, "seed": 3},
+            "providers": [{"model": f"llama/{tiny_gguf}", "label": "tiny", "options": {"n_ctx": 512}}]}
+    (tmp_path / "eval.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    done = run_cli("run", str(tmp_path / "eval.yaml"), "--results", str(tmp_path / "r"), "--no-progress", "--no-cache")
+    conn = db(tmp_path / "r")
+    row = conn.execute("SELECT * FROM conversations").fetchone()
+    assert row is not None, done.stderr
+    turns = conn.execute("SELECT turn, outcome FROM turns ORDER BY turn").fetchall()
+    assert [t["outcome"] for t in turns] != [] and "error" not in {t["outcome"] for t in turns}, done.stderr
+    # the tiny model may say nothing, which ends the conversation (an empty assistant turn cannot go on)
+    assert row["ended"] in ("completed", "empty_reply") and row["sent_turns"] == len(turns)
+    assert row["ended"] == "empty_reply" or row["sent_turns"] == 3
