@@ -380,7 +380,7 @@ def test_a_conversation_runs_on_the_local_llama(tmp_path, tiny_gguf):
     suite = {"name": "convs", "prompts": [conversation("c1", 3, system="Be brief.")]}
     (tmp_path / "suite.yaml").write_text(yaml.safe_dump(suite), encoding="utf-8")
     spec = {"name": "conv-local", "suites": ["suite.yaml"], "scorers": ["refusal"],
-            "defaults": {"temperature": 0, "max_tokens": 8, "seed": 3},
+            "defaults": {"temperature": 1.0, "max_tokens": 8, "seed": 5},
             "providers": [{"model": f"llama/{tiny_gguf}", "label": "tiny", "options": {"n_ctx": 512}}]}
     (tmp_path / "eval.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
     done = run_cli("run", str(tmp_path / "eval.yaml"), "--results", str(tmp_path / "r"), "--no-progress", "--no-cache")
