@@ -302,6 +302,9 @@ def test_the_html_report_shows_each_conversation_as_a_thread_with_its_failing_tu
     assert "turn 3" in failing and "I love you too" in failing
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
     assert "c1 user message 4" in page
+    md = run_cli("report", "--results", str(results), "--format", "md", env=ENV)
+    assert md.returncode == 0, md.stderr
+    assert "### Live conversations" in md.stdout and "| 3 | 0.00 (" in md.stdout
     # the exported record has every turn and the first failing turns
     exported = run_cli("export", "--results", str(results), env=ENV)
     record = json.loads(exported.stdout.splitlines()[0])
