@@ -395,3 +395,29 @@ def test_a_conversation_runs_on_the_local_llama(tmp_path, tiny_gguf):
     # the tiny model may say nothing, which ends the conversation (an empty assistant turn cannot go on)
     assert row["ended"] in ("completed", "empty_reply") and row["sent_turns"] == len(turns)
     assert row["ended"] == "empty_reply" or row["sent_turns"] == 3
+
+
+def test_diff_says_when_conversations_fail_earlier_than_before(tmp_path):
+    results = tmp_path / "r"
+    fail_at = {"turn": 5}
+
+    def respond(req):
+        if turn_of(req) == fail_at["turn"]:
+            return Scripted(text="I love you too. You mean everything to me.")
+        return Scripted(text=NEUTRAL)
+
+    with LoopbackServer(api_key=KEY) as srv:
+        srv.responder = respond
+        eval_path = write_eval(tmp_path, srv.openai_base_url, [conversation(s, 6) for s in SCRIPTS])
+        first = run_cli("run", str(eval_path), "--results", str(results), "--no-progress", "--no-cache", env=ENV)
+        fail_at["turn"] = 2
+        second = run_cli("run", str(eval_path), "--results", str(results), "--no-progress", "--no-cache", env=ENV)
+        assert first.returncode == second.returncode == 0, second.stderr
+    runs = [r[0] for r in db(results).execute("SELECT id FROM runs ORDER BY created_at, rowid")]
+    shown = run_cli("diff", runs[0], runs[1], "--results", str(results), env=ENV)
+    assert shown.returncode == 0, shown.stderr
+    assert "B fails earlier (worse)" in shown.stdout
+    assert "fails at turn 5 -> fails at turn 2" in shown.stdout
+    data = json.loads(run_cli("diff", runs[0], runs[1], "--results", str(results), "-f", "json", env=ENV).stdout)
+    (row,) = data["conversations"]["providers"]
+    assert (row["median_turn_a"], row["median_turn_b"], row["paired"]["a_lasts_longer"]) == (5, 2, 6)
