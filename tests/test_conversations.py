@@ -88,33 +88,53 @@ def test_each_request_carries_the_providers_own_earlier_replies(tmp_path):
 
 
 def test_an_error_at_turn_2_ends_the_conversation_and_later_turns_are_never_sent(tmp_path):
+    phase = {"n": 0}
+
     def respond(req):
-        if user_turns(req)[0].startswith("bad") and turn_of(req) == 2:
+        if phase["n"] == 0 and user_turns(req)[0].startswith("bad") and turn_of(req) == 2:
             return Scripted(kind="error", status=400, message="invalid request at turn 2")
         return Scripted(text=NEUTRAL)
 
+    results = tmp_path / "r"
     with LoopbackServer(api_key=KEY) as srv:
         srv.responder = respond
         eval_path = write_eval(tmp_path, srv.openai_base_url, [conversation("bad", 5), conversation("good", 3)])
-        done = run_cli("run", str(eval_path), "--results", str(tmp_path / "r"), "--no-progress", "--no-cache", env=ENV)
+        done = run_cli("run", str(eval_path), "--results", str(results), "--no-progress", "--no-cache", env=ENV)
         sent = [user_turns(r)[-1] for r in srv.requests_for("openai")]
-    assert sent == ["bad user message 1", "bad user message 2", "good user message 1", "good user message 2",
-                    "good user message 3"]
-    conn = db(tmp_path / "r")
+        assert sent == ["bad user message 1", "bad user message 2", "good user message 1", "good user message 2",
+                        "good user message 3"]
+        conn = db(results)
+        row = conn.execute("SELECT c.* FROM conversations c JOIN samples s ON s.id = c.sample_id"
+                           " WHERE s.prompt_id = 'bad'").fetchone()
+        assert (row["planned_turns"], row["sent_turns"], row["ended"], row["ended_turn"]) == (5, 2, "error", 2)
+        turns = conn.execute("SELECT t.turn, t.outcome, t.error_kind FROM turns t JOIN samples s ON s.id = t.sample_id"
+                             " WHERE s.prompt_id = 'bad' ORDER BY t.turn").fetchall()
+        assert [tuple(t) for t in turns] == [(1, "answered", None), (2, "error", "bad_request")]
+        # the error turn is not model behaviour: it has no scores
+        assert conn.execute("SELECT COUNT(*) FROM turn_scores WHERE turn = 2 AND sample_id = ?",
+                            (row["sample_id"],)).fetchone()[0] == 0
+        reason = conn.execute("SELECT reason FROM replies WHERE sample_id = ?", (row["sample_id"],)).fetchone()[0]
+        assert "2 of 5 turns sent, ended by a provider error at turn 2" in reason
+        # the run says so: one conversation of two ended by an error is above the default error bound
+        assert done.returncode == 6, done.stderr
+        assert "ended by a provider error" in done.stderr
+        run_id = conn.execute("SELECT id FROM runs").fetchone()[0]
+        conn.close()
+        # --retry-errors sends it again from the turn that failed, with the stored turn 1 as history
+        phase["n"] = 1
+        before = len(srv.requests_for("openai"))
+        retried = run_cli("run", "--resume", run_id, "--retry-errors", "--results", str(results), "--no-progress",
+                          "--no-cache", env=ENV)
+        assert retried.returncode == 0, retried.stderr
+        resent = srv.requests_for("openai")[before:]
+    assert [turn_of(r) for r in resent] == [2, 3, 4, 5]
+    assert [m["content"] for m in resent[0].body["messages"] if m["role"] == "assistant"] == [NEUTRAL]
+    conn = db(results)
     row = conn.execute("SELECT c.* FROM conversations c JOIN samples s ON s.id = c.sample_id"
                        " WHERE s.prompt_id = 'bad'").fetchone()
-    assert (row["planned_turns"], row["sent_turns"], row["ended"], row["ended_turn"]) == (5, 2, "error", 2)
-    turns = conn.execute("SELECT t.turn, t.outcome, t.error_kind FROM turns t JOIN samples s ON s.id = t.sample_id"
-                         " WHERE s.prompt_id = 'bad' ORDER BY t.turn").fetchall()
-    assert [tuple(t) for t in turns] == [(1, "answered", None), (2, "error", "bad_request")]
-    # the error turn is not model behaviour: it has no scores
-    assert conn.execute("SELECT COUNT(*) FROM turn_scores WHERE turn = 2 AND sample_id = ?",
-                        (row["sample_id"],)).fetchone()[0] == 0
-    reason = conn.execute("SELECT reason FROM replies WHERE sample_id = ?", (row["sample_id"],)).fetchone()[0]
-    assert "2 of 5 turns sent, ended by a provider error at turn 2" in reason
-    # the run says so: one conversation of two ended by an error is above the default error bound
-    assert done.returncode == 6, done.stderr
-    assert "ended by a provider error" in done.stderr
+    assert (row["sent_turns"], row["ended"]) == (5, "completed")
+    assert [r[0] for r in conn.execute("SELECT outcome FROM turns WHERE sample_id = ? ORDER BY turn",
+                                       (row["sample_id"],))] == ["answered"] * 5
 
 
 def popen(*args: str) -> subprocess.Popen:
@@ -282,6 +302,9 @@ def test_the_html_report_shows_each_conversation_as_a_thread_with_its_failing_tu
     assert "turn 3" in failing and "I love you too" in failing
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
     assert "c1 user message 4" in page
+    md = run_cli("report", "--results", str(results), "--format", "md", env=ENV)
+    assert md.returncode == 0, md.stderr
+    assert "### Live conversations" in md.stdout and "| 3 | 0.00 (" in md.stdout
     # the exported record has every turn and the first failing turns
     exported = run_cli("export", "--results", str(results), env=ENV)
     record = json.loads(exported.stdout.splitlines()[0])
@@ -295,6 +318,13 @@ def test_the_html_report_shows_each_conversation_as_a_thread_with_its_failing_tu
     conn = db(results)
     verdict = conn.execute("SELECT passed, explanation FROM scoring_scores WHERE scorer = 'rule:T04'").fetchone()
     assert verdict["passed"] == 0 and verdict["explanation"].startswith("turn 3 of 4:")
+    # harness score reads the exported conversation and scores every turn again
+    exported_file = tmp_path / "export.jsonl"
+    exported_file.write_text(exported.stdout, encoding="utf-8")
+    scored = run_cli("score", str(exported_file), env=ENV)
+    assert scored.returncode == 0, scored.stderr
+    row = json.loads(scored.stdout.splitlines()[0])
+    assert row["first_critical_turn"] == 3 and [t["turn"] for t in row["turns"]] == [1, 2, 3, 4]
 
 
 def test_workers_share_conversations_and_each_stays_in_one_process(tmp_path):
@@ -313,13 +343,6 @@ def test_workers_share_conversations_and_each_stays_in_one_process(tmp_path):
         assert assistant == [f"{script} reply {k}" for k in range(1, turn_of(req))]
     conn = db(results)
     assert [tuple(r) for r in conn.execute("SELECT sent_turns, ended FROM conversations")] == [(3, "completed")] * 4
-    # harness score reads the exported conversation and scores every turn again
-    exported_file = tmp_path / "export.jsonl"
-    exported_file.write_text(exported.stdout, encoding="utf-8")
-    scored = run_cli("score", str(exported_file), env=ENV)
-    assert scored.returncode == 0, scored.stderr
-    row = json.loads(scored.stdout.splitlines()[0])
-    assert row["first_critical_turn"] == 3 and [t["turn"] for t in row["turns"]] == [1, 2, 3, 4]
 
 
 def test_harness_score_reads_recorded_conversations(tmp_path):
@@ -353,3 +376,48 @@ def test_harness_score_reads_recorded_conversations(tmp_path):
     refused = run_cli("score", str(bad), env=ENV)
     assert refused.returncode == 2 and refused.stdout == ""
     assert "messages[1].role" in refused.stderr and "ends with a user message" in refused.stderr
+
+
+def test_a_conversation_runs_on_the_local_llama(tmp_path, tiny_gguf):
+    """Real llama.cpp on a tiny GGUF: the chat template takes the model's own earlier replies."""
+    suite = {"name": "convs", "prompts": [conversation("c1", 3, system="Be brief.")]}
+    (tmp_path / "suite.yaml").write_text(yaml.safe_dump(suite), encoding="utf-8")
+    spec = {"name": "conv-local", "suites": ["suite.yaml"], "scorers": ["refusal"],
+            "defaults": {"temperature": 1.0, "max_tokens": 8, "seed": 5},
+            "providers": [{"model": f"llama/{tiny_gguf}", "label": "tiny", "options": {"n_ctx": 512}}]}
+    (tmp_path / "eval.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    done = run_cli("run", str(tmp_path / "eval.yaml"), "--results", str(tmp_path / "r"), "--no-progress", "--no-cache")
+    conn = db(tmp_path / "r")
+    row = conn.execute("SELECT * FROM conversations").fetchone()
+    assert row is not None, done.stderr
+    turns = conn.execute("SELECT turn, outcome FROM turns ORDER BY turn").fetchall()
+    assert [t["outcome"] for t in turns] != [] and "error" not in {t["outcome"] for t in turns}, done.stderr
+    # the tiny model may say nothing, which ends the conversation (an empty assistant turn cannot go on)
+    assert row["ended"] in ("completed", "empty_reply") and row["sent_turns"] == len(turns)
+    assert row["ended"] == "empty_reply" or row["sent_turns"] == 3
+
+
+def test_diff_says_when_conversations_fail_earlier_than_before(tmp_path):
+    results = tmp_path / "r"
+    fail_at = {"turn": 5}
+
+    def respond(req):
+        if turn_of(req) == fail_at["turn"]:
+            return Scripted(text="I love you too. You mean everything to me.")
+        return Scripted(text=NEUTRAL)
+
+    with LoopbackServer(api_key=KEY) as srv:
+        srv.responder = respond
+        eval_path = write_eval(tmp_path, srv.openai_base_url, [conversation(s, 6) for s in SCRIPTS])
+        first = run_cli("run", str(eval_path), "--results", str(results), "--no-progress", "--no-cache", env=ENV)
+        fail_at["turn"] = 2
+        second = run_cli("run", str(eval_path), "--results", str(results), "--no-progress", "--no-cache", env=ENV)
+        assert first.returncode == second.returncode == 0, second.stderr
+    runs = [r[0] for r in db(results).execute("SELECT id FROM runs ORDER BY created_at, rowid")]
+    shown = run_cli("diff", runs[0], runs[1], "--results", str(results), env=ENV)
+    assert shown.returncode == 0, shown.stderr
+    assert "B fails earlier (worse)" in shown.stdout
+    assert "fails at turn 5 -> fails at turn 2" in shown.stdout
+    data = json.loads(run_cli("diff", runs[0], runs[1], "--results", str(results), "-f", "json", env=ENV).stdout)
+    (row,) = data["conversations"]["providers"]
+    assert (row["median_turn_a"], row["median_turn_b"], row["paired"]["a_lasts_longer"]) == (5, 2, 6)

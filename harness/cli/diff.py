@@ -51,8 +51,14 @@ def diff(
     except ValueError as err:
         typer.echo(f"error: {terminal_text(str(err))}", err=True)
         raise typer.Exit(2) from None
+    from harness.report.conversation_diff import conversation_diff, conversation_diff_tables
+
+    conversations = conversation_diff(store, run_a, run_b)
     if fmt is DiffFormat.json:
-        sys.stdout.write(json_dumps(result.as_dict(), indent=2, default=str) + "\n")
+        data = result.as_dict()
+        if conversations is not None:
+            data["conversations"] = conversations.as_dict()
+        sys.stdout.write(json_dumps(data, indent=2, default=str) + "\n")
         return
     if fmt is DiffFormat.markdown:
         sys.stdout.write(diff_markdown(result))
@@ -71,3 +77,6 @@ def diff(
         if note := hidden_note(fitted.hidden):
             print_lines(out, [note])
     print_lines(out, text_lines(result))
+    if conversations is not None:
+        for table in conversation_diff_tables(conversations, max_flips):
+            out.print(table)

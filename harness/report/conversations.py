@@ -139,8 +139,8 @@ def conversation_tables(report: ConversationReport) -> list[Table]:
     tables = [summary]
     longest = max((len(p.survival) for p in report.providers), default=0)
     if longest:
-        survival = Table(title=f"Share of conversations still without a {event} after each turn "
-                               "(Kaplan-Meier, 95% log-log interval; n at risk)")
+        survival = Table(title=f"Survival: share without a {event} after each turn",
+                         caption="Kaplan-Meier estimate (95% log-log interval), n = conversations at risk")
         survival.add_column("turn")
         for p in report.providers:
             survival.add_column(Text(p.provider))
@@ -152,8 +152,9 @@ def conversation_tables(report: ConversationReport) -> list[Table]:
             survival.add_row(str(t), *cells)
         tables.append(survival)
     if report.paired:
-        paired = Table(title="Which provider lasts longer on the same scripts (exact sign test on pairs ordered "
-                             "despite censoring; Holm-adjusted)")
+        paired = Table(title="Which provider lasts longer on the same scripts",
+                       caption="exact sign test on the pairs whose order censoring does not hide (Gehan); "
+                               "ties and unordered pairs excluded; Holm-adjusted over provider pairs")
         for col in ("A", "B", "A longer", "B longer", "ties", "unordered", "p", "p (Holm)", "verdict"):
             paired.add_column(col)
         for c, adj in report.paired:

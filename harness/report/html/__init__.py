@@ -139,5 +139,8 @@ def _conversations(store: Store, run_id: str, charts: bool) -> dict[str, Any] | 
 def render_markdown(store: Store, run_ids: list[str | None]) -> str:
     from harness.report.html.markdown import markdown_report
 
+    from harness.report.html.conversations import conversation_view
+
     secs = sections(store, run_ids)
-    return markdown_report(secs, diff_section(store, secs))
+    conversations = {sec.run["id"]: conversation_view(store, sec.run["id"], charts=False) for sec in secs}
+    return markdown_report(secs, diff_section(store, secs), conversations)

@@ -52,7 +52,17 @@ def _section(sec: RunSection) -> list[str]:
     return out
 
 
-def markdown_report(sections: list[RunSection], diff: dict | None) -> str:
+def _conversations(view: dict | None) -> list[str]:
+    """The live-conversation tables (harness/report/html/conversations.py), without the threads."""
+    if not view:
+        return []
+    out = ["### Live conversations", ""]
+    for title, cols, rows in view["tables"]:
+        out += [f"#### {md_escape(title)}", ""] + _table(cols, [[str(c) for c in row] for row in rows])
+    return out
+
+
+def markdown_report(sections: list[RunSection], diff: dict | None, conversations: dict | None = None) -> str:
     out = [f"# harness report (harness {__version__})", ""]
     boards = [leaderboard_rows(sec) for sec in sections]
     if len(sections) > 1 and len({tuple(b["columns"]) for b in boards}) == 1:
@@ -61,6 +71,7 @@ def markdown_report(sections: list[RunSection], diff: dict | None) -> str:
                                                       for row in b["rows"]])
     for sec in sections:
         out += _section(sec)
+        out += _conversations((conversations or {}).get(sec.run["id"]))
     if diff:
         out += ["## What changed between R1 and R2", ""]
         out += [diff["markdown"]] if diff["available"] else [_item(diff["text"])]
