@@ -147,7 +147,17 @@ def test_rescore_with_a_judge_adds_it_to_a_stored_run(store, tmp_path, cli):
     before = summarise(scored_run(store, run_id), run_id)
     assert not before.judged
     with LoopbackServer(api_key="sk-judge-000000000000") as srv:
-        srv.responder = lambda request: Scripted(text="The reply is fine.\nVERDICT: YES")
+        def answer(request) -> Scripted:
+            # Structured output (the chat judge's per_reply mode): answer in the schema's shape, YES to all.
+            schema = ((request.body.get("response_format") or {}).get("json_schema") or {}).get("schema")
+            if schema and "answer" not in schema.get("properties", {}):
+                return Scripted(text=json.dumps({rid: {"reason": "fine", "answer": "YES"}
+                                                 for rid in schema["properties"]}))
+            if schema:
+                return Scripted(text=json.dumps({"reason": "fine", "answer": "YES"}))
+            return Scripted(text="The reply is fine.\nVERDICT: YES")
+
+        srv.responder = answer
         args = ("rescore", run_id, "-r", str(tmp_path), "--judge", "openai-compatible/judge-model", "--base-url",
                 srv.openai_base_url, "--api-key-env", "RESCORE_JUDGE_KEY", "--width", "120")
         done = cli(*args, env={"RESCORE_JUDGE_KEY": "sk-judge-000000000000"})

@@ -52,6 +52,12 @@ class RunView:
     def path(self) -> Path:
         return self.store.path
 
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The store's connection, for readers of tables a scoring does not cover (live conversations'
+        turns): read-only use."""
+        return self.store.conn
+
     def _own(self, run_id: str | None) -> bool:
         return run_id is None or run_id == self.run_id or self.store.run(run_id)["id"] == self.run_id
 
