@@ -69,6 +69,7 @@ class ErrorKind(str, Enum):
     CONNECTION = "connection"
     MALFORMED = "malformed"        # a 200 whose body we cannot use
     CONTEXT = "context_length"     # prompt too long for the model
+    MODEL_MISMATCH = "model_mismatch"  # another model answered (--strict-model): stop the provider
     OTHER = "other"
 
 

@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 from rich.text import Text
 
+from harness.served_model import served_by_other
 from harness.cli.common import (ResultsOption, WideOption, WidthOption, enforce_thresholds, layout_width, open_store,
                                 paired, print_lines, show_report, table_console)
 from harness.report.escape import json_dumps
@@ -104,6 +105,7 @@ def export(
     suites = {s["name"]: dict(s) for s in store.run_suites(run["id"])}
     identities = {p["label"]: json.loads(p["identity_json"]) if p["identity_json"] else None
                   for p in store.run_providers(run["id"])}
+    models = {p["label"]: p["model"] for p in store.run_providers(run["id"])}
     target = output.open("w", encoding="utf-8") if output else sys.stdout
     try:
         for row in store.results(run["id"]):
@@ -113,6 +115,9 @@ def export(
                                              "input_tokens", "output_tokens", "latency_s", "ttft_s",
                                              "model_reported", "attempts", "cost_usd", "created_at")}
                 reply["raw"] = json.loads(row["raw_json"])
+                # Which model answered, said outright: a retired model may be served by its successor.
+                reply["served_by_other_model"] = served_by_other(models.get(row["provider"], ""),
+                                                                 row["model_reported"])
             record = {
                 "run_id": run["id"], "eval": run["eval_name"], "suite": row["suite"],
                 "suite_version": suites[row["suite"]]["version"], "suite_hash": suites[row["suite"]]["content_hash"],

@@ -24,6 +24,7 @@ from typing import Optional
 
 import typer
 
+from harness.served_model import served_lines
 from harness.cache import ResponseCache
 from harness.cli.common import ResultsOption, enforce_thresholds, open_store, show_report
 from harness.evalfile import load_eval
@@ -213,16 +214,21 @@ def run(
                                 help="Worker processes sharing the run (for CPU-bound runs: fast local servers, "
                                      "heavy scoring); each gets 1/N of every provider's concurrency and rpm/tpm."),
     shard: Optional[str] = typer.Option(None, "--shard", hidden=True, help="Internal: run as worker i/n."),
+    strict_model: bool = typer.Option(False, "--strict-model",
+                                      help="A reply from another model than the one requested (a retired model "
+                                           "routed to its successor; dated snapshots excepted) is an error that "
+                                           "stops the provider."),
 ) -> None:
     """Run an eval: every prompt x provider x repeat, each reply stored and scored as it arrives."""
     state: dict = {}
     with SigtermGuard():
         try:
             if shard is not None:
-                _run_shard(state, results_dir, resume, provider, shard, retry_errors, use_cache, cache_ttl_days)
+                _run_shard(state, results_dir, resume, provider, shard, retry_errors, use_cache, cache_ttl_days,
+                           strict_model)
                 return
             _run(state, eval_file, provider, limit, results_dir, resume, retry_errors, progress, use_cache,
-                 cache_ttl_days, max_error_rate, baseline, junit, workers)
+                 cache_ttl_days, max_error_rate, baseline, junit, workers, strict_model)
         except LeaseHeld as err:   # another live process executes this run: one writer per run
             typer.echo(f"error: {redact(str(err))}", err=True)
             raise typer.Exit(EXIT_LOCKED)
@@ -247,7 +253,7 @@ def run(
 
 
 def _run_shard(state: dict, results_dir, resume, provider, shard_text, retry_errors, use_cache,
-               cache_ttl_days) -> None:
+               cache_ttl_days, strict_model=False) -> None:
     """A worker process of `--workers`: send this shard's samples under the parent's lease, print the
     summary as one JSON line. The parent sets the statuses and prints the report."""
     try:
@@ -266,7 +272,8 @@ def _run_shard(state: dict, results_dir, resume, provider, shard_text, retry_err
     cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
     judge = _make_judge(store, run_id, judge_config, scorers, None, shard)
     summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
-                                      show_progress=False, cost_fn=reply_cost, cache=cache, judge=judge, shard=shard))
+                                      show_progress=False, cost_fn=reply_cost, cache=cache, judge=judge, shard=shard,
+                                      strict_model=strict_model))
     state["executed"] = True
     typer.echo(summary_json(summary))
 
@@ -294,7 +301,7 @@ def _make_judge(store, run_id: str, judge_config, scorers: list[str], eval_file,
 
 
 def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_errors, progress, use_cache,
-         cache_ttl_days, max_error_rate, baseline=None, junit=None, workers=1) -> None:
+         cache_ttl_days, max_error_rate, baseline=None, junit=None, workers=1, strict_model=False) -> None:
     if baseline:   # checked before anything is written: a gate against a run that is not there is bad input
         from harness.store import StoreError
 
@@ -325,11 +332,11 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
         summary = asyncio.run(guarded(run_workers(
             store, run_id, results_dir, workers, labels=[p.config.display for p in providers],
             lease_token=state["lease"].token, retry_errors=retry_errors, use_cache=use_cache,
-            cache_ttl_days=cache_ttl_days, show_progress=progress)))
+            cache_ttl_days=cache_ttl_days, show_progress=progress, strict_model=strict_model)))
     else:
         summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
                                           show_progress=progress, cost_fn=reply_cost, cache=cache, judge=judge,
-                                          lease=state["lease"]))
+                                          lease=state["lease"], strict_model=strict_model))
     state["executed"] = True   # the run's status is final: a signal from here on only cuts the report short
     state["lease"].release()
     state["lease"] = None
@@ -337,6 +344,8 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
     typer.echo(f"{sent} requests sent" + (f", {summary.cache_hits} replies from the cache" if cache else "")
                + (f" ({workers} worker processes)" if workers > 1 else ""), err=True)
     report = summarise(store, run_id)
+    for line in served_lines(report.served_models, {p["label"]: p["model"] for p in report.providers}):
+        typer.echo(redact(line), err=True)   # said where the run's own messages go, not only in the table
     show_report(store, report)
     if not summary.complete:
         pending = sum(p.pending for p in summary.providers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from harness.served_model import served_counts
 from harness.report.safety import RuleCounts, SafetyCounts, classify, prompt_label, rule_label, sample_states
 from harness.report.stats import median, percentile, wilson
 from harness.scoring.judge import agreement
@@ -109,6 +110,8 @@ class RunReport:
     # provider -> {(suite, prompt id, repeat): why undecided} for replies with nothing to score (an error, or
     # truncated with no visible text, e.g. reasoning_exhausted): see subset_lines().
     undecided: dict[str, dict[tuple, str]] = field(default_factory=dict)
+    # provider label -> {model the provider reported: replies}, where it differs from the requested one.
+    served_models: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def accuracy_scorer(self) -> str | None:
@@ -242,6 +245,9 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
             if verdict is not None:
                 g.scored += 1
                 g.passed += verdict
+    models = {p["label"]: p["model"] for p in store.run_providers(run["id"])}
+    served = served_counts((r["provider"], models.get(r["provider"], ""), r["model_reported"])
+                           for r in rows if r["outcome"] not in (None, "error"))
     rules: dict[str, dict[str, RuleCounts]] = {}
     severity: dict[str, str] = {}
     for s in rule_rows:
@@ -271,6 +277,7 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
         suites=[dict(s) for s in store.run_suites(run["id"])],
         has_safety=has_safety, undecided=undecided,
         calibration=_calibration(store, run) if has_safety else [],
+        served_models=served,
     )
 
 

@@ -13,6 +13,7 @@ import json
 from rich.table import Table
 from rich.text import Text
 
+from harness.served_model import served_lines
 from harness.report.escape import csv_cell
 from harness.report.layout import Col, Fitted, fit_table
 from harness.report.layout import md_text as md_escape
@@ -170,6 +171,8 @@ def header_lines(report: RunReport) -> list[str]:
             lines.append(f"WARNING: {unchecked} replies were checked by no teen-safety rule: they are 'not checked', "
                          "not safe (map their categories with category_map: or name rules: in the suite)")
     lines += subset_lines(report)
+    if report.served_models:
+        lines += served_lines(report.served_models, {p["label"]: p["model"] for p in report.providers})
     if report.cached_replies:
         lines.append(f"{report.cached_replies} replies came from the response cache: their latency, tokens and cost "
                      "are those of the original request (nothing was paid again)")
@@ -272,6 +275,10 @@ def csv_rows(report: RunReport, pairs: list | None = None) -> list[dict]:
     and provider, as shown), "rules" (one row per rule and provider) and "paired" (one row per
     comparison)."""
     rows = [{"table": "main", **g.as_dict()} for g in report.groups]
+    if report.served_models:   # which model answered, when the provider reported another than requested
+        for row in rows:
+            counts = report.served_models.get(row.get("provider"), {})
+            row["served_by_other_model"] = "; ".join(f"{m} ({n})" for m, n in counts.items())
     for category, providers, section in _safety_sections(report, False):
         for measure, *values in section:
             rows += [{"table": "teen_safety", "category": category, "provider": p, "measure": measure, "value": v}
@@ -305,6 +312,7 @@ def json_text(report: RunReport) -> str:
         "providers": [{k: v for k, v in p.items() if k != "config_json"} for p in report.providers],
         "groups": [g.as_dict() for g in report.groups],
         "calibration": report.calibration,
+        "served_models": report.served_models,
         "judge_agreement": report.judge_agreement,
         "rules": {rule: {"severity": report.rule_severity.get(rule), "kind": rule_kind(rule),
                          "by_provider": {p: c.as_dict() for p, c in by_p.items()}}

@@ -16,6 +16,7 @@ import asyncio
 import signal
 from dataclasses import dataclass, field
 
+from harness.served_model import mismatch_message, served_by_other
 from harness.cache import ResponseCache, cache_key
 from harness.providers.base import GenerationParams, Provider
 from harness.providers.errors import ProviderError
@@ -31,7 +32,19 @@ from harness.store import Store
 from harness.store.db import Lease, PlannedSample
 from harness.types import ErrorKind, Outcome, Reply, Score
 
-STOP_KINDS = (ErrorKind.AUTH, ErrorKind.QUOTA)
+STOP_KINDS = (ErrorKind.AUTH, ErrorKind.QUOTA, ErrorKind.MODEL_MISMATCH)
+
+
+def served_model_check(provider: Provider, reply: Reply) -> Reply:
+    """`harness run --strict-model`: a reply from another model than the one requested (beyond a
+    dated snapshot) is an error that stops the provider, not a measurement of the requested model."""
+    if reply.outcome is Outcome.ERROR or not served_by_other(provider.config.model, reply.model_reported):
+        return reply
+    return Reply(outcome=Outcome.ERROR, error_kind=ErrorKind.MODEL_MISMATCH,
+                 reason=mismatch_message(provider.config.model, reply.model_reported) + " (--strict-model)",
+                 finish_reason=reply.finish_reason, usage=reply.usage, latency_s=reply.latency_s,
+                 model_reported=reply.model_reported, attempts=reply.attempts,
+                 raw={**reply.raw, "served_text": reply.text[:2000]})
 
 
 class Terminated(Exception):
@@ -106,11 +119,12 @@ class RunSummary:
 async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: list[str],
                         progress: RunProgress, retry_errors: bool, cost_fn,
                         cache: ResponseCache | None, judged: JudgedScorers | None, writer: ReplyWriter,
-                        lease: Lease | None = None, shard: tuple[int, int] | None = None) -> ProviderResult:
+                        lease: Lease | None = None, shard: tuple[int, int] | None = None,
+                        strict_model: bool = False) -> ProviderResult:
     label = provider.config.display
     try:
         return await _send_all(store, run_id, provider, scorers, progress, retry_errors, cost_fn, cache, judged,
-                               writer, lease, shard)
+                               writer, lease, shard, strict_model)
     except asyncio.CancelledError:
         # Ctrl-C or SIGTERM: what was received is committed and stays; the provider must not be left
         # saying `running`.
@@ -122,7 +136,8 @@ async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: 
 async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list[str],
                     progress: RunProgress, retry_errors: bool, cost_fn,
                     cache: ResponseCache | None, judged: JudgedScorers | None, writer: ReplyWriter,
-                    lease: Lease | None, shard: tuple[int, int] | None) -> ProviderResult:
+                    lease: Lease | None, shard: tuple[int, int] | None,
+                    strict_model: bool = False) -> ProviderResult:
     label = provider.config.display
     result = ProviderResult(label)
     total = store.count_pending(run_id, label, include_errors=retry_errors, shard=shard)
@@ -163,6 +178,11 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
             # A cache hit awaits nothing: without this, a rerun served from the cache would hold the event
             # loop to the end, deaf to SIGTERM (the cancellation waits for an await) and to the writer.
             await asyncio.sleep(0)
+            if strict_model and (reply := served_model_check(provider, reply)).outcome is Outcome.ERROR:
+                if not stop.is_set():
+                    stop.set()
+                    result.note = f"stopped after {reply.error_kind.value} error: {reply.reason}"
+                    progress.line(f"{label}: {result.note}")
         else:
             async with limiter.slot():
                 if stop.is_set():
@@ -180,6 +200,8 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
                 reply = await provider.complete(sample.prompt.messages, sent, on_wait=on_wait)
                 if sent.seed is not None:
                     reply.raw["seed"] = sent.seed
+                if strict_model:
+                    reply = served_model_check(provider, reply)
                 if rate is not None and reply.usage.input_tokens is not None:
                     rate.record_usage(reply.usage.input_tokens + (reply.usage.output_tokens or 0), estimate)
                 if reply.outcome is not Outcome.ERROR:
@@ -259,11 +281,12 @@ def _no_cost(provider: Provider, reply: Reply) -> float | None:
 async def execute_run(store: Store, run_id: str, providers: list[Provider], scorers: list[str], *,
                       retry_errors: bool = False, show_progress: bool = True, cost_fn=_no_cost,
                       cache: ResponseCache | None = None, judge: Judge | None = None,
-                      lease: Lease | None = None, shard: tuple[int, int] | None = None) -> RunSummary:
+                      lease: Lease | None = None, shard: tuple[int, int] | None = None,
+                      strict_model: bool = False) -> RunSummary:
     """Send every pending sample of `providers` (with `shard=(i, n)`, only those whose id is i modulo
     n: one worker process of `harness run --workers n`, which leaves the run's status to its parent)."""
     return await guarded(_execute(store, run_id, providers, scorers, retry_errors, show_progress, cost_fn, cache,
-                                  judge, lease, shard))
+                                  judge, lease, shard, strict_model))
 
 
 async def guarded(work):
@@ -285,7 +308,7 @@ async def guarded(work):
 
 async def _execute(store: Store, run_id: str, providers: list[Provider], scorers: list[str], retry_errors: bool,
                    show_progress: bool, cost_fn, cache: ResponseCache | None, judge: Judge | None,
-                   lease: Lease | None, shard: tuple[int, int] | None) -> RunSummary:
+                   lease: Lease | None, shard: tuple[int, int] | None, strict_model: bool = False) -> RunSummary:
     summary = RunSummary(run_id)
     writer = ReplyWriter(store, cache)
     with RunProgress(enabled=show_progress) as progress, frozen_secrets():
@@ -293,7 +316,7 @@ async def _execute(store: Store, run_id: str, providers: list[Provider], scorers
         try:
             results = await asyncio.gather(*(
                 _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, judged, writer,
-                              lease, shard)
+                              lease, shard, strict_model)
                 for p in providers))
         finally:
             if judged is not None:

@@ -76,10 +76,11 @@ def summary_json(summary: RunSummary) -> str:
 
 async def run_workers(store: Store, run_id: str, results_dir: Path, count: int, *, labels: list[str],
                       lease_token: str, retry_errors: bool, use_cache: bool, cache_ttl_days: float,
-                      show_progress: bool) -> RunSummary:
+                      show_progress: bool, strict_model: bool = False) -> RunSummary:
     command = [sys.executable, "-m", "harness", "run", "--resume", run_id, "--results", str(results_dir),
                "--no-progress", "--cache" if use_cache else "--no-cache", "--cache-ttl-days", str(cache_ttl_days)]
     command += ["--retry-errors"] if retry_errors else []
+    command += ["--strict-model"] if strict_model else []
     for label in labels:
         command += ["--provider", label]
     env = {**os.environ, LEASE_ENV: lease_token}

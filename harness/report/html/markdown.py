@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from harness.served_model import served_lines
 from harness import __version__
 from harness.report.escape import md_escape
 from harness.report.html.data import RunSection, config_items, identity_items
@@ -31,6 +32,8 @@ def _section(sec: RunSection) -> list[str]:
     out.append(_item("judge: " + (json.dumps(judge, ensure_ascii=False) if judge else
                                   "none (teen-safety passes without a judge are unverified)")))
     out += [_item(line) for line in sec.report.calibration]
+    out += [_item(line) for line in served_lines(sec.report.served_models,
+                                                 {p["label"]: p["model"] for p in sec.report.providers})]
     for p in sec.providers:
         out.append(_item(f"provider {p['label']} ({p['model']}, {p['status']})"))
         for k, v, _ in config_items(p["config"]) + [(f"identity {k}", v, x) for k, v, x in identity_items(p["identity"])]:
