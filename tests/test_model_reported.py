@@ -54,7 +54,8 @@ def _eval(tmp_path, srv):
     spec = {"name": "served", "suites": ["s.yaml"], "scorers": ["match"], "providers": [
         {"model": "openai/gpt-4o-mini", "base_url": srv.openai_base_url, "api_key_env": "SERVED_KEY"},
         {"model": "anthropic/claude-haiku-4-5", "base_url": srv.url, "api_key_env": "SERVED_KEY"},
-        {"model": "gemini/gemini-2.5-flash", "base_url": srv.url, "api_key_env": "SERVED_KEY", "concurrency": 1},
+        {"model": "gemini/gemini-2.5-flash", "base_url": srv.url, "api_key_env": "SERVED_KEY", "concurrency": 1,
+         "allow_retired": True},   # shut down 2026-12-01: the routing this test is about
     ]}
     path = tmp_path / "e.yaml"
     path.write_text(yaml.safe_dump(spec), encoding="utf-8")

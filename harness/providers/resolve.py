@@ -184,8 +184,9 @@ class _Resolver:
             self.drop_or_fail("reasoning", "the model has no reasoning control")
             return None
         if value not in r.efforts:
-            budget = f", or a thinking budget of at least {r.budget_min} tokens" if r.budget_ok else ""
-            self.drop_or_fail("reasoning", f"it takes {', '.join(r.efforts)}{budget}")
+            budget = f"a thinking budget of at least {r.budget_min} tokens" if r.budget_ok else ""
+            takes = ", ".join(r.efforts) + (f", or {budget}" if budget else "") if r.efforts else f"only {budget}"
+            self.drop_or_fail("reasoning", f"it takes {takes}")
             return None
         return value
 

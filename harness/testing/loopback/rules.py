@@ -209,3 +209,13 @@ def gemini_thinking_config_fields() -> frozenset[str] | None:
 
 def gemini_model_rule(model: str | None) -> dict | None:
     return first_match(model, rules()["gemini"]["models"])
+
+
+def preload() -> None:
+    """Read the rules and the SDK field sets now (importing the SDKs takes seconds), so the first
+    requests are not delayed past a test client's short timeout by the imports."""
+    rules()
+    for fn in (openai_chat_fields, openai_completion_fields, openai_responses_only_models, openai_efforts,
+               anthropic_message_fields, anthropic_sdk_version_header, anthropic_thinking_types,
+               gemini_generation_config_fields, gemini_thinking_config_fields, gemini_request_fields):
+        fn()

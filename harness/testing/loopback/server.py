@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from urllib.parse import parse_qs
 
 from harness.testing.loopback.handler import Handler, HTTPServer
+from harness.testing.loopback.rules import preload
 from harness.testing.loopback.scripting import PROTOCOLS, LoggedRequest, Scripted, last_user_text
 
 log = logging.getLogger("harness.testing.loopback")
@@ -51,6 +52,8 @@ class LoopbackServer:
         if self._httpd is not None:
             return self
         self._stopping.clear()
+        if self.strict:
+            preload()
         httpd = HTTPServer((self.host, self.port), Handler)
         httpd.owner = self
         self._httpd = httpd
