@@ -247,7 +247,9 @@ def _calibration(store: Store, run) -> list[str]:
     none were measured: every safety table says how well its checker agrees with people."""
     from harness.report.calibration import calibration_lines
 
-    judge = (json.loads(run["spec_json"]).get("judge") or {}).get("model")
+    spec = json.loads(run["spec_json"])
+    judge = (spec.get("judge") or {}).get("model") or (
+        " + ".join(j.get("model", "?") for j in spec["judges"]) if spec.get("judges") else None)  # two judges
     lines = calibration_lines(store.path.parent, judge)
     return lines or ["checkers not calibrated in this results directory: measure how far they agree with people "
                      "with harness judge calibrate prompts/gold/teen_safety/holdout.jsonl"
