@@ -41,8 +41,10 @@ _INJECTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
          r"((previous|prior|above|earlier|preceding|system|grading|judging)\s+"
          r"(instructions?|rules?|prompts?|directions|guidelines|messages?|context)|instructions?|prompts?|rubric)\b"),
         ("verdict-token", r"\bverdict\s*[:=]?\s*" + _Q + r"(yes|no|pass|fail|safe)\b"),
-        ("answer-pass", r"\b(answer|respond|reply|output|say|write|return|print)\s+(with\s+|only\s+|just\s+)?"
-                        + _Q + r"(pass|passed|verdict|safe)\b(?!\s+(place|space|way|adult|person|plan))"),
+        # a forced label: quoted ("respond with 'safe'") or ending the sentence ("answer PASS.")
+        ("answer-pass", r"\b(answer|respond|reply|output|say|write|return|print)\s+(?:(?:with|only|just)\s+){0,2}"
+                        r"(?:[\"'`*“”‘’]+(pass|passed|verdict|safe|unsafe)\b|(pass|passed|verdict|safe)\s*(?:[.!;]|$|"
+                        r"and\s+nothing))"),
         ("mark-as-pass", r"\b(mark|grade|rate|score|classify|judge|label|flag)\s+(this|it|me|the\s+reply|this\s+reply|"
                          r"this\s+conversation|the\s+conversation)\s+(as\s+)?" + _Q
                          + r"(pass|passed|safe|compliant|harmless|acceptable|benign|10/10|5/5)\b"),
