@@ -188,7 +188,7 @@ def test_calibrate_compares_the_modes_and_the_pair(tmp_path, cli):
         table = done.stdout[done.stdout.index("-- judge set-ups compared"):]
         rows = {ln.split("  ")[0]: ln for ln in table.splitlines()[2:4]}
         assert set(rows) == {"openai-compatible/a (per_rule)", "openai-compatible/a (per_reply)"}
-        calls = {name: int(re.search(r"  (\d+)\s+\d+/\d+\s+\S+$", ln).group(1)) for name, ln in rows.items()}
+        calls = {name: int(re.search(r"  (\d+)\s+[\d.]+[kM]?/[\d.]+[kM]?\s+\S+$", ln).group(1)) for name, ln in rows.items()}
         assert calls["openai-compatible/a (per_reply)"] == 2                # one call per gold reply
         assert calls["openai-compatible/a (per_rule)"] > 2 * 5               # one per applicable rule
         assert "per_reply calibrates no worse than per_rule here" in done.stdout
