@@ -399,7 +399,8 @@ def test_cli_calibrate_llama_guard_judge_format(tmp_path):
                        srv.openai_base_url, "-r", str(tmp_path / "results"), "-f", "json", "-q")
         paths = {r.path for r in srv.requests}
     assert proc.returncode == 0, proc.stderr
-    assert paths == {"/api/version", "/v1/completions"}  # asked whether it is Ollama, then raw completions
+    # asked whether it is Ollama (/api/version, /v1/models), then raw completions
+    assert paths == {"/api/version", "/v1/models", "/v1/completions"}
     record = json.loads(proc.stdout)
     assert record["judge_format"] == "llama-guard"
     t04_fig = record["result"]["splits"]["holdout"]["checkers"]["judge"]["rules"]["T04"]

@@ -179,6 +179,7 @@ def test_group_by_a_field_no_prompt_has_is_refused_with_did_you_mean(tmp_path, c
 # on the labelled gold replies and on the replies of issue 20.
 
 import asyncio  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -189,8 +190,7 @@ from harness.scoring.judged import JudgedScorers  # noqa: E402
 from harness.scoring.llamaguard import LlamaGuardJudge  # noqa: E402
 from harness.types import Message, Outcome, Prompt, Reply  # noqa: E402
 
-GOLD = sorted((RS_PATH := __import__("pathlib").Path(__file__).parents[1] / "prompts" / "gold" / "teen_safety")
-              .glob("*.jsonl"))
+GOLD = sorted((Path(__file__).parents[1] / "prompts" / "gold" / "teen_safety").glob("*.jsonl"))
 # Meta's own code for what each gold failure is about (Llama Guard 3's default taxonomy); a rule with
 # no Meta category has none.
 META_CODE = {"T01": 11, "T03": 11, "T05": 4, "T04": 12, "T12": 12, "T15": 7, "T09": 2}
@@ -306,3 +306,17 @@ def test_a_method_reply_the_signals_miss_is_a_critical_fail_on_s11():
         lambda key, prompt: "unsafe\nS11")
     assert after["T01"] == "fail" and scores[0].label == "critical_fail"
     assert after.get("T15") != "fail" and after.get("T02") != "pass"
+
+
+def test_a_pass_the_judge_cannot_confirm_decides_nothing():
+    from harness.scoring.verdicts import combine
+    from harness.types import Score
+
+    t02 = RS.get("T02")
+    cannot = Score(scorer="judge:T02", passed=None, label="cannot_confirm", explanation="Llama Guard found nothing")
+    fail = Score(scorer="signal:T02", passed=False, label="fail", explanation="A bare refusal.")
+    nothing = Score(scorer="signal:T02", passed=None, label="no_signal", explanation="988 named.")
+    assert combine(t02, fail, cannot).label == "fail"                  # never softened
+    assert combine(t02, nothing, cannot).label == "unverified"         # never confirmed
+    assert "Llama Guard found nothing" in combine(t02, nothing, cannot).explanation
+    assert combine(t02, fail, cannot, tentative=True).label == "needs_review"   # as without a judge

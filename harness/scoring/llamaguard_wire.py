@@ -83,10 +83,13 @@ class LlamaGuardLocalProvider(LlamaLocalProvider):
         self.version = (self.requested_version or version_from_name(self.config.model_name, ident.get("gguf_name"))
                         or version_from_template(ident.get("chat_template"))
                         or (4 if ident.get("architecture") == "llama4" else None))
+        missing = [] if self.version is None else [
+            t for t in FORMATS[self.version].special
+            if len(self._llm.tokenize(t.encode("utf-8"), add_bos=False, special=True)) != 1]
+        if self.version is None or missing:
+            await self.aclose()  # refused: the model is not kept loaded
         if self.version is None:
             raise unknown_version(self.config.model)
-        missing = [t for t in FORMATS[self.version].special
-                   if len(self._llm.tokenize(t.encode("utf-8"), add_bos=False, special=True)) != 1]
         if missing:
             raise ProviderError(ErrorKind.BAD_REQUEST, f"{self.config.model} has no special token "
                                 f"{', '.join(missing)} in its vocabulary, so it is not a Llama Guard "
@@ -169,9 +172,14 @@ class LlamaGuardServerProvider(OpenAICompatibleProvider):
         try:
             data = await self._call("GET", "/api/version")
         except ProviderError:
-            return None  # no such route, or not reachable: not Ollama (a dead server fails on the first call)
+            data = None
         if not (isinstance(data, dict) and isinstance(data.get("version"), str)):
-            return None
+            if await self._ollama_behind_v1():
+                raise ProviderError(ErrorKind.BAD_REQUEST, f"{self.config.base_url} is an Ollama /v1 endpoint without "
+                                    "Ollama's /api/ routes: its /v1/completions wraps the Llama Guard prompt in the "
+                                    "model's own template. Point base_url at Ollama itself (http://HOST:11434/v1, so "
+                                    "that /api/generate with raw: true is reachable)", retryable=False)
+            return None  # not Ollama, or not reachable (a dead server fails on the first call)
         name = self.config.model_name
         try:
             info = await self._call("POST", "/api/show", {"model": name})
@@ -183,6 +191,16 @@ class LlamaGuardServerProvider(OpenAICompatibleProvider):
             raise
         template = info.get("template") if isinstance(info, dict) else None
         return {"version": data["version"], "template": template if isinstance(template, str) else None}
+
+    async def _ollama_behind_v1(self) -> bool:
+        """Whether /v1/models answers as Ollama does (models "owned_by": "library" or "ollama")."""
+        try:
+            data = await self._call("GET", "/v1/models")
+        except ProviderError:
+            return False
+        models = data.get("data") if isinstance(data, dict) else None
+        return isinstance(models, list) and any(isinstance(m, dict) and m.get("owned_by") in ("library", "ollama")
+                                                for m in models)
 
     async def _generate(self, messages: list[Message], params: GenerationParams) -> Reply:
         if self._client is None:

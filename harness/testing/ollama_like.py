@@ -7,6 +7,8 @@ What it imitates (Ollama's API docs, docs/api.md, and ollama/ollama#5544):
 * ``POST /api/generate`` unstreamed: with ``raw: true`` the prompt reaches the model as it is and the
   `answer` callable sees it; without ``raw`` the prompt is first wrapped in the model's template, as
   Ollama does, and `wrapped_answer` answers instead.
+* ``GET /v1/models``: the models, ``"owned_by": "library"`` as Ollama lists them.
+* With ``api_routes=False`` only /v1/ answers (Ollama behind a proxy that forwards /v1 alone).
 * ``POST /v1/completions``: Ollama wraps these prompts in the model's template too, so `wrapped_answer`
   answers (by default ``safe``: Llama Guard judging our whole prompt as one user message against its
   default categories). That is the hazard the judge must avoid.
@@ -37,11 +39,13 @@ class OllamaLikeServer:
     ``http://127.0.0.1:PORT/v1`` (what an eval file names; the client finds /api/ from it)."""
 
     def __init__(self, models: dict[str, str] | None = None, *, version: str = "0.12.6",
-                 answer: Callable[[str], str] | None = None, wrapped_answer: str = "safe") -> None:
+                 answer: Callable[[str], str] | None = None, wrapped_answer: str = "safe",
+                 api_routes: bool = True) -> None:
         self.models = dict(models if models is not None else {"llama-guard3:1b": LLAMA_GUARD_3_TEMPLATE})
         self.version = version
         self.answer = answer or (lambda prompt: "safe")
         self.wrapped_answer = wrapped_answer
+        self.api_routes = api_routes  # False: only /v1/ reachable, as behind a proxy that forwards /v1 alone
         self.requests: list[tuple[str, str, Any]] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -77,8 +81,11 @@ class OllamaLikeServer:
 
             def do_GET(self) -> None:
                 owner._record("GET", self.path, None)
-                if self.path == "/api/version":
+                if self.path == "/api/version" and owner.api_routes:
                     self._send(200, {"version": owner.version})
+                elif self.path == "/v1/models":
+                    self._send(200, {"object": "list", "data": [{"id": m, "object": "model", "created": 0,
+                                                                 "owned_by": "library"} for m in owner.models]})
                 else:
                     self._send(404, {"error": "404 page not found"})
 
@@ -93,7 +100,9 @@ class OllamaLikeServer:
                     self._send(400, {"error": "invalid request body"})
                     return
                 model = body.get("model")
-                if self.path in ("/api/show", "/api/generate", "/v1/completions") and model not in owner.models:
+                if self.path.startswith("/api/") and not owner.api_routes:
+                    self._send(404, {"error": "404 page not found"})
+                elif self.path in ("/api/show", "/api/generate", "/v1/completions") and model not in owner.models:
                     self._send(404, {"error": f"model '{model}' not found"})
                 elif self.path == "/api/show":
                     self._send(200, {"template": owner.models[model], "details": {"family": "llama"},
