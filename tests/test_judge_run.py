@@ -237,3 +237,18 @@ def test_usage_rows_add_up_across_processes_and_judge_failure_rules(tmp_path):
         "  judge openai/j: 12 of 22 verdicts unusable; most common cause (5): judge provider error (connection)")
     assert judge_failure([{"judge": "openai/j", "verdicts": 0, "unusable": 0, "start_error": "no key in OPENAI_API_KEY"}]
                          )[1] == "  judge openai/j: could not start: no key in OPENAI_API_KEY"
+
+
+def test_worker_processes_add_their_judge_counts(tmp_path, cli):
+    def respond(req):
+        return judge_answer(req, honest) if is_judge_request(req) else model_reply(req)
+
+    with LoopbackServer(api_key=KEY) as srv:
+        srv.responder = respond
+        path = write_eval(tmp_path, srv, judge=judge_entry(srv))
+        done = cli("run", path, "-r", str(tmp_path / "r"), "--no-progress", "--workers", "2", env={"JR_KEY": KEY})
+        judge_calls = [r for r in srv.requests_for("openai") if r.body["model"] == "gpt-4o-mini"]
+    assert done.returncode == 0, done.stderr
+    report = json.loads(cli("compare", "-r", str(tmp_path / "r"), "-f", "json").stdout)
+    [usage] = report["judge_usage"]
+    assert usage["calls"] == len(judge_calls) == 4    # two processes, one row: their counts added
