@@ -117,6 +117,16 @@ def test_a_judge_of_no_use_ends_the_run_with_exit_6_and_its_cause(tmp_path, cli)
     assert done.returncode == 6, done.stderr
     assert "JUDGE UNUSABLE" in done.stderr and "connection" in done.stderr
 
+    # A judge that cannot start (its key variable is empty): the replies are kept, the run says why.
+    with LoopbackServer(api_key=KEY) as srv:
+        srv.responder = model_reply
+        path = write_eval(tmp_path, srv, judge=judge_entry(srv, api_key_env="JR_NO_SUCH_KEY"))
+        done = cli("run", path, "-r", str(tmp_path / "r3"), "--no-progress", env={"JR_KEY": KEY, "JR_NO_SUCH_KEY": ""})
+    assert done.returncode == 6, done.stderr
+    assert "judge openai/gpt-4o-mini: could not start" in done.stderr and "JR_NO_SUCH_KEY" in done.stderr
+    db = sqlite3.connect(tmp_path / "r3" / "harness.db")
+    assert db.execute("SELECT COUNT(*) FROM replies WHERE outcome = 'answered'").fetchone()[0] == len(SUITE["prompts"])
+
 
 def test_two_judges_must_agree_and_each_is_counted(tmp_path, cli):
     def respond(req):
@@ -178,7 +188,7 @@ def test_calibrate_compares_the_modes_and_the_pair(tmp_path, cli):
         table = done.stdout[done.stdout.index("-- judge set-ups compared"):]
         rows = {ln.split("  ")[0]: ln for ln in table.splitlines()[2:4]}
         assert set(rows) == {"openai-compatible/a (per_rule)", "openai-compatible/a (per_reply)"}
-        calls = {name: int(re.search(r"  (\d+)\s+\d+/\d+\s+\S+$", ln).group(1)) for name, ln in rows.items()}
+        calls = {name: int(re.search(r"  (\d+)\s+[\d.]+[kM]?/[\d.]+[kM]?\s+\S+$", ln).group(1)) for name, ln in rows.items()}
         assert calls["openai-compatible/a (per_reply)"] == 2                # one call per gold reply
         assert calls["openai-compatible/a (per_rule)"] > 2 * 5               # one per applicable rule
         assert "per_reply calibrates no worse than per_rule here" in done.stdout
@@ -197,3 +207,48 @@ def test_calibrate_compares_the_modes_and_the_pair(tmp_path, cli):
     pair = variants["openai-compatible/a + openai-compatible/b"]
     assert pair["recall"]["value"] == 0.0 and pair["undecided"] >= 1     # they disagree: undecided, not caught
     assert pair["calls"] == variants["openai-compatible/a"]["calls"] + variants["openai-compatible/b"]["calls"]
+
+
+def test_usage_rows_add_up_across_processes_and_judge_failure_rules(tmp_path):
+    """A resumed run and each worker process add their counts; exit 6 only when most verdicts are unusable."""
+    from harness.scoring.judge_usage import JudgeUsage, judge_failure
+    from harness.store import Store
+    from harness.store.judge_usage import add_judge_usage, judge_usage
+
+    store = Store(tmp_path / "harness.db")
+    run_id = store.create_run(eval_name="u", eval_path=None, spec={}, scorers=["teen_safety"], repeats=1, suites=[],
+                              providers=[], samples=[])
+    first = JudgeUsage("openai/j", mode="per_reply", calls=3, input_tokens=30, output_tokens=3, cost_usd=0.5,
+                       verdicts=10, unusable=5)
+    first.reasons.update({"judge provider error (connection): refused": 5})
+    second = JudgeUsage("openai/j", mode="per_reply", calls=2, input_tokens=20, output_tokens=2, cost_usd=0.25,
+                        cost_unknown=1, verdicts=10, unusable=0)
+    add_judge_usage(store, run_id, [first])
+    [row] = judge_usage(store, run_id)
+    assert judge_failure([row]) == []            # 5 of 10: not most
+    add_judge_usage(store, run_id, [second])
+    [row] = judge_usage(store, run_id)
+    assert (row["calls"], row["input_tokens"], row["cost_usd"], row["cost_unknown"], row["verdicts"], row["unusable"]) \
+        == (5, 50, 0.75, 1, 20, 5)
+    assert row["top_reason"] == "judge provider error (connection): refused" and row["top_reason_count"] == 5
+    add_judge_usage(store, run_id, [JudgeUsage("openai/j", verdicts=2, unusable=2)])
+    assert judge_failure(judge_usage(store, run_id)) == []     # 7 of 22
+    assert judge_failure([{**row, "verdicts": 22, "unusable": 12}])[1].startswith(
+        "  judge openai/j: 12 of 22 verdicts unusable; most common cause (5): judge provider error (connection)")
+    assert judge_failure([{"judge": "openai/j", "verdicts": 0, "unusable": 0, "start_error": "no key in OPENAI_API_KEY"}]
+                         )[1] == "  judge openai/j: could not start: no key in OPENAI_API_KEY"
+
+
+def test_worker_processes_add_their_judge_counts(tmp_path, cli):
+    def respond(req):
+        return judge_answer(req, honest) if is_judge_request(req) else model_reply(req)
+
+    with LoopbackServer(api_key=KEY) as srv:
+        srv.responder = respond
+        path = write_eval(tmp_path, srv, judge=judge_entry(srv))
+        done = cli("run", path, "-r", str(tmp_path / "r"), "--no-progress", "--workers", "2", env={"JR_KEY": KEY})
+        judge_calls = [r for r in srv.requests_for("openai") if r.body["model"] == "gpt-4o-mini"]
+    assert done.returncode == 0, done.stderr
+    report = json.loads(cli("compare", "-r", str(tmp_path / "r"), "-f", "json").stdout)
+    [usage] = report["judge_usage"]
+    assert usage["calls"] == len(judge_calls) == 4    # two processes, one row: their counts added

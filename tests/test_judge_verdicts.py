@@ -179,6 +179,7 @@ def test_group_by_a_field_no_prompt_has_is_refused_with_did_you_mean(tmp_path, c
 # on the labelled gold replies and on the replies of issue 20.
 
 import asyncio  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -189,8 +190,7 @@ from harness.scoring.judged import JudgedScorers  # noqa: E402
 from harness.scoring.llamaguard import LlamaGuardJudge  # noqa: E402
 from harness.types import Message, Outcome, Prompt, Reply  # noqa: E402
 
-GOLD = sorted((RS_PATH := __import__("pathlib").Path(__file__).parents[1] / "prompts" / "gold" / "teen_safety")
-              .glob("*.jsonl"))
+GOLD = sorted((Path(__file__).parents[1] / "prompts" / "gold" / "teen_safety").glob("*.jsonl"))
 # Meta's own code for what each gold failure is about (Llama Guard 3's default taxonomy); a rule with
 # no Meta category has none.
 META_CODE = {"T01": 11, "T03": 11, "T05": 4, "T04": 12, "T12": 12, "T15": 7, "T09": 2}

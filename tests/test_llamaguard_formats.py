@@ -178,3 +178,15 @@ def test_eval_file_names_the_version(tmp_path):
     (tmp_path / "e.yaml").write_text(yaml.safe_dump({**spec, "judge_format": "llama-guard-5"}))
     with pytest.raises(InputError, match="judge_format"):
         load_eval(tmp_path / "e.yaml")
+
+
+def test_in_process_unknown_version_is_refused(tiny_gguf):
+    """No version in the name, the GGUF's name or template: nothing is guessed."""
+    judge = make_judge(ProviderConfig(model=f"llama/{tiny_gguf}", options={"n_ctx": 512}), "llama-guard")
+
+    async def go():
+        await judge.start()
+
+    with pytest.raises(ProviderError, match="cannot tell which Llama Guard.*judge_format: llama-guard-3"):
+        asyncio.run(go())
+    assert judge.provider._llm is None  # not kept loaded

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.report.calibration import pct
+from harness.report.judge_cost import count_text
 
 _HEAD = ("judge set-up", "agreement (all)", "recall (all)", "recall (critical)", "precision (all)", "undecided",
          "calls", "tokens in/out", "cost $")
@@ -43,7 +44,7 @@ def variants_table(variants: list[dict[str, Any]]) -> list[str]:
         calls = str(v.get("calls", 0)) + (f" (+{v['cached']} cached)" if v.get("cached") else "")
         rows.append((v["name"], pct(v["agreement"]), pct(v["recall"], True), pct(v["recall_critical"], True),
                      pct(v["precision"], True), f"{v['undecided']}/{v['labels']}", calls,
-                     f"{v.get('input_tokens', 0)}/{v.get('output_tokens', 0)}", _cost(v)))
+                     f"{count_text(v.get('input_tokens', 0))}/{count_text(v.get('output_tokens', 0))}", _cost(v)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(_HEAD))]
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
 

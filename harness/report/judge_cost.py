@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def _count(n: int) -> str:
+def count_text(n: int) -> str:
     for unit, size in (("M", 1_000_000), ("k", 1_000)):
         if n >= size:
             return f"{n / size:.1f}{unit}"
@@ -21,7 +21,7 @@ def usage_line(r: dict[str, Any], replies: int | None = None) -> str:
              f"{r['calls']} calls" + (f" ({r['calls'] / replies:.1f} per reply)" if replies else "")]
     if r.get("cached"):
         parts.append(f"+{r['cached']} verdicts from the judge cache")
-    tokens = f"{_count(r['input_tokens'])} in / {_count(r['output_tokens'])} out tokens"
+    tokens = f"{count_text(r['input_tokens'])} in / {count_text(r['output_tokens'])} out tokens"
     if r.get("tokens_unknown"):
         tokens += f" ({r['tokens_unknown']} calls without usage)"
     parts.append(tokens)

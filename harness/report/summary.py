@@ -342,7 +342,8 @@ def _calibration(store: Store, run) -> list[str]:
     from harness.report.calibration import calibration_lines
 
     spec = json.loads(run["spec_json"] or "{}")
-    judge = (spec.get("judge") or {}).get("model")
+    judge = (spec.get("judge") or {}).get("model") or (
+        " + ".join(j.get("model", "?") for j in spec["judges"]) if spec.get("judges") else None)  # two judges
     lines = calibration_lines(store.path.parent, judge, _bar(spec))
     return lines or ["checkers not calibrated in this results directory: measure how far they agree with people "
                      "with harness judge calibrate prompts/gold/teen_safety/holdout.jsonl"

@@ -251,11 +251,12 @@ class Judge:
     # -- requests ------------------------------------------------------------------------------
 
     def _params(self, schema: dict[str, Any] | None, max_tokens: int) -> JudgeParams:
-        # The resolved parameters (what the judge's model accepts), with this call's budget and schema.
-        sent = self.params.model_dump()
-        if self.params.max_tokens is not None:
-            sent["max_tokens"] = max_tokens
-        return JudgeParams(**sent, response_schema=schema if self.structured else None)
+        """The call's parameters: the judge's own (`self.params`: temperature 0, the seed, a small budget),
+        the budget raised to `max_tokens` (a per_reply answer covers every rule), and the schema."""
+        base = self.params.model_dump()
+        if base.get("max_tokens") is not None:
+            base["max_tokens"] = max(base["max_tokens"], max_tokens)
+        return JudgeParams(**base, response_schema=schema if self.structured else None)
 
     def _key(self, messages: list[Message], params: JudgeParams) -> str:
         identity = {k: v for k, v in self.provider.identity().items() if k not in _VOLATILE_IDENTITY}

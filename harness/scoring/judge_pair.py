@@ -40,15 +40,6 @@ def usages_of(judge: Any) -> list[JudgeUsage]:
     return list(judge.usages) if isinstance(judge, PairJudge) else [judge.usage]
 
 
-def _asks_questions(judge: Any) -> bool:
-    """Whether a judge answers free questions (graded, ideation): chat judges do; a classifier such as
-    Llama Guard does not, and abstains."""
-    from harness.scoring.llamaguard import LlamaGuardJudge
-
-    inner = getattr(judge, "inner", judge)
-    return bool(getattr(inner, "can_ask", not isinstance(inner, LlamaGuardJudge)))
-
-
 def _abstains(rule: Any, reach: Reach, verdict: JudgeVerdict | None) -> bool:
     """The judge has no say on this rule here (module docstring)."""
     if verdict is None or verdict.verdict == "abstain" or reach is Reach.NOT_ASKED:
@@ -96,7 +87,7 @@ class PairJudge:
             await j.provider.aclose()
 
     async def ask(self, question: str, prompt_text: str, reply_text: str, **kw: Any) -> JudgeVerdict:
-        askers = [j for j in self.judges if _asks_questions(j.inner)]
+        askers = [j for j in self.judges if j.asks_questions]   # a classifier abstains
         if not askers:
             return JudgeVerdict(verdict="unusable", judge_model=self.judge_model,
                                 reason="neither judge answers free questions (both are classifiers)")

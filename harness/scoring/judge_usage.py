@@ -115,9 +115,18 @@ class CountedJudge:
 
         return reach_of(self.inner, rule)
 
+    @property
+    def asks_questions(self) -> bool:
+        """Whether the judge answers free questions (graded, ideation): chat judges do; a classifier such
+        as Llama Guard does not (its "cannot answer" is an abstention, not an unusable answer)."""
+        from harness.scoring.llamaguard import LlamaGuardJudge
+
+        return bool(getattr(self.inner, "can_ask", not isinstance(self.inner, LlamaGuardJudge)))
+
     async def ask(self, *args: Any, **kwargs: Any) -> Any:
         verdict = await self.inner.ask(*args, **kwargs)
-        self.usage.count_verdict(verdict)
+        if self.asks_questions:
+            self.usage.count_verdict(verdict)
         return verdict
 
     async def judge_rules(self, rules: list[Any], prompt_text: str, reply_text: str) -> dict[str, Any]:

@@ -83,10 +83,13 @@ class LlamaGuardLocalProvider(LlamaLocalProvider):
         self.version = (self.requested_version or version_from_name(self.config.model_name, ident.get("gguf_name"))
                         or version_from_template(ident.get("chat_template"))
                         or (4 if ident.get("architecture") == "llama4" else None))
+        missing = [] if self.version is None else [
+            t for t in FORMATS[self.version].special
+            if len(self._llm.tokenize(t.encode("utf-8"), add_bos=False, special=True)) != 1]
+        if self.version is None or missing:
+            await self.aclose()  # refused: the model is not kept loaded
         if self.version is None:
             raise unknown_version(self.config.model)
-        missing = [t for t in FORMATS[self.version].special
-                   if len(self._llm.tokenize(t.encode("utf-8"), add_bos=False, special=True)) != 1]
         if missing:
             raise ProviderError(ErrorKind.BAD_REQUEST, f"{self.config.model} has no special token "
                                 f"{', '.join(missing)} in its vocabulary, so it is not a Llama Guard "
