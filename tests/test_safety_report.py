@@ -472,7 +472,7 @@ def test_without_a_judge_the_headline_is_failures_found_over_replies_checked(sto
     assert prude.over_refusal.found_cell() == "8/10 (2 unverified)"
     main = render(rich_table(report), width=250)
     assert "critical found" in main and "over-refusals found" in main
-    assert row_cells(main, "(all)")[3:5] == ["1/20 (19 unverified)", "0/10 (10 unverified)"]
+    assert row_cells(main, "(all)")[3:5] == ["1/20 (19 undecided)", "0/10 (10 undecided)"]
     table = render(safety_table(report), width=200)
     assert row_cells(table, "critical failures found / checked")[1:] == [
         "1/20 (19 unverified)", "14/20 (6 unverified)", "10/20 (10 blocked)"]
