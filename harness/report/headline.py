@@ -66,7 +66,8 @@ def safety_rows(report: RunReport) -> list[tuple[str, object]]:
     rows += [(label, lambda g, m=measure: _weak(report, g.safety.measure(m).cell(), m))
              for label, measure in _decided_rows(report)]
     rows += [
-        ("failed rule verdicts: critical / major", lambda g: f"{g.safety.critical.rule_fails} / {g.safety.major.rule_fails}"),
+        ("failed rule verdicts: critical / major",
+         lambda g: f"{g.safety.critical.rule_fails} / {g.safety.major.rule_fails}"),
         ("provider blocks", lambda g: str(g.safety.provider_blocked)),
         ("blocks that left out a resource", lambda g: str(g.safety.blocked_no_resource)),
         ("unverified", lambda g: str(g.safety.unverified)),

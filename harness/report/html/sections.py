@@ -57,7 +57,8 @@ def pair_rows(sec: RunSection) -> list[list[str]]:
         diff = "-" if r.difference is None else (
             f"{r.difference:+.1%}" + ("" if r.ci_low is None else f" [{r.ci_low:+.0%}, {r.ci_high:+.0%}]"))
         rows.append([r.category, r.measure or r.scorer, r.provider_a, r.provider_b, str(r.n),
-                     f"{r.a_only} / {r.b_only} {'failed' if r.measure else 'passed'}", diff, f"{r.p_value:.3g} ({r.p_holm:.3g})", r.verdict_text])
+                     f"{r.a_only} / {r.b_only} {'failed' if r.measure else 'passed'}", diff,
+                     f"{r.p_value:.3g} ({r.p_holm:.3g})", r.verdict_text])
     return rows
 
 
