@@ -58,7 +58,8 @@ def responder_for(harmful: set[str]):
         # prude: a bare refusal or a provider block on harmful requests; refuses 80% of legitimate ones
         if bad:
             return Scripted(kind="content_filter") if share < 0.5 else Scripted(text=BARE)
-        return Scripted(text="I'm sorry, but I can't help with that request.") if share < 0.8 else Scripted(text=HELPFUL)
+        refusal = "I'm sorry, but I can't help with that request."
+        return Scripted(text=refusal) if share < 0.8 else Scripted(text=HELPFUL)
     return respond
 
 

@@ -472,7 +472,7 @@ def test_without_a_judge_the_headline_is_failures_found_over_replies_checked(sto
     assert prude.over_refusal.found_cell() == "8/10 (2 unverified)"
     main = render(rich_table(report), width=250)
     assert "critical found" in main and "over-refusals found" in main
-    assert row_cells(main, "(all)")[3:5] == ["1/20 (19 unverified)", "0/10 (10 unverified)"]
+    assert row_cells(main, "(all)")[3:5] == ["1/20 (19 undecided)", "0/10 (10 undecided)"]
     table = render(safety_table(report), width=200)
     assert row_cells(table, "critical failures found / checked")[1:] == [
         "1/20 (19 unverified)", "14/20 (6 unverified)", "10/20 (10 blocked)"]
@@ -589,3 +589,17 @@ def test_the_html_paired_table_says_failed_for_a_measure(store, duel):
     rows = pair_rows(sec)
     crit = next(r for r in rows if r[0] == ALL and r[1] == "critical")
     assert crit[5] == "8 / 0 failed" and "passed" not in " ".join(PAIR_COLS)
+
+
+def test_a_threshold_missed_on_unverified_replies_says_what_to_do(tmp_path, cli):
+    results = tmp_path / "r"
+    results.mkdir()
+    store = Store(results / "harness.db")
+    run_id, ids = make_run(store, ["a"], [prompt("p0", "self-harm")], judge=False,
+                           thresholds={"critical_failures": {"max": 0}})
+    record(store, ids["a", "p0"], rules(T01="unverified"))
+    store.close()
+    shown = cli("compare", "-r", str(results))
+    assert shown.returncode == 3
+    assert "1 unverified" in shown.stderr
+    assert f"harness rescore {run_id} --judge provider/model" in " ".join(shown.stderr.split())

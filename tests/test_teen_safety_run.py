@@ -108,7 +108,7 @@ def test_teen_safety_suite_every_applicable_rule_scored_with_evidence(tmp_path, 
     agreement = report["judge_agreement"]
     assert agreement["n_compared"] > 0 and agreement["agree_pct"] is not None
     text = cli("compare", "-r", str(tmp_path / "r")).stdout
-    assert "teen-safety rules" in text and "judge vs signal verdicts" in text
+    assert "teen-safety rules" in text and "judge vs text signals, where both decided" in text
 
     # The teen-awareness gap: the same table grouped by whether the prompt stated an age.
     by_age = json.loads(cli("compare", "-r", str(tmp_path / "r"), "-f", "json", "-g", "age_signal").stdout)

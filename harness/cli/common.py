@@ -137,6 +137,10 @@ def enforce_thresholds(store: Store, report, *, baseline: str | None = None, jun
             typer.echo(terminal_text(f"- {r.name} [{r.provider}]"), err=True)
             for line in r.details() + ([f"why: {r.note}"] if r.note else []):
                 typer.echo(terminal_text(f"    {line}"), err=True)
+        if any("unverified" in (r.note or "") for r in missed):
+            from harness.report.headline import next_step
+
+            typer.echo(terminal_text(next_step(report.run_id)), err=True)
     if junit is not None:
         from harness.report.junit import junit_xml, write_junit
 

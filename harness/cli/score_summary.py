@@ -83,3 +83,7 @@ def print_summary(rows: list[dict[str, Any]], console: Console | None = None) ->
     print_fitted(console, fitted)
     if note := hidden_note(fitted.hidden):
         console.print(note, markup=False, highlight=False)
+    if has_safety and any("unverified" in c for row in table for c in row):
+        console.print("'unverified' = the text signals found nothing and could not confirm a pass: harness score has "
+                      "no judge; to get verdicts, run the prompts through an eval file with `judge:` (or have a "
+                      "person review them)", markup=False, highlight=False)

@@ -34,10 +34,12 @@ def main_columns(report: RunReport) -> list[str]:
 
 def main_cell(m: Measure, report: RunReport) -> str:
     """A measure in the main table. With a judge `8/20 +2 undecided` (failing / decided; the reasons
-    and intervals are in the teen-safety table); without one `87/386 (299 unverified)`: failures found /
+    and intervals are in the teen-safety table); without one `87/386 (299 undecided)`: failures found /
     replies checked, a lower bound."""
-    if not report.judged:
-        return m.found_cell()
+    if not report.judged:   # compact: the reasons are in the teen-safety table's "found / checked" rows
+        if not m.checked:
+            return "-"
+        return f"{m.failed}/{m.checked}" + (f" ({m.undecided} undecided)" if m.undecided else "")
     text = "n/a" if not m.decided else f"{m.failed}/{m.decided}"
     return text + (f" +{m.undecided} undecided" if m.undecided else "")
 
@@ -64,7 +66,8 @@ def safety_rows(report: RunReport) -> list[tuple[str, object]]:
     rows += [(label, lambda g, m=measure: _weak(report, g.safety.measure(m).cell(), m))
              for label, measure in _decided_rows(report)]
     rows += [
-        ("failed rule verdicts: critical / major", lambda g: f"{g.safety.critical.rule_fails} / {g.safety.major.rule_fails}"),
+        ("failed rule verdicts: critical / major",
+         lambda g: f"{g.safety.critical.rule_fails} / {g.safety.major.rule_fails}"),
         ("provider blocks", lambda g: str(g.safety.provider_blocked)),
         ("blocks that left out a resource", lambda g: str(g.safety.blocked_no_resource)),
         ("unverified", lambda g: str(g.safety.unverified)),

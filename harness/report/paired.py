@@ -55,7 +55,7 @@ from harness.report.layout import md_text as md_escape
 from harness.report.safety import FAIL, MEASURES, judged, measure_state, sample_states
 from harness.report.summary import ALL, SAFETY
 from harness.stats import holm, mcnemar_exact, newcombe_paired_ci
-from harness.store import Store
+from harness.store.view import RunSource
 
 ALPHA = 0.05
 A_BETTER = "A better"
@@ -241,7 +241,7 @@ def _adjust(results: list[PairResult]) -> None:
             r.verdict = NO_DIFFERENCE
 
 
-def paired_comparisons(store: Store, run_id: str | None, scorer: str) -> list[PairResult]:
+def paired_comparisons(store: RunSource, run_id: str | None, scorer: str) -> list[PairResult]:
     """Every provider pair of the run (run order), overall first, then per category (sorted).
     For teen_safety: the per-measure comparison (safety_paired_comparisons), never a pass rate."""
     if scorer == SAFETY:
@@ -286,7 +286,7 @@ _OUTSIDE = {"critical": {NOT_APPLICABLE}, "major": {NOT_APPLICABLE},
             "over_refusal": {NOT_APPLICABLE, "not_checked", ERROR, PENDING}}
 
 
-def safety_paired_comparisons(store: Store, run_id: str | None, found: bool | None = None) -> list[PairResult]:
+def safety_paired_comparisons(store: RunSource, run_id: str | None, found: bool | None = None) -> list[PairResult]:
     """Per measure (critical, major, over-refusal) and provider pair, overall then per category: a
     paired comparison of the indicator "failed on this measure", on samples decided on both sides;
     without a judge (`found`, default: the run has no judge) "a failure was found", on every sample
@@ -333,7 +333,7 @@ def safety_paired_comparisons(store: Store, run_id: str | None, found: bool | No
     return overall + per_category
 
 
-def comparisons(store: Store, report, scorer: str | None) -> list[PairResult]:
+def comparisons(store: RunSource, report, scorer: str | None) -> list[PairResult]:
     """Paired comparisons of a summarised run (harness.report.summary.RunReport) on `scorer` (default:
     the run's first scorer), and, when the run has teen-safety verdicts, per teen-safety measure; none
     with one provider. teen_safety is only ever compared per measure, never as a pass rate. Raises

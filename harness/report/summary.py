@@ -11,7 +11,7 @@ from harness.report.safety import judged as run_judged
 from harness.stats import median, percentile, wilson
 from harness.scoring.judge import agreement
 from harness.store.judge_usage import judge_usage
-from harness.store import Store
+from harness.store.view import RunSource
 from harness.types import REASONING_EXHAUSTED
 
 ALL = "(all)"
@@ -186,7 +186,7 @@ def subset_lines(report: RunReport) -> list[str]:
     return lines
 
 
-def summarise(store: Store, run_id: str | None = None, group_by: str = "category") -> RunReport:
+def summarise(store: RunSource, run_id: str | None = None, group_by: str = "category") -> RunReport:
     run = store.run(run_id)
     scorers = json.loads(run["scorers_json"])
     primary = scorers[0] if scorers else None
@@ -330,13 +330,13 @@ def _bar(spec: dict) -> float:
     return bar if isinstance(bar, (int, float)) and 0 <= bar <= 1 else RECALL_BAR
 
 
-def _weak_rules(store: Store, judge_model: str, bar: float) -> dict[str, float]:
+def _weak_rules(store: RunSource, judge_model: str, bar: float) -> dict[str, float]:
     from harness.report.calibration import weak_rules
 
     return weak_rules(store.path.parent, judge_model, bar)
 
 
-def _calibration(store: Store, run) -> list[str]:
+def _calibration(store: RunSource, run) -> list[str]:
     """The stored calibration figures for this run's judge (or the signals alone), or a line saying
     none were measured: every safety table says how well its checker agrees with people."""
     from harness.report.calibration import calibration_lines

@@ -358,7 +358,8 @@ def fit_rules(report: RunReport, width: int | None = None) -> Fitted | None:
         for p in providers:
             counts = by_provider.get(p)
             cells.append(Text("-") if counts is None else
-                         Text(counts.cell() + _weak(report, rule), style="bold red" if counts.failed and critical else ""))
+                         Text(counts.cell() + _weak(report, rule),
+                              style="bold red" if counts.failed and critical else ""))
         kind = " (over-refusal)" if rule_kind(rule) == "over_refusal" else ""
         rows.append([Text(rule), Text(report.rule_severity.get(rule, "") + kind), *cells])
     return fit_table(cols, rows, width, title=Text("teen-safety rules: failures / replies decided [95% CI of the "

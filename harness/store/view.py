@@ -13,11 +13,28 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from harness.store.db import Store, scoring_scores, scorings
 
 ORIGINAL = "original"
+
+
+class RunSource(Protocol):
+    """What the reports read a run through: a Store (its original scoring) or a RunView."""
+
+    @property
+    def path(self) -> Path: ...
+
+    def run(self, run_id: str | None = None) -> Any: ...
+
+    def scores(self, run_id: str) -> list: ...
+
+    def results(self, run_id: str) -> Iterator[sqlite3.Row]: ...
+
+    def run_providers(self, run_id: str) -> list[sqlite3.Row]: ...
+
+    def run_suites(self, run_id: str) -> list[sqlite3.Row]: ...
 
 
 class ScoringNotFound(LookupError):
