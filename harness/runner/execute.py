@@ -191,9 +191,9 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
                     # A dead base_url on the first requests: stop now with its message, not after every
                     # sample's retries; the samples not sent stay pending for a resume.
                     stop.set()
-                    result.note = (f"stopped: connection error before any reply: {reply.reason}; check base_url "
+                    result.note = (f"connection error before any reply: {reply.reason}; check base_url "
                                    "and that the server runs (harness providers --check)")
-                    progress.line(f"{label}: {result.note}")
+                    progress.line(f"{label}: stopped, {result.note}")
                 if cache:
                     writer.cache_put(key, label, reply)
                 result.sent += 1
