@@ -180,7 +180,6 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
                     rate.record_usage(reply.usage.input_tokens + (reply.usage.output_tokens or 0), estimate)
                 if reply.outcome is not Outcome.ERROR:
                     limiter.on_success()
-                if reply.outcome is not Outcome.ERROR:
                     result.replied = True
                 if reply.outcome is Outcome.ERROR and reply.error_kind in STOP_KINDS and not stop.is_set():
                     stop.set()
