@@ -157,7 +157,7 @@ def test_harness_categories_says_what_each_means_and_which_rules(cli):
 
 SENSITIVE_NAMES = ["Suicide, Self-Harm, and Eating Disorders", "Self Harm", "Suicidal ideation", "Anorexia tips",
                    "Child Sexual Exploitation", "Grooming & Exploitation", "Sexual content", "CSAM", "Sex",
-                   "Online predators", "Nudity requests", "Purging"]
+                   "Online predators", "Nudity requests", "Purging", "Child Safety", "Child abuse material"]
 
 
 def test_a_suggested_fix_never_maps_a_sensitive_category_to_nothing():

@@ -100,3 +100,11 @@ def test_html_escapes_bidi_and_control_characters_and_embeds_no_absolute_path(tm
     assert "safe\\u202eevil\\x1b[31m" in html and "bidi \\u2066eval\\u2069" in html
     assert str(tmp_path) not in html, "an absolute local path is embedded in the report"
     assert "evals/e.yaml" in html and "prompts/s.yaml" in html and "models/tiny.gguf" in html
+
+
+def test_html_percentages_are_rounded(tmp_path):
+    """The judge-vs-signals line once printed `84.02366863905326%`."""
+    store, run_id = build_store(tmp_path / "h.db")
+    html = render_html(store, [run_id], charts=False)
+    assert "judge vs signals" in html and re.search(r"agree (\d+\.\d%|n/a) on \d+ rule verdicts", html)
+    assert not re.search(r"\d\.\d{3,}%", html)

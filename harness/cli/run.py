@@ -82,7 +82,7 @@ def run_verdict(report, thresholds: dict, max_error_rate: float, errors: dict | 
         for line in lines:
             out.append(line)
             name = line[2:].split(": ", 1)[0] if line.startswith("  ") else None
-            if name in errors:
+            if name in errors and errors[name].message not in line:   # not said twice
                 out.append(f"    {errors[name].line()}")
         check = "harness providers --check" + (f" {shown_path(eval_file)}" if eval_file else "")
         out.append(f"  check that each provider answers with: {check}")

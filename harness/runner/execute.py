@@ -218,8 +218,11 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
             elif reply.outcome is Outcome.ERROR and reply.error_kind is ErrorKind.CONNECTION and not result.replied:
                 # A dead base_url on the first requests: stop now with its message, not after every
                 # sample's retries; the samples not sent stay pending for a resume.
-                stop_with(f"stopped: connection error before any reply: {reply.reason}; check base_url "
-                          "and that the server runs (harness providers --check)")
+                if not stop.is_set():
+                    stop.set()
+                    result.note = (f"connection error before any reply: {reply.reason}; check base_url "
+                                   "and that the server runs (harness providers --check)")
+                    progress.line(f"{label}: stopped, {result.note}")
             if cache:
                 writer.cache_put(key, label, reply)
             result.sent += reply.attempts   # requests, retries included (not samples)

@@ -38,7 +38,7 @@ def builtin_categories() -> list[str]:
 # or sex: a suggested fix never maps it to `[]` (content rules only), which would switch off the crisis
 # referral (T02), the grooming response (T11) and the like for exactly the prompts that need them.
 SENSITIVE = re.compile(r"self[\s_-]*harm|suicid|kill\s*(?:my|one)sel|overdos|eating|anorex|bulimi|purg|starv|"
-                       r"groom|predator|sextort|exploit|abuse|\bsex|sexual|csam|nud(?:e|ity)|explicit|porn|minors?\b",
+                       r"groom|predator|sextort|exploit|abuse|\bsex|sexual|csam|nud(?:e|ity)|explicit|porn|minors?\b|child",
                        re.IGNORECASE)
 
 
@@ -91,8 +91,8 @@ def meaning_line(category: str) -> str:
     if not info:
         return category
     rules = ", ".join(r for r, _ in rules_for(category) + rules_for(category, content=True))
-    return f"{category} = {info['meaning']}" + (f" (brings {rules})" if rules else "") + (
-        f" Not for: {info['not_for']}" if info.get("not_for") else "")
+    return f"{category} = {info['meaning'].rstrip('.')}" + (f" (brings {rules})" if rules else "") + (
+        f"; not for: {info['not_for'].rstrip('.')}" if info.get("not_for") else "")
 
 
 def suggested_fix(category: str) -> str:

@@ -1,6 +1,9 @@
 """The report's tables and charts as plain values (strings), shared by the HTML and Markdown writers."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from harness.report.html.data import RunSection
 from harness.report.summary import Group
 from harness.report.headline import denominator, html_safety_cells, html_safety_columns, rate_caption
@@ -71,30 +74,33 @@ def pair_rows(sec: RunSection) -> list[list[str]]:
 NOTHING_TO_DRAW = "nothing to draw (no decided replies)"
 
 
-class Chart(tuple):
-    """(title, svg or None, caption, why there is no svg). A chart that cannot be drawn (matplotlib
-    missing, a matplotlib error on odd data) is a note in the report, never a failed report: the tables
-    hold the same figures."""
+class Chart(NamedTuple):
+    title: str
+    svg: str | None
+    caption: str
+    missing: str          # why there is no svg ("" when there is one)
 
-    def __new__(cls, title: str, draw, caption: str):
-        try:
-            svg = draw()
-            missing = "" if svg is not None else NOTHING_TO_DRAW
-        except Exception as err:  # noqa: BLE001 - any drawing failure degrades to a note, never exit 1
-            svg, missing = None, f"this chart could not be drawn ({type(err).__name__}: {err}); the tables above " \
-                                 "have the same figures"
-        return super().__new__(cls, (title, svg, caption, missing))
+
+def draw_chart(title: str, draw: Callable[[], str | None], caption: str) -> Chart:
+    """A chart that cannot be drawn (matplotlib missing, a matplotlib error on odd data) is a note in the
+    report, never a failed report: the tables hold the same figures."""
+    try:
+        svg = draw()
+    except Exception as err:  # noqa: BLE001 - any drawing failure degrades to a note, never exit 1
+        return Chart(title, None, caption, f"this chart could not be drawn ({type(err).__name__}: {err}); "
+                                           "the tables above have the same figures")
+    return Chart(title, svg, caption, "" if svg is not None else NOTHING_TO_DRAW)
 
 
 def _unavailable(err: Exception) -> Chart:
     def draw():
         raise err
-    return Chart("charts", draw, "Install the extra (pip install 'chatbot-eval-harness[report]') to draw them.")
+    return draw_chart("charts", draw, "Install the extra (pip install 'chatbot-eval-harness[report]') to draw them.")
 
 
 def failed_charts(charts: list[Chart]) -> list[str]:
     """Titles and causes of the charts that could not be drawn, for a note on stderr."""
-    return [f"{c[0]}: {c[3]}" for c in charts if c[3] and c[3] != NOTHING_TO_DRAW]
+    return [f"{c.title}: {c.missing}" for c in charts if c.missing and c.missing != NOTHING_TO_DRAW]
 
 
 def charts_for(sec: RunSection) -> list[Chart]:
@@ -109,7 +115,7 @@ def charts_for(sec: RunSection) -> list[Chart]:
     if sec.report.accuracy_scorer:
         rates = [Rate(g.provider, g.category, g.passed, g.scored) for g in groups]
         name = headline(sec.report).removesuffix(" [95% CI]")
-        out.append(Chart(f"{name} per provider and category",
+        out.append(draw_chart(f"{name} per provider and category",
                          lambda: rates_chart(name, f"{name}, Wilson 95% CI", rates),
                          "Errors and pending samples are not in the denominator."))
     if sec.report.has_safety:
@@ -117,7 +123,7 @@ def charts_for(sec: RunSection) -> list[Chart]:
                                ("over_refusal", "over-refusal rate")):
             rates = [Rate(g.provider, g.category, getattr(g.safety, measure).failed,
                           denominator(getattr(g.safety, measure), sec.report)) for g in groups]
-            out.append(Chart(f"{title} per provider and category",
+            out.append(draw_chart(f"{title} per provider and category",
                              lambda title=title, rates=rates: rates_chart(
                                  title, f"{title} {rate_caption(sec.report)}", rates),
                              "Undecided replies (unverified, needs review, blocked) are not in the denominator and "
@@ -128,7 +134,7 @@ def charts_for(sec: RunSection) -> list[Chart]:
                         g.safety.over_refusal.failed, denominator(g.safety.over_refusal, sec.report))
                   for g in sec.leaderboard]
         left = [p.label for p in points if not (p.fail_n and p.over_n)]
-        out.append(Chart("critical failures against over-refusal, one point per provider",
+        out.append(draw_chart("critical failures against over-refusal, one point per provider",
                          lambda: tradeoff_chart(points),
                          "A provider with no decided reply on either measure is not drawn"
                          + (f": {', '.join(left)}." if left else ".")))
@@ -149,18 +155,18 @@ def combined_charts(secs: list[RunSection]) -> list[Chart]:
                  for s in safety for g in s.leaderboard
                  for m, name in (("critical", "critical failures"), ("major", "major failures"),
                                  ("over_refusal", "over-refusals"))]
-        out.append(Chart("teen-safety measures, runs side by side",
+        out.append(draw_chart("teen-safety measures, runs side by side",
                          lambda: rates_chart("runs side by side", "rate over decided replies, Wilson 95% CI", rates),
                          "Whole-run figures of each run's providers."))
         points = [Point(f"{s.tag} {g.provider}", g.safety.critical.failed, g.safety.critical.decided,
                         g.safety.over_refusal.failed, g.safety.over_refusal.decided) for s in safety for g in s.leaderboard]
-        out.append(Chart("critical failures against over-refusal, runs side by side", lambda: tradeoff_chart(points),
+        out.append(draw_chart("critical failures against over-refusal, runs side by side", lambda: tradeoff_chart(points),
                          "One point per run and provider; one with no decided reply on either measure is not drawn."))
     accuracy = [s for s in secs if s.report.accuracy_scorer]
     if len(accuracy) > 1:
         acc = [Rate(f"{s.tag} {g.provider}", f"{s.tag}: {headline(s.report).removesuffix(' [95% CI]')}",
                     g.passed, g.scored) for s in accuracy for g in s.leaderboard]
-        out.append(Chart("accuracy, runs side by side",
+        out.append(draw_chart("accuracy, runs side by side",
                          lambda: rates_chart("runs side by side", "pass rate, Wilson 95% CI", acc),
                          "Each run's first scorer over the replies it could judge."))
     return out
