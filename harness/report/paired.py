@@ -330,7 +330,8 @@ def safety_paired_comparisons(store: Store, run_id: str | None) -> list[PairResu
     # provider -> category -> measure -> key -> 1 (failed) / 0 / reason it is not decided
     sides: dict[str, dict[str, dict[str, dict[tuple, int | str]]]] = {p: {} for p in providers}
     categories: set[str] = set()
-    for row in store.results(run["id"]):
+    facts = getattr(store, "result_facts", None) or store.results   # no reply text needed here
+    for row in facts(run["id"]):
         key = (row["suite"], row["prompt_id"], row["repeat"])
         sample = states.get(row["sample_id"])
         categories.add(row["category"])

@@ -170,7 +170,8 @@ def summarise(store: Store, run_id: str | None = None, group_by: str = "category
     provider_of: dict[int, str] = {}
     outcome_of: dict[int, str | None] = {}
     cached = 0
-    rows = list(store.results(run["id"]))
+    facts = getattr(store, "result_facts", None)   # a store, or a view of one; else every column
+    rows = list(facts(run["id"], prompts=group_by not in ("category", "suite")) if facts else store.results(run["id"]))
     _check_group_by(rows, group_by)
     for row in rows:
         # Each column read once per row (sqlite3.Row lookups by name are not free at 100,000 samples).
