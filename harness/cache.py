@@ -27,6 +27,12 @@ class CacheDamaged(StoreError):
         self.path = path
 
 
+def is_damage(err: BaseException) -> bool:
+    """Whether an SQLite error says the file itself is bad (not busy, not a full or failing disk)."""
+    text = str(err).lower()
+    return any(w in text for w in ("malformed", "not a database", "corrupt", "encrypted", "no such table"))
+
+
 def damaged_response_cache(path: Path, err: BaseException) -> CacheDamaged:
     results = path.parent
     return CacheDamaged(path, err, f"clear it with: harness cache clear --results {results} "
@@ -61,13 +67,10 @@ class ResponseCache:
             self.conn.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, provider TEXT NOT NULL,"
                               " reply_json TEXT NOT NULL, created_at REAL NOT NULL)")
             self.conn.execute("SELECT key FROM responses LIMIT 1").fetchall()
-        except sqlite3.OperationalError as err:
-            if "locked" in str(err) or "busy" in str(err):
-                raise
-            self.conn.close()
-            raise damaged_response_cache(self.path, err) from None
         except sqlite3.DatabaseError as err:
             self.conn.close()
+            if not is_damage(err):
+                raise
             raise damaged_response_cache(self.path, err) from None
         self.hits = 0
         self.misses = 0
@@ -76,7 +79,7 @@ class ResponseCache:
         try:
             row = self.conn.execute("SELECT reply_json, created_at FROM responses WHERE key = ?", (key,)).fetchone()
         except sqlite3.DatabaseError as err:
-            if "locked" in str(err):
+            if not is_damage(err):
                 raise
             raise damaged_response_cache(self.path, err) from None
         if row is None or time.time() - row[1] > self.ttl_s:
@@ -104,8 +107,8 @@ class ResponseCache:
                         "INSERT OR REPLACE INTO responses (key, provider, reply_json, created_at) VALUES (?,?,?,?)",
                         rows)
             except sqlite3.DatabaseError as err:
-                if "locked" in str(err) or "full" in str(err):
-                    raise   # a busy or full disk is not the cache's fault: the run reports it
+                if not is_damage(err):
+                    raise   # busy, or a full or failing disk: not the cache's fault; the run reports it
                 raise damaged_response_cache(self.path, err) from None
 
     def stats(self) -> dict[str, Any]:

@@ -134,6 +134,14 @@ def test_fuzz_every_output_format(tmp_path, cli):
     assert "internal error" not in gate.stderr, gate.stderr
     ET.parse(tmp_path / "gate.xml")
 
+    run_a, run_b = [r[0] for r in db.execute("SELECT id FROM runs ORDER BY rowid")]
+    for fmt in ("table", "markdown", "json"):
+        diffed = cli("diff", run_a, run_b, "--results", results, "--format", fmt)
+        assert diffed.returncode in (0, 3) and "internal error" not in diffed.stderr, (fmt, diffed.stderr)
+        assert "\x1b" not in diffed.stdout, fmt
+    made = cli("report", run_a, run_b, "--results", results, "-o", str(tmp_path / "two.html"), "--no-charts")
+    assert made.returncode == 0 and "\x1b" not in (tmp_path / "two.html").read_text(encoding="utf-8"), made.stderr
+
     export = tmp_path / "export.jsonl"
     done = cli("export", "--results", results, "-o", str(export))
     assert done.returncode == 0, done.stderr

@@ -43,7 +43,6 @@ import os
 import pickle
 import signal
 import sys
-import tempfile
 from enum import Enum
 from pathlib import Path
 from collections.abc import Iterable, Iterator
@@ -51,7 +50,7 @@ from typing import Any, NamedTuple, Optional
 
 import typer
 
-from harness.atomic import sigterm_held, sigterm_raises
+from harness.atomic import atomic_open, sigterm_held, sigterm_raises
 from harness.problems import InputError, Problem, read_text
 from harness.cli.score_conversation import exported_turns, recorded_conversation, score_conversation_row
 from harness.report.escape import csv_cell
@@ -309,23 +308,6 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
 
 def jsonl_text(rows: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file next to `path`, then rename: readers never see half a file."""
-    if not path.parent.is_dir():
-        raise InputError.single(path, f"cannot write: the directory {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _load_map(map_file: Path | None) -> dict[str, list[str]]:
@@ -586,11 +568,16 @@ def _score(file: Path, output: Path | None, fmt: Format, scorer: list[str] | Non
         if pool is not None:
             pool.terminate()
             pool.join()
-    text = csv_text(rows) if fmt is Format.csv else "".join(texts)
+    # The JSONL pieces are written one after another, never joined: at 1,000,000 rows a joined copy
+    # would double the memory for nothing.
+    pieces = [csv_text(rows)] if fmt is Format.csv else texts
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.writelines(pieces)
     else:
-        write_atomic(output, text)
+        if not output.parent.is_dir():
+            raise InputError.single(output, f"cannot write: the directory {output.parent} does not exist")
+        with atomic_open(output, newline="") as f:   # whole or not at all (harness.atomic)
+            f.writelines(pieces)
         typer.echo(f"scored {count} rows -> {output}", err=True)
     if not quiet:
         from harness.cli.score_summary import print_summary

@@ -194,20 +194,21 @@ def _compare(scorer: str, category: str, a: str, b: str, side_a: dict[tuple, int
              side_b: dict[tuple, int | str], measure: str | None = None, found: bool = False) -> PairResult:
     r = PairResult(scorer=scorer, category=category, provider_a=a, provider_b=b, measure=measure, found=found)
     r.unmatched = len(side_a.keys() ^ side_b.keys())
+    outside = _OUTSIDE[measure] if measure is not None else frozenset()
+    both = a_only = b_only = neither = 0
     for key in side_a.keys() & side_b.keys():   # counts only: the order does not matter (no sort per pair)
         va, vb = side_a[key], side_b[key]
-        if measure is not None and not ({va, vb} - _OUTSIDE[measure]):
+        if va in outside and vb in outside:
             continue  # the measure concerns neither side of this pair (e.g. no over-refusal rule)
-        if isinstance(va, int) and isinstance(vb, int):
-            r.n += 1
+        if type(va) is int and type(vb) is int:   # the common case, counted without attribute lookups
             if va and vb:
-                r.both += 1
+                both += 1
             elif va:
-                r.a_only += 1
+                a_only += 1
             elif vb:
-                r.b_only += 1
+                b_only += 1
             else:
-                r.neither += 1
+                neither += 1
             continue
         r.excluded += 1
         for prefix, v in (("a", va), ("b", vb)):
@@ -217,6 +218,8 @@ def _compare(scorer: str, category: str, a: str, b: str, side_a: dict[tuple, int
             elif isinstance(v, str):
                 undecided = getattr(r, f"{prefix}_undecided")
                 undecided[v] = undecided.get(v, 0) + 1
+    r.both, r.a_only, r.b_only, r.neither = both, a_only, b_only, neither
+    r.n = both + a_only + b_only + neither
     if r.n:
         r.rate_a = (r.both + r.a_only) / r.n
         r.rate_b = (r.both + r.b_only) / r.n
@@ -300,23 +303,31 @@ def safety_paired_comparisons(store: RunSource, run_id: str | None, found: bool 
     # provider -> category -> measure -> key -> 1 (failed) / 0 / reason it is not decided
     sides: dict[str, dict[str, dict[str, dict[tuple, int | str]]]] = {p: {} for p in providers}
     categories: set[str] = set()
-    for row in store.results(run["id"]):
+    facts = getattr(store, "result_facts", None) or store.results   # no reply text needed here
+    for row in facts(run["id"]):
         key = (row["suite"], row["prompt_id"], row["repeat"])
         sample = states.get(row["sample_id"])
-        categories.add(row["category"])
-        for measure in MEASURES:
-            if row["outcome"] is None:
-                value: int | str = PENDING
-            elif row["outcome"] == "error":
-                value = ERROR
-            elif sample is None or sample.summary == "not_checked":
-                value = "not_checked"
-            else:
-                state = measure_state(sample, measure, row["outcome"])
-                value = (NOT_APPLICABLE if state is None else 1 if state == FAIL else 0 if state == "pass"
-                         or found else state)
-            for cat in (ALL, row["category"]):
-                sides.setdefault(row["provider"], {}).setdefault(cat, {}).setdefault(measure, {})[key] = value
+        category, outcome = row["category"], row["outcome"]
+        categories.add(category)
+        if outcome is None:
+            values: list[int | str] = [PENDING] * len(MEASURES)
+        elif outcome == "error":
+            values = [ERROR] * len(MEASURES)
+        elif sample is None or sample.summary == "not_checked":
+            values = ["not_checked"] * len(MEASURES)
+        else:
+            values = []
+            for measure in MEASURES:
+                state = measure_state(sample, measure, outcome)
+                values.append(NOT_APPLICABLE if state is None else 1 if state == FAIL else 0 if state == "pass"
+                              or found else state)
+        side = sides.setdefault(row["provider"], {})
+        for cat in (ALL, category):
+            by_measure = side.get(cat)
+            if by_measure is None:
+                by_measure = side[cat] = {m: {} for m in MEASURES}
+            for measure, value in zip(MEASURES, values):
+                by_measure[measure][key] = value
     for extra in sides:
         if extra not in providers:
             providers.append(extra)

@@ -390,4 +390,16 @@ def _sample_states(scores: Iterable) -> dict[int, SampleSafety]:
             rules.setdefault(s["sample_id"], []).append(s)
         elif s["scorer"] == "teen_safety":
             summaries[s["sample_id"]] = s
-    return {sid: classify(rules.get(sid, []), summaries.get(sid)) for sid in rules.keys() | summaries.keys()}
+    # Replies with the same verdicts get the same state: classified once per distinct set of verdicts
+    # (a few dozen in a run of 100,000 samples), not once per reply. States are never modified.
+    memo: dict[tuple, SampleSafety] = {}
+    out: dict[int, SampleSafety] = {}
+    for sid in rules.keys() | summaries.keys():
+        own, summary = rules.get(sid, []), summaries.get(sid)
+        key = (tuple((r["scorer"], r["label"], r["severity"], r["passed"]) for r in own),
+               None if summary is None else summary["label"])
+        state = memo.get(key)
+        if state is None:
+            state = memo[key] = classify(own, summary)
+        out[sid] = state
+    return out

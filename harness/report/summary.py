@@ -220,8 +220,10 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
     outcome_of: dict[int, str | None] = {}
     cached = 0
     undecided: dict[str, dict[tuple, str]] = {}
-    rows = list(store.results(run["id"]))
+    facts = getattr(store, "result_facts", None)   # a store, or a view of one; else every column
+    rows = list(facts(run["id"], prompts=group_by not in ("category", "suite")) if facts else store.results(run["id"]))
     _check_group_by(rows, group_by)
+    blank_column = bool(rows) and "text_blank" in rows[0].keys()   # result_facts: no reply text read
     for row in rows:
         # Each column read once per row (sqlite3.Row lookups by name are not free at 100,000 samples).
         sid, provider, outcome = row["sample_id"], row["provider"], row["outcome"]
@@ -243,7 +245,7 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
                 g.planned += 1
                 g.errors += 1   # an error is not model behaviour: no latency, tokens or score from it
             continue
-        empty = outcome == "truncated" and not (row["text"] or "").strip()
+        empty = outcome == "truncated" and (row["text_blank"] if blank_column else not (row["text"] or "").strip())
         if empty:
             undecided.setdefault(provider, {})[key] = row["reason"] or "truncated"
         exhausted = outcome == "truncated" and row["reason"] == REASONING_EXHAUSTED

@@ -138,6 +138,10 @@ class JudgeCache:
             self._db.execute("SELECT key FROM judge_cache LIMIT 1").fetchall()
         except sqlite3.DatabaseError as err:
             self._db.close()
+            from harness.cache import is_damage
+
+            if not is_damage(err):
+                raise
             raise self._damaged(err) from None
 
     def _damaged(self, err: BaseException):
@@ -151,7 +155,9 @@ class JudgeCache:
             with self._lock:
                 row = self._db.execute("SELECT verdict_json FROM judge_cache WHERE key = ?", (key,)).fetchone()
         except sqlite3.DatabaseError as err:
-            if "locked" in str(err):
+            from harness.cache import is_damage
+
+            if not is_damage(err):
                 raise
             raise self._damaged(err) from None
         return replace(JudgeVerdict.from_json(row[0]), cached=True) if row else None
@@ -166,7 +172,9 @@ class JudgeCache:
                                  (key, stored.to_json(), datetime.now(timezone.utc).isoformat()))
                 self._db.commit()
         except sqlite3.DatabaseError as err:
-            if "locked" in str(err) or "full" in str(err):
+            from harness.cache import is_damage
+
+            if not is_damage(err):
                 raise
             raise self._damaged(err) from None
 

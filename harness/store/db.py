@@ -328,6 +328,17 @@ class Store:
             " FROM samples s LEFT JOIN replies p ON p.sample_id = s.id WHERE s.run_id = ? ORDER BY s.id",
             (run_id,))
 
+    def result_facts(self, run_id: str, *, prompts: bool = False) -> Iterator[sqlite3.Row]:
+        """Store.results without the reply text (and without the prompt unless asked): what the
+        summaries count. At 100,000 samples, not reading every reply's text twice is seconds."""
+        prompt = "s.prompt_json" if prompts else "NULL AS prompt_json"
+        return self.conn.execute(
+            f"SELECT s.id AS sample_id, s.suite, s.prompt_id, s.category, s.provider, s.repeat, {prompt},"
+            " p.outcome, p.error_kind, p.reason, p.model_reported, p.input_tokens, p.output_tokens, p.latency_s,"
+            " p.ttft_s, p.cost_usd, p.raw_json, trim(coalesce(p.text, ''), char(32, 9, 10, 13, 11, 12)) = ''"
+            " AS text_blank"
+            " FROM samples s LEFT JOIN replies p ON p.sample_id = s.id WHERE s.run_id = ? ORDER BY s.id", (run_id,))
+
     def scores(self, run_id: str) -> list[sqlite3.Row]:
         return self.conn.execute(
             "SELECT sc.* FROM scores sc JOIN samples s ON s.id = sc.sample_id WHERE s.run_id = ?"

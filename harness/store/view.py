@@ -115,6 +115,10 @@ class RunView:
     def results(self, run_id: str | None = None) -> Iterator[sqlite3.Row]:
         return self.store.results(self.run_id if run_id is None else self.store.run(run_id)["id"])
 
+    def result_facts(self, run_id: str | None = None, *, prompts: bool = False) -> Iterator[sqlite3.Row]:
+        return self.store.result_facts(self.run_id if run_id is None else self.store.run(run_id)["id"],
+                                       prompts=prompts)
+
     def run_providers(self, run_id: str | None = None) -> list[sqlite3.Row]:
         return self.store.run_providers(self.run_id if run_id is None else self.store.run(run_id)["id"])
 
