@@ -21,7 +21,7 @@ from harness.report.stats import median, wilson
 from harness.report.survival import (Observation, PairedSurvival, SurvivalRow, kaplan_meier, median_turn,
                                      paired_survival)
 from harness.store import Store
-from harness.store.conversations import conversation_rows
+from harness.store.conversations import conversation_rows, has_conversations
 
 
 @dataclass
@@ -90,11 +90,11 @@ def critical_event(store: Store, run_id: str) -> bool:
 def conversation_report(store: Store, run_id: str) -> ConversationReport | None:
     """None when the run has no conversations."""
     rows = conversation_rows(store, run_id)
+    if not rows and not has_conversations(store, run_id):
+        return None   # (cheap: a run of single prompts never reads its prompts' text here)
     pending = store.conn.execute(
         "SELECT COUNT(*) FROM samples s LEFT JOIN replies p ON p.sample_id = s.id WHERE s.run_id = ? AND"
         " p.sample_id IS NULL AND s.prompt_json LIKE '%\"turns\":[%'", (run_id,)).fetchone()[0]
-    if not rows and not pending:
-        return None
     critical = critical_event(store, run_id)
     order = [p["label"] for p in store.run_providers(run_id)]
     by_provider = {label: ProviderConversations(label) for label in order}
