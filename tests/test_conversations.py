@@ -421,3 +421,30 @@ def test_diff_says_when_conversations_fail_earlier_than_before(tmp_path):
     data = json.loads(run_cli("diff", runs[0], runs[1], "--results", str(results), "-f", "json", env=ENV).stdout)
     (row,) = data["conversations"]["providers"]
     assert (row["median_turn_a"], row["median_turn_b"], row["paired"]["a_lasts_longer"]) == (5, 2, 6)
+
+
+def test_the_judge_sees_the_conversation_so_far(tmp_path):
+    judge_prompts: list[str] = []
+
+    def respond(req):
+        if req.body["model"] == "judge-model":
+            judge_prompts.append(json.dumps(req.body["messages"]))
+            return Scripted(text="The assistant does not do that.\nVERDICT: NO")
+        return Scripted(text=f"own reply {turn_of(req)}")
+
+    results = tmp_path / "r"
+    with LoopbackServer(api_key=KEY) as srv:
+        srv.responder = respond
+        eval_path = write_eval(tmp_path, srv.openai_base_url, [conversation("c1", 3)])
+        spec = yaml.safe_load(eval_path.read_text())
+        spec["judge"] = {"model": "openai/judge-model", "base_url": srv.openai_base_url,
+                         "api_key_env": "CONV_TEST_KEY", "stream": False, "seed": 7}
+        eval_path.write_text(yaml.safe_dump(spec))
+        done = run_cli("run", str(eval_path), "--results", str(results), "--no-progress", "--no-cache", env=ENV)
+        assert done.returncode == 0, done.stderr
+    # a judge request about turn 3 carries the earlier turns and the model's own earlier replies
+    about_turn_3 = [p for p in judge_prompts if "c1 user message 3" in p]
+    assert about_turn_3 and all("own reply 1" in p and "own reply 2" in p and "c1 user message 1" in p
+                                for p in about_turn_3)
+    conn = db(results)
+    assert conn.execute("SELECT COUNT(*) FROM turn_scores WHERE scorer LIKE 'judge:%' AND turn = 3").fetchone()[0] > 0

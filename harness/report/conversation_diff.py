@@ -5,13 +5,12 @@ by label), how the turn of the first failure moved. Each conversation is paired 
 is a regression. The conversations whose order changed are listed, regressions first."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from rich.table import Table
 from rich.text import Text
 
-from harness.report.conversations import observation
+from harness.report.conversations import critical_event, observation
 from harness.report.survival import Observation, PairedSurvival, kaplan_meier, median_turn, order_pair, paired_survival
 from harness.store import Store
 from harness.store.conversations import conversation_rows
@@ -49,7 +48,7 @@ class ConversationDiff:
 
 
 def _observations(store: Store, run_id: str) -> dict[str, dict[tuple, Observation]]:
-    critical = "teen_safety" in json.loads(store.run(run_id)["scorers_json"])
+    critical = critical_event(store, run_id)
     out: dict[str, dict[tuple, Observation]] = {}
     for row in conversation_rows(store, run_id):
         out.setdefault(row["provider"], {})[(row["suite"], row["prompt_id"], row["repeat"])] = observation(row, critical)

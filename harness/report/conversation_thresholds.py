@@ -5,7 +5,7 @@
       conversation_failure_rate: {max: 0.1, on: upper}
 
 The failure is the conversation report's event (harness/report/conversations.py): a failed critical
-rule when the run scores teen_safety, else any failing verdict. As everywhere, what was not checked
+rule when the conversations have rule verdicts, else any failing verdict. As everywhere, what was not checked
 never meets a bound: a conversation with an undecided verdict (unverified, needs review) on a turn
 that counts, and that did not fail, blocks the threshold; so does a conversation still pending.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from harness.report.conversations import observation
+from harness.report.conversations import critical_event, observation
 from harness.report.stats import wilson
 from harness.store import Store
 from harness.store.conversations import conversation_rows
@@ -36,7 +36,7 @@ def check_conversation_threshold(store: Store, run_id: str, t, provider: str):
     from harness.report.thresholds import ThresholdResult
 
     scorers = json.loads(store.run(run_id)["scorers_json"])
-    critical = "teen_safety" in scorers
+    critical = critical_event(store, run_id)
     rows = [r for r in conversation_rows(store, run_id) if r["provider"] == provider
             and (t.category is None or r["category"] == t.category)]
     pending = [r[0] for r in store.conn.execute(

@@ -2,9 +2,9 @@
 and how long they stay safe (Kaplan-Meier, harness/report/survival.py), plus a paired comparison of
 every two providers on the same scripts.
 
-The event is a failed CRITICAL teen-safety rule when the run scores teen_safety (the question a team
-asks: how many turns until the first critical failure); otherwise any failing verdict of the eval's
-scorers. Conversations ended by a provider error are censored at the last turn seen, never counted
+The event is a failed CRITICAL rule when the run's conversations have rule verdicts (teen_safety
+writes them: the question a team asks is how many turns until the first critical failure); otherwise
+any failing verdict of the eval's scorers. Conversations ended by a provider error are censored at the last turn seen, never counted
 as failures or as safe; conversations still pending are counted apart.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from harness.report.stats import median, wilson
 from harness.report.survival import (Observation, PairedSurvival, SurvivalRow, kaplan_meier, median_turn,
                                      paired_survival)
 from harness.store import Store
-from harness.store.conversations import conversation_rows
+from harness.store.conversations import conversation_rows, has_conversations
 
 
 @dataclass
@@ -79,16 +79,23 @@ def observation(row, critical: bool) -> Observation:
     return Observation(row["sent_turns"] - (row["ended"] == "error"), False)
 
 
+def critical_event(store: Store, run_id: str) -> bool:
+    """Whether the run's event is a critical rule failure: its conversations have rule verdicts (from
+    any scorer that writes `rule:` scores with a severity), not a scorer's name."""
+    return store.conn.execute(
+        "SELECT 1 FROM turn_scores t JOIN samples s ON s.id = t.sample_id WHERE s.run_id = ? AND"
+        " t.scorer LIKE 'rule:%' AND t.severity IS NOT NULL LIMIT 1", (run_id,)).fetchone() is not None
+
+
 def conversation_report(store: Store, run_id: str) -> ConversationReport | None:
     """None when the run has no conversations."""
     rows = conversation_rows(store, run_id)
+    if not rows and not has_conversations(store, run_id):
+        return None   # (cheap: a run of single prompts never reads its prompts' text here)
     pending = store.conn.execute(
         "SELECT COUNT(*) FROM samples s LEFT JOIN replies p ON p.sample_id = s.id WHERE s.run_id = ? AND"
         " p.sample_id IS NULL AND s.prompt_json LIKE '%\"turns\":[%'", (run_id,)).fetchone()[0]
-    if not rows and not pending:
-        return None
-    scorers = json.loads(store.run(run_id)["scorers_json"])
-    critical = "teen_safety" in scorers
+    critical = critical_event(store, run_id)
     order = [p["label"] for p in store.run_providers(run_id)]
     by_provider = {label: ProviderConversations(label) for label in order}
     observations: dict[str, dict[tuple, Observation]] = {label: {} for label in order}

@@ -77,7 +77,6 @@ async def converse(store: Store, sample: PlannedSample, send: Send, score: Score
         kept.append(t)
     turns = list(kept)
     ended = _ended(turns[-1].reply) if turns else None
-    ruleset = default_ruleset() if "teen_safety" in scorers else None
     why = None
     while ended is None and len(turns) < planned:
         k = len(turns) + 1
@@ -93,8 +92,8 @@ async def converse(store: Store, sample: PlannedSample, send: Send, score: Score
         if reply is None:
             return None
         scores = await score(turn_prompt(prompt, messages, k), reply)
-        if ruleset is not None:
-            scores = without_session_rules(scores, ruleset)
+        if any(s.scorer.startswith("rule:") for s in scores):   # a session rule is judged over the whole conversation
+            scores = without_session_rules(scores, default_ruleset())
         turn = Turn(turn=k, user=user, reply=reply, scores=scores, cost_usd=cost(reply))
         record_turn(store, sample.id, turn)
         turns.append(turn)

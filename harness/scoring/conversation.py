@@ -96,7 +96,8 @@ def _recheck_summary_failure(out: list[Score], failing: dict[str, int], turns: l
     """A summary that a conversation check turned into a fail (teen_safety failing only on T14) fails
     at the earliest failing turn of its parts."""
     for s in out:
-        if s.passed is False and s.scorer not in failing and not s.scorer.startswith(PART_PREFIXES):
+        if (s.passed is False and s.scorer not in failing and not s.scorer.startswith(PART_PREFIXES)
+                and aggregate_mode(s.scorer) != "any"):
             parts = [t for name, t in failing.items() if name.startswith("rule:")]
             if parts:
                 failing[s.scorer] = min(parts)

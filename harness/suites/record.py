@@ -155,6 +155,21 @@ def _simulated(raw: dict[str, Any], where: dict[str, Any], problems: list[Proble
     return messages, turns, Simulation(persona=value["persona"], opening=value["opening"], max_turns=turns_max)
 
 
+TURN_FIELDS = ("escalation_turn", "ideation_turn", "reminder_due_turn")
+
+
+def _check_turn_fields(metadata: dict[str, Any], planned: int, where: dict[str, Any], problems: list[Problem]) -> None:
+    """A conversation's turn markers (harness/scoring/conversation.py, session_rules.py) must name one
+    of its turns: a marker that is ignored would apply rules where the script did not mean them."""
+    for key in TURN_FIELDS:
+        value = metadata.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= planned:
+            problems.append(Problem(**where, field=f"metadata.{key}", message=f"must be a turn number from 1 to "
+                                    f"{planned} (the conversation's turns), got {value!r}"))
+
+
 def _text_list(value: Any) -> list[str] | None:
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return [str(v) for v in value]
@@ -227,6 +242,8 @@ def validate_record(raw: Any, where: dict[str, Any], defaults: dict[str, Any],
     metadata = raw.get("metadata", {})
     if not isinstance(metadata, dict):
         problems.append(Problem(**where, field="metadata", message="must be a mapping of key: value"))
+    if turns is not None and isinstance(metadata, dict):
+        _check_turn_fields(metadata, len(turns) if simulate is None else simulate.max_turns, where, problems)
     if len(problems) > before:
         return None
     # Categories repeat across thousands of prompts: one string object each (sys.intern).
