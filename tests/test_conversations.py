@@ -448,3 +448,47 @@ def test_the_judge_sees_the_conversation_so_far(tmp_path):
                                 for p in about_turn_3)
     conn = db(results)
     assert conn.execute("SELECT COUNT(*) FROM turn_scores WHERE scorer LIKE 'judge:%' AND turn = 3").fetchone()[0] > 0
+
+
+def _history(req) -> list[tuple[str, str]]:
+    """(role, text) of each turn of a request in any of the three wire formats; assistant roles as 'assistant'."""
+    body = req.body
+    if req.protocol.startswith("gemini"):
+        return [("assistant" if c.get("role") == "model" else "user", "".join(p.get("text", "") for p in c["parts"]))
+                for c in body["contents"]]
+    out = []
+    for m in body["messages"]:
+        content = m["content"]
+        text = content if isinstance(content, str) else "".join(b.get("text", "") for b in content)
+        if m["role"] != "system":
+            out.append((m["role"], text))
+    return out
+
+
+def test_anthropic_and_gemini_carry_their_own_earlier_replies_too(tmp_path):
+    keys = {"CONV_ANTHROPIC_KEY": "sk-ant-conv-0000000000000", "CONV_GEMINI_KEY": "AIzaConvTest000000000000000"}
+
+    def respond(req):
+        users = [text for role, text in _history(req) if role == "user"]
+        return Scripted(text=f"{req.protocol} reply {len(users)}")
+
+    with LoopbackServer() as srv:
+        srv.responder = respond
+        (tmp_path / "suite.yaml").write_text(yaml.safe_dump({"name": "convs", "prompts": [
+            conversation("c1", 3, system="Be kind.")]}), encoding="utf-8")
+        spec = {"name": "conv-cloud", "suites": ["suite.yaml"], "scorers": ["refusal"],
+                "providers": [{"model": "anthropic/claude-haiku-4-5", "base_url": srv.url,
+                               "api_key_env": "CONV_ANTHROPIC_KEY"},
+                              {"model": "gemini/gemini-2.5-flash", "base_url": srv.url, "api_key_env": "CONV_GEMINI_KEY"}]}
+        (tmp_path / "eval.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+        done = run_cli("run", str(tmp_path / "eval.yaml"), "--results", str(tmp_path / "r"), "--no-progress",
+                       "--no-cache", env=keys)
+        assert done.returncode == 0, done.stderr
+        requests = list(srv.requests)
+    for protocol in ("anthropic", "gemini"):
+        mine = [r for r in requests if r.protocol.startswith(protocol)]
+        assert len(mine) == 3, protocol
+        last = _history(mine[-1])
+        assert last == [("user", "c1 user message 1"), ("assistant", f"{mine[0].protocol} reply 1"),
+                        ("user", "c1 user message 2"), ("assistant", f"{mine[1].protocol} reply 2"),
+                        ("user", "c1 user message 3")], protocol
