@@ -305,6 +305,8 @@ def test_the_html_report_shows_each_conversation_as_a_thread_with_its_failing_tu
     md = run_cli("report", "--results", str(results), "--format", "md", env=ENV)
     assert md.returncode == 0, md.stderr
     assert "### Live conversations" in md.stdout and "| 3 | 0.00 (" in md.stdout
+    compared = run_cli("compare", "--results", str(results), "--format", "markdown", env=ENV)
+    assert "### Live conversations" in compared.stdout, compared.stderr
     # the exported record has every turn and the first failing turns
     exported = run_cli("export", "--results", str(results), env=ENV)
     record = json.loads(exported.stdout.splitlines()[0])
