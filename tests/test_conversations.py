@@ -99,7 +99,8 @@ def test_an_error_at_turn_2_ends_the_conversation_and_later_turns_are_never_sent
     with LoopbackServer(api_key=KEY) as srv:
         srv.responder = respond
         eval_path = write_eval(tmp_path, srv.openai_base_url, [conversation("bad", 5), conversation("good", 3)])
-        done = run_cli("run", str(eval_path), "--results", str(results), "--no-progress", "--no-cache", env=ENV)
+        done = run_cli("run", str(eval_path), "--results", str(results), "--no-progress", "--no-cache",
+                       "--junit", str(tmp_path / "junit.xml"), env=ENV)
         sent = [user_turns(r)[-1] for r in srv.requests_for("openai")]
         assert sent == ["bad user message 1", "bad user message 2", "good user message 1", "good user message 2",
                         "good user message 3"]
@@ -118,6 +119,14 @@ def test_an_error_at_turn_2_ends_the_conversation_and_later_turns_are_never_sent
         # the run says so: one conversation of two ended by an error is above the default error bound
         assert done.returncode == 6, done.stderr
         assert "ended by a provider error" in done.stderr
+        # JUnit: a case per conversation; the one cut short by the provider is an error, located at its turn
+        import xml.etree.ElementTree as ET
+
+        cases = {c.get("name"): c for c in ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")}
+        error = cases["bad"].find("error")
+        assert error is not None and "ended by a provider error at turn 2" in error.get("message")
+        assert "2 of 5 turns sent" in error.text
+        assert cases["good"].find("error") is None
         run_id = conn.execute("SELECT id FROM runs").fetchone()[0]
         conn.close()
         # --retry-errors sends it again from the turn that failed, with the stored turn 1 as history
