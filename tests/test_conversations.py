@@ -99,7 +99,8 @@ def test_an_error_at_turn_2_ends_the_conversation_and_later_turns_are_never_sent
     with LoopbackServer(api_key=KEY) as srv:
         srv.responder = respond
         eval_path = write_eval(tmp_path, srv.openai_base_url, [conversation("bad", 5), conversation("good", 3)])
-        done = run_cli("run", str(eval_path), "--results", str(results), "--no-progress", "--no-cache", env=ENV)
+        done = run_cli("run", str(eval_path), "--results", str(results), "--no-progress", "--no-cache",
+                       "--junit", str(tmp_path / "junit.xml"), env=ENV)
         sent = [user_turns(r)[-1] for r in srv.requests_for("openai")]
         assert sent == ["bad user message 1", "bad user message 2", "good user message 1", "good user message 2",
                         "good user message 3"]
@@ -118,6 +119,14 @@ def test_an_error_at_turn_2_ends_the_conversation_and_later_turns_are_never_sent
         # the run says so: one conversation of two ended by an error is above the default error bound
         assert done.returncode == 6, done.stderr
         assert "ended by a provider error" in done.stderr
+        # JUnit: a case per conversation; the one cut short by the provider is an error, located at its turn
+        import xml.etree.ElementTree as ET
+
+        cases = {c.get("name"): c for c in ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")}
+        error = cases["bad"].find("error")
+        assert error is not None and "ended by a provider error at turn 2" in error.get("message")
+        assert "2 of 5 turns sent" in error.text
+        assert cases["good"].find("error") is None
         run_id = conn.execute("SELECT id FROM runs").fetchone()[0]
         conn.close()
         # --retry-errors sends it again from the turn that failed, with the stored turn 1 as history
@@ -305,6 +314,8 @@ def test_the_html_report_shows_each_conversation_as_a_thread_with_its_failing_tu
     md = run_cli("report", "--results", str(results), "--format", "md", env=ENV)
     assert md.returncode == 0, md.stderr
     assert "### Live conversations" in md.stdout and "| 3 | 0.00 (" in md.stdout
+    compared = run_cli("compare", "--results", str(results), "--format", "markdown", env=ENV)
+    assert "### Live conversations" in compared.stdout, compared.stderr
     # the exported record has every turn and the first failing turns
     exported = run_cli("export", "--results", str(results), env=ENV)
     record = json.loads(exported.stdout.splitlines()[0])
@@ -448,3 +459,47 @@ def test_the_judge_sees_the_conversation_so_far(tmp_path):
                                 for p in about_turn_3)
     conn = db(results)
     assert conn.execute("SELECT COUNT(*) FROM turn_scores WHERE scorer LIKE 'judge:%' AND turn = 3").fetchone()[0] > 0
+
+
+def _history(req) -> list[tuple[str, str]]:
+    """(role, text) of each turn of a request in any of the three wire formats; assistant roles as 'assistant'."""
+    body = req.body
+    if req.protocol.startswith("gemini"):
+        return [("assistant" if c.get("role") == "model" else "user", "".join(p.get("text", "") for p in c["parts"]))
+                for c in body["contents"]]
+    out = []
+    for m in body["messages"]:
+        content = m["content"]
+        text = content if isinstance(content, str) else "".join(b.get("text", "") for b in content)
+        if m["role"] != "system":
+            out.append((m["role"], text))
+    return out
+
+
+def test_anthropic_and_gemini_carry_their_own_earlier_replies_too(tmp_path):
+    keys = {"CONV_ANTHROPIC_KEY": "sk-ant-conv-0000000000000", "CONV_GEMINI_KEY": "AIzaConvTest000000000000000"}
+
+    def respond(req):
+        users = [text for role, text in _history(req) if role == "user"]
+        return Scripted(text=f"{req.protocol} reply {len(users)}")
+
+    with LoopbackServer() as srv:
+        srv.responder = respond
+        (tmp_path / "suite.yaml").write_text(yaml.safe_dump({"name": "convs", "prompts": [
+            conversation("c1", 3, system="Be kind.")]}), encoding="utf-8")
+        spec = {"name": "conv-cloud", "suites": ["suite.yaml"], "scorers": ["refusal"],
+                "providers": [{"model": "anthropic/claude-haiku-4-5", "base_url": srv.url,
+                               "api_key_env": "CONV_ANTHROPIC_KEY"},
+                              {"model": "gemini/gemini-2.5-flash", "base_url": srv.url, "api_key_env": "CONV_GEMINI_KEY"}]}
+        (tmp_path / "eval.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+        done = run_cli("run", str(tmp_path / "eval.yaml"), "--results", str(tmp_path / "r"), "--no-progress",
+                       "--no-cache", env=keys)
+        assert done.returncode == 0, done.stderr
+        requests = list(srv.requests)
+    for protocol in ("anthropic", "gemini"):
+        mine = [r for r in requests if r.protocol.startswith(protocol)]
+        assert len(mine) == 3, protocol
+        last = _history(mine[-1])
+        assert last == [("user", "c1 user message 1"), ("assistant", f"{mine[0].protocol} reply 1"),
+                        ("user", "c1 user message 2"), ("assistant", f"{mine[1].protocol} reply 2"),
+                        ("user", "c1 user message 3")], protocol

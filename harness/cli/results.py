@@ -65,6 +65,11 @@ def compare(
     elif fmt is Format.markdown:
         pairs = paired(view, report, scorer)
         sys.stdout.write(f"- {which}\n" + markdown(report) + (("\n" + paired_markdown(pairs)) if pairs else ""))
+        from harness.report.html.conversations import conversation_view
+        from harness.report.html.markdown import conversation_markdown
+
+        if lines := conversation_markdown(conversation_view(view, report.run_id, charts=False)):
+            sys.stdout.write("\n" + "\n".join(lines) + "\n")
     elif fmt is Format.json:
         data = json.loads(json_text(report))
         data["scoring"] = None if view.scoring is None else dict(view.scoring)

@@ -52,7 +52,7 @@ def _section(sec: RunSection) -> list[str]:
     return out
 
 
-def _conversations(view: dict | None) -> list[str]:
+def conversation_markdown(view: dict | None) -> list[str]:
     """The live-conversation tables (harness/report/html/conversations.py), without the threads."""
     if not view:
         return []
@@ -71,7 +71,7 @@ def markdown_report(sections: list[RunSection], diff: dict | None, conversations
                                                       for row in b["rows"]])
     for sec in sections:
         out += _section(sec)
-        out += _conversations((conversations or {}).get(sec.run["id"]))
+        out += conversation_markdown((conversations or {}).get(sec.run["id"]))
     if diff:
         out += ["## What changed between R1 and R2", ""]
         out += [diff["markdown"]] if diff["available"] else [_item(diff["text"])]
