@@ -39,18 +39,18 @@ import csv
 import dataclasses
 import io
 import json
-import os
-import pickle
-import signal
 import sys
+import tempfile
 from enum import Enum
 from pathlib import Path
 from collections.abc import Iterable, Iterator
-from typing import Any, NamedTuple, Optional
+from typing import Any, Optional
 
 import typer
 
 from harness.atomic import atomic_open, sigterm_held, sigterm_raises
+from harness.cli.score_workers import (MIN_CHUNK, _write, default_jobs, score_all,  # noqa: F401 - MIN_CHUNK re-exported
+                                       score_in_workers, start_workers)
 from harness.problems import InputError, Problem, read_text
 from harness.cli.score_conversation import exported_turns, recorded_conversation, score_conversation_row
 from harness.report.escape import csv_cell
@@ -351,168 +351,6 @@ def _mapped(transcripts: list[tuple[Prompt, dict[str, Any]]], file: Path,
     return [(p, side) for p, (_, side) in zip(prompts, transcripts)]
 
 
-# ---------------------------------------------------------------------------------------------
-# Scoring many rows, in worker processes where that pays
-
-MIN_CHUNK = 500  # rows per chunk at least; a file with fewer than two chunks' worth is scored in-process
-
-
-def default_jobs() -> int:
-    """The CPU cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _for_summary(row: dict[str, Any]) -> dict[str, Any]:
-    """A row as the summary on stderr reads it (score_summary.summary_rows: who, the outcome, the refusal
-    label, each score's passed and label, each rule verdict's id, label, severity and passed), so that
-    it travels back from a worker quickly. The tests compare the summary with and without workers."""
-    return {"id": row["id"], "provider": row["provider"], "outcome": row["outcome"], "refusal": row["refusal"],
-            "scores": {n: {"passed": s["passed"], "label": s["label"]} for n, s in row["scores"].items()},
-            "rules": [{"id": v["id"], "passed": v["passed"], "label": v["label"], "severity": v["severity"]}
-                      for v in row["rules"]]}
-
-
-def _prepare_worker() -> None:
-    """In a worker, as it starts: build what every row needs (the teen-safety rules and the pattern
-    pre-tests) while the parent is still reading and checking the input."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)   # the parent's exit-143 handler is not the worker's
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})   # forked while the parent held it
-    try:
-        from harness.scoring.refusal import classify_refusal
-        from harness.scoring.rules import default_ruleset
-        from harness.scoring.verdicts import _plan
-
-        _plan(default_ruleset()).prefilter
-        classify_refusal("I can't help with that.")
-    except Exception:  # noqa: BLE001 - e.g. a broken rules file: the parent reports it, as it would alone
-        pass
-
-
-def _score_chunk(args: tuple[list[tuple[Prompt, dict[str, Any]]], list[str] | None, bool, str | None]
-                 ) -> tuple[str | None, list[dict[str, Any]]]:
-    """In a worker: score the rows sent; send back their JSONL text (when asked) and the rows the
-    parent needs: all of them ("full"), as the summary reads them ("summary"), or none."""
-    transcripts, scorers, jsonl, keep = args
-    rows = [score_row(prompt, side, scorers) for prompt, side in transcripts]
-    back = rows if keep == "full" else [_for_summary(r) for r in rows] if keep == "summary" else []
-    return (jsonl_text(rows) if jsonl else None), back
-
-
-def start_workers(file: Path, jobs: int) -> Any:
-    """A pool of `jobs` worker processes when the file is large enough to be worth it (at least
-    2 x MIN_CHUNK lines), else None. Started before the input is read, so that the workers get ready
-    meanwhile."""
-    if jobs <= 1:
-        return None
-    try:
-        with open(file, "rb") as f:
-            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-    except OSError:
-        return None  # reading it will say what is wrong
-    if lines < 2 * MIN_CHUNK:
-        return None
-    import multiprocessing
-
-    fork = sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if fork else None).Pool(jobs, initializer=_prepare_worker)
-
-
-class _Category(NamedTuple):
-    """What _check_categories reads of a prompt checked in a worker."""
-    category: str
-    rule_categories: list[str] | None
-
-
-def _check_and_score(args: tuple[Path, int, list[tuple[int, Any]], dict[str, list[str]], list[str] | None, bool,
-                                 str | None]) -> tuple[list[Problem], list[_Category], int, str | None,
-                                                       list[dict[str, Any]], BaseException | None]:
-    """In a worker: check one chunk of records as read_transcripts does (numbered from `start`), apply
-    the category map, and, when every row is valid, score them (_score_chunk). Returns (problems, the
-    rows' categories, how many were scored, their JSONL text, the rows sent back, a scorer's error)."""
-    from harness.suites.categories import apply_map
-
-    path, start, records, mapping, scorers, jsonl, keep = args
-    problems: list[Problem] = []
-    transcripts = []
-    for prompt, side in _validated(path, records, problems, [0], start):
-        if mapping:
-            prompt = apply_map([prompt], mapping)[0]
-        transcripts.append((prompt, side))
-    categories = [_Category(p.category, p.rule_categories) for p, _ in transcripts]
-    if problems:  # the input is bad: nothing will be written, so nothing is scored
-        return problems, categories, 0, None, [], None
-    try:
-        text, back = _score_chunk((transcripts, scorers, jsonl, keep))
-    except Exception as err:  # noqa: BLE001 - raised by the parent, after any problem of the input
-        try:
-            pickle.dumps(err)
-        except Exception:  # noqa: BLE001
-            err = RuntimeError(f"{type(err).__name__}: {err}")
-        return problems, categories, 0, None, [], err
-    return problems, categories, len(transcripts), text, back, None
-
-
-def score_in_workers(file: Path, mapping: dict[str, list[str]], scorers: list[str] | None, jsonl: bool,
-                     keep: str | None, pool: Any, jobs: int) -> tuple[list[str], list[dict[str, Any]], int] | None:
-    """score_all(_mapped(read_transcripts(file), ...), ...), the rows checked by the workers of `pool`
-    too, chunk by chunk; None when the file has too few records (then all is done in-process). The
-    outcome is the same: the same problems of the input, in the same order (those of reading its lines,
-    then those of its rows, then those of its categories), before any scorer's error; nothing written."""
-    read: list[Problem] = []
-    records = list(_records(file, read))  # every line read here: its problems come first, in file order
-    n = len(records)
-    if n < 2 * MIN_CHUNK:
-        return None
-    size = max(MIN_CHUNK, -(-n // (jobs * 4)))
-    tasks = [(file, start + 1, records[start:start + size], mapping, scorers, jsonl, keep)
-             for start in range(0, n, size)]
-    problems = list(read)
-    categories: list[_Category] = []
-    texts: list[str] = []
-    rows: list[dict[str, Any]] = []
-    count = 0
-    error = None
-    for part_problems, part_categories, part_count, part_text, part_rows, part_error in pool.imap(_check_and_score,
-                                                                                                 tasks):
-        problems += part_problems
-        categories += part_categories
-        count += part_count
-        if part_text is not None:
-            texts.append(part_text)
-        rows += part_rows
-        error = error or part_error
-    if problems:
-        raise InputError(problems)
-    _check_categories(categories, file)  # type: ignore[arg-type]  # it reads category and rule_categories
-    if error is not None:
-        raise error
-    return texts, rows, count
-
-
-def score_all(transcripts: list[tuple[Prompt, dict[str, Any]]], scorers: list[str] | None, jsonl: bool,
-              keep: str | None, pool: Any = None, jobs: int = 1) -> tuple[list[str], list[dict[str, Any]], int]:
-    """([JSONL text of the rows, in pieces] when jsonl, the rows as `keep` asks: see _score_chunk, the
-    number of rows), in input order, scored in this process or, for a large input, by the `jobs`
-    workers of `pool`."""
-    n = len(transcripts)
-    if pool is None or n < 2 * MIN_CHUNK:
-        rows = [score_row(prompt, side, scorers) for prompt, side in transcripts]
-        return ([jsonl_text(rows)] if jsonl else []), (rows if keep else []), n
-    size = max(MIN_CHUNK, -(-n // (jobs * 4)))
-    chunks = [(transcripts[start:start + size], scorers, jsonl, keep) for start in range(0, n, size)]
-    texts: list[str] = []
-    rows = []
-    for part_text, part_rows in pool.imap(_score_chunk, chunks):
-        if part_text is not None:
-            texts.append(part_text)
-        rows += part_rows
-    return texts, rows, n
-
-
 def score(
     file: Path = typer.Argument(..., help="Transcripts: .jsonl or .csv with 'prompt' and 'reply' columns."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
@@ -548,7 +386,7 @@ def score(
 
 def _score(file: Path, output: Path | None, fmt: Format, scorer: list[str] | None, category_map: Path | None,
            quiet: bool, keep: str | None, jobs: int) -> None:
-    pool = None
+    pool = spool = None
     try:
         with sigterm_held():   # a SIGTERM during the forks is delivered once `pool` is set, then stops it
             pool = start_workers(file, jobs)
@@ -559,7 +397,9 @@ def _score(file: Path, output: Path | None, fmt: Format, scorer: list[str] | Non
             except Exception:  # noqa: BLE001 - reported below, in its turn: after any problem of the transcripts
                 mapping = None
             if mapping is not None:
-                done = score_in_workers(file, mapping, scorer or None, fmt is Format.jsonl, keep, pool, jobs)
+                # JSONL is spooled to a temporary file as the workers send it back (bounded memory).
+                spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="") if fmt is Format.jsonl else None
+                done = score_in_workers(file, mapping, scorer or None, fmt is Format.jsonl, keep, pool, jobs, spool)
         if done is None:
             transcripts = _mapped(read_transcripts(file), file, category_map)
             done = score_all(transcripts, scorer or None, fmt is Format.jsonl, keep, pool, jobs)
@@ -571,14 +411,18 @@ def _score(file: Path, output: Path | None, fmt: Format, scorer: list[str] | Non
     # The JSONL pieces are written one after another, never joined: at 1,000,000 rows a joined copy
     # would double the memory for nothing.
     pieces = [csv_text(rows)] if fmt is Format.csv else texts
-    if output is None:
-        sys.stdout.writelines(pieces)
-    else:
-        if not output.parent.is_dir():
-            raise InputError.single(output, f"cannot write: the directory {output.parent} does not exist")
-        with atomic_open(output, newline="") as f:   # whole or not at all (harness.atomic)
-            f.writelines(pieces)
-        typer.echo(f"scored {count} rows -> {output}", err=True)
+    try:
+        if output is None:
+            _write(sys.stdout, pieces, spool)
+        else:
+            if not output.parent.is_dir():
+                raise InputError.single(output, f"cannot write: the directory {output.parent} does not exist")
+            with atomic_open(output, newline="") as f:   # whole or not at all (harness.atomic)
+                _write(f, pieces, spool)
+            typer.echo(f"scored {count} rows -> {output}", err=True)
+    finally:
+        if spool is not None:
+            spool.close()
     if not quiet:
         from harness.cli.score_summary import print_summary
 
