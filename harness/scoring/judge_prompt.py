@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from typing import TYPE_CHECKING, Any, Literal
 
 from harness.types import Message
@@ -81,10 +80,6 @@ def looks_like_judge_injection(reply_text: str) -> str | None:
         if m:
             return f"{name}: {m.group(0)[:80]!r}"
     return extra_injection(text)
-
-
-_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e"
-                        "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
 
 
 def _search_lines(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
