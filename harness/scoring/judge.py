@@ -201,8 +201,8 @@ def _nonce(*texts: str) -> str:
     return nonce
 
 
-def failed_call(reply: Reply) -> str | None:
-    """Why a judge call gave no answer to read (error, block, truncation), or None."""
+def failed_call(reply: Reply, truncated: str = "judge answer truncated at max_tokens") -> str | None:
+    """Why a judge call gave no answer to read (error, block, truncation: `truncated` says it), or None."""
     if reply.outcome is Outcome.ERROR:
         kind = reply.error_kind.value if reply.error_kind else "error"
         return f"judge provider error ({kind}): {reply.reason or ''}".strip()
@@ -210,7 +210,7 @@ def failed_call(reply: Reply) -> str | None:
         return f"judge reply blocked by the provider ({reply.reason or 'blocked'})"
     if reply.outcome is Outcome.TRUNCATED:
         # The answer comes last, so a cut-off answer cannot be trusted to contain it.
-        return "judge answer truncated at max_tokens"
+        return truncated
     return None
 
 

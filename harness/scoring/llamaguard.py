@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, replace
 
 from harness.providers.base import GenerationParams, ProviderConfig
-from harness.scoring.judge import Judge, JudgeCache, JudgeVerdict, looks_like_judge_injection
+from harness.scoring.judge import Judge, JudgeCache, JudgeVerdict, failed_call, looks_like_judge_injection
 from harness.scoring.judge_reach import Reach, classifier_reach
 from harness.scoring.llamaguard_format import (
     FORMATS,
@@ -215,14 +215,7 @@ class LlamaGuardJudge:
 
 
 def _failed_call(reply: Reply) -> str | None:
-    if reply.outcome is Outcome.ERROR:
-        kind = reply.error_kind.value if reply.error_kind else "error"
-        return f"judge provider error ({kind}): {reply.reason or ''}".strip()
-    if reply.outcome is Outcome.PROVIDER_BLOCKED:
-        return f"judge reply blocked by the provider ({reply.reason or 'blocked'})"
-    if reply.outcome is Outcome.TRUNCATED:
-        return "Llama Guard's answer was cut at max_tokens (a clean answer is a few tokens)"
-    return None
+    return failed_call(reply, "Llama Guard's answer was cut at max_tokens (a clean answer is a few tokens)")
 
 
 def _unique(rules: list[Rule]) -> list[Rule]:

@@ -72,26 +72,8 @@ def write_tiny_llama(path: str | Path, *, seed: int = 0, n_embd: int = 64, n_lay
     if chat_template:
         w.add_chat_template(chat_template)
 
-    def mat(rows: int, cols: int) -> np.ndarray:
-        return rng.normal(0, 0.02, size=(rows, cols)).astype(np.float32)
-
-    ones = np.ones(n_embd, dtype=np.float32)
-    w.add_tensor("token_embd.weight", mat(n_vocab, n_embd))
-    w.add_tensor("output_norm.weight", ones)
-    for i in range(n_layer):
-        w.add_tensor(f"blk.{i}.attn_norm.weight", ones)
-        w.add_tensor(f"blk.{i}.attn_q.weight", mat(n_head * hd, n_embd))
-        w.add_tensor(f"blk.{i}.attn_k.weight", mat(n_head_kv * hd, n_embd))
-        w.add_tensor(f"blk.{i}.attn_v.weight", mat(n_head_kv * hd, n_embd))
-        w.add_tensor(f"blk.{i}.attn_output.weight", mat(n_embd, n_head * hd))
-        w.add_tensor(f"blk.{i}.ffn_norm.weight", ones)
-        w.add_tensor(f"blk.{i}.ffn_gate.weight", mat(n_ff, n_embd))
-        w.add_tensor(f"blk.{i}.ffn_up.weight", mat(n_ff, n_embd))
-        w.add_tensor(f"blk.{i}.ffn_down.weight", mat(n_embd, n_ff))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    _write_weights(w, rng, n_vocab=n_vocab, n_embd=n_embd, n_layer=n_layer, n_head=n_head, n_head_kv=n_head_kv,
+                   n_ff=n_ff)
     return path
 
 
@@ -161,6 +143,16 @@ def write_tiny_bpe_llama(path: str | Path, family: str = "llama3", *, seed: int 
     w.add_eos_token_id(first_special + specials.index(EOS_TOKEN[family]))
     w.add_add_bos_token(True)
 
+    _write_weights(w, rng, n_vocab=n_vocab, n_embd=n_embd, n_layer=n_layer, n_head=n_head, n_head_kv=n_head_kv,
+                   n_ff=n_ff)
+    return path
+
+
+def _write_weights(w, rng, *, n_vocab: int, n_embd: int, n_layer: int, n_head: int, n_head_kv: int,
+                   n_ff: int) -> None:
+    """Random Llama weights of the given shape after `w`'s metadata, then the file written and closed."""
+    hd = n_embd // n_head
+
     def mat(rows: int, cols: int) -> np.ndarray:
         return rng.normal(0, 0.02, size=(rows, cols)).astype(np.float32)
 
@@ -181,7 +173,6 @@ def write_tiny_bpe_llama(path: str | Path, family: str = "llama3", *, seed: int 
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
-    return path
 
 
 if __name__ == "__main__":  # python -m harness.testing.tiny_gguf OUT.gguf
