@@ -106,5 +106,5 @@ def test_html_percentages_are_rounded(tmp_path):
     """The judge-vs-signals line once printed `84.02366863905326%`."""
     store, run_id = build_store(tmp_path / "h.db")
     html = render_html(store, [run_id], charts=False)
-    assert "judge vs signals" in html and re.search(r"agree (\d+\.\d%|n/a) on \d+ rule verdicts", html)
+    assert "judge vs signals" in html and re.search(r"agree (\d+(\.\d)?%|n/a) on \d+ rule verdicts", html)
     assert not re.search(r"\d\.\d{3,}%", html)
