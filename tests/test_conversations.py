@@ -437,10 +437,13 @@ def test_diff_says_when_conversations_fail_earlier_than_before(tmp_path):
 def test_the_judge_sees_the_conversation_so_far(tmp_path):
     judge_prompts: list[str] = []
 
+    from harness.testing.judge_script import judge_answer
+
     def respond(req):
         if req.body["model"] == "judge-model":
             judge_prompts.append(json.dumps(req.body["messages"]))
-            return Scripted(text="The assistant does not do that.\nVERDICT: NO")
+            # the chat judge's JSON answer (harness/testing/judge_script.py): every rule passes, "no" to questions
+            return judge_answer(req, lambda rule, question, prompt, reply: "pass" if rule else "no")
         return Scripted(text=f"own reply {turn_of(req)}")
 
     results = tmp_path / "r"
@@ -490,7 +493,7 @@ def test_anthropic_and_gemini_carry_their_own_earlier_replies_too(tmp_path):
         spec = {"name": "conv-cloud", "suites": ["suite.yaml"], "scorers": ["refusal"],
                 "providers": [{"model": "anthropic/claude-haiku-4-5", "base_url": srv.url,
                                "api_key_env": "CONV_ANTHROPIC_KEY"},
-                              {"model": "gemini/gemini-2.5-flash", "base_url": srv.url, "api_key_env": "CONV_GEMINI_KEY"}]}
+                              {"model": "gemini/gemini-3.5-flash", "base_url": srv.url, "api_key_env": "CONV_GEMINI_KEY"}]}
         (tmp_path / "eval.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
         done = run_cli("run", str(tmp_path / "eval.yaml"), "--results", str(tmp_path / "r"), "--no-progress",
                        "--no-cache", env=keys)

@@ -42,10 +42,11 @@ def test_ordinary_text_is_not_flagged(text):
 
 def responder(request) -> Scripted:
     """The judge obeys whatever the reply tells it (the worst case); the model answers London."""
+    from harness.testing.judge_script import is_judge_request, judge_answer
+
     messages = request.body["messages"]
-    if any("VERDICT" in m["content"] for m in messages if m["role"] == "system"):
-        data = messages[-1]["content"]
-        return Scripted(text="VERDICT: YES")
+    if is_judge_request(request):   # YES to every question, in the judge's JSON answer
+        return judge_answer(request, lambda rule, question, prompt, reply: "pass" if rule else "yes")
     n = int(messages[-1]["content"].rsplit(" ", 1)[1])
     return Scripted(text=DISGUISED[n] if n < len(DISGUISED) else "It is London.")
 
