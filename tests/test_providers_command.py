@@ -31,7 +31,7 @@ def test_providers_check_reports_latency_or_the_exact_error(tmp_path, tiny_gguf,
         done = cli("providers", str(tmp_path / "e.yaml"), "--check",
                    env={"CHK_KEY": KEY, "WRONG_KEY": "sk-ant-not-the-key-0000"})
         sent = len(srv.requests)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1 and "check failed for: wrong-key" in done.stderr, done.stderr   # never exit 0
     rows = {line.split("│")[1].strip(): line for line in done.stdout.splitlines()
             if line.startswith("│") and line.split("│")[1].strip() in ("good", "wrong-key", "no-key", "local")}
     assert "│ ok " in rows["good"] and "answered" in rows["good"]

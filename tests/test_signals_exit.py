@@ -186,7 +186,7 @@ def test_providers_check_answers_within_seconds_with_its_own_retry_budget(tmp_pa
         done = harness("providers", str(tmp_path / "e.yaml"), "--check", CHK_KEY=KEY)
         elapsed = time.monotonic() - start
         busy_attempts = len(busy.requests)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1 and "check failed for: busy, hung" in done.stderr, done.stderr
     rows = {line.split("│")[1].strip(): line for line in done.stdout.splitlines()
             if line.startswith("│") and line.split("│")[1].strip() in ("busy", "hung")}
     assert "error" in rows["busy"] and "error" in rows["hung"], done.stdout

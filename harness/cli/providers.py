@@ -120,3 +120,7 @@ def providers(
     for provider, (status, detail) in zip(planned.providers, checked):
         rows.add_row(*(Text(v) for v in (provider.config.display, provider.config.model, status, detail)))
     console.print(rows)
+    failed = [p.config.display for p, (status, _) in zip(planned.providers, checked) if status == "error"]
+    if failed:   # a check that failed is never an exit 0: scripts and CI gate on it
+        typer.echo(f"check failed for: {', '.join(failed)} (see the detail column)", err=True)
+        raise typer.Exit(1)
