@@ -107,3 +107,17 @@ def test_shipped_eval_runs_to_exit_0_against_strict_servers(eval_name, reasoning
         [gpt] = [r.body for r in requests if r.protocol == "openai"][:1]
         assert gpt["temperature"] == 0 and gpt["reasoning_effort"] == "none" and gpt["seed"] == 7
         assert "left to the provider's default" in done.stderr
+
+
+EVALS = Path(__file__).resolve().parents[1] / "evals"
+
+
+@pytest.mark.parametrize("path", sorted(p.name for p in EVALS.glob("*.yaml") if p.name != "smoke.yaml"))
+def test_every_shipped_eval_file_validates_as_it_stands(path):
+    """Every eval file we ship loads with no problem today: no retired model, no parameter its model
+    rejects (the conversation evals once named gemini-2.5-flash, shut down 2026-12-01, and exited 2).
+    smoke.yaml needs the tiny model the README's first command writes; its own tests run it."""
+    from harness.evalfile import load_eval
+
+    spec = load_eval(EVALS / path)
+    assert spec.providers
