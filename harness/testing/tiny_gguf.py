@@ -48,19 +48,8 @@ def write_tiny_llama(path: str | Path, *, seed: int = 0, n_embd: int = 64, n_lay
         add("\u2581" + w, gguf.TokenType.NORMAL, -0.5 - i * 0.01)
 
     n_vocab, n_head, n_head_kv, n_ff = len(tokens), 4, 2, 2 * n_embd
-    hd = n_embd // n_head
-    w = gguf.GGUFWriter(str(path), "llama")
-    w.add_name("tiny-test-llama")
-    w.add_context_length(512)
-    w.add_embedding_length(n_embd)
-    w.add_block_count(n_layer)
-    w.add_feed_forward_length(n_ff)
-    w.add_head_count(n_head)
-    w.add_head_count_kv(n_head_kv)
-    w.add_layer_norm_rms_eps(1e-5)
-    w.add_rope_dimension_count(hd)
-    w.add_rope_freq_base(10000.0)
-    w.add_file_type(gguf.LlamaFileType.ALL_F32)
+    w = _llama_writer(path, "tiny-test-llama", n_ctx=512, rope_base=10000.0, n_embd=n_embd, n_layer=n_layer,
+                      n_head=n_head, n_head_kv=n_head_kv, n_ff=n_ff)
     w.add_tokenizer_model("llama")
     w.add_token_list(tokens)
     w.add_token_scores(scores)
@@ -121,19 +110,8 @@ def write_tiny_bpe_llama(path: str | Path, family: str = "llama3", *, seed: int 
     tokens += list(specials)
     types += [gguf.TokenType.CONTROL] * len(specials)
     n_vocab, n_head, n_head_kv, n_layer, n_ff = len(tokens), 4, 2, 2, 2 * n_embd
-    hd = n_embd // n_head
-    w = gguf.GGUFWriter(str(path), "llama")
-    w.add_name(name or f"tiny-{family}-bpe")
-    w.add_context_length(2048)
-    w.add_embedding_length(n_embd)
-    w.add_block_count(n_layer)
-    w.add_feed_forward_length(n_ff)
-    w.add_head_count(n_head)
-    w.add_head_count_kv(n_head_kv)
-    w.add_layer_norm_rms_eps(1e-5)
-    w.add_rope_dimension_count(hd)
-    w.add_rope_freq_base(500000.0)
-    w.add_file_type(gguf.LlamaFileType.ALL_F32)
+    w = _llama_writer(path, name or f"tiny-{family}-bpe", n_ctx=2048, rope_base=500000.0, n_embd=n_embd,
+                      n_layer=n_layer, n_head=n_head, n_head_kv=n_head_kv, n_ff=n_ff)
     w.add_tokenizer_model("gpt2")
     w.add_tokenizer_pre("llama-bpe")
     w.add_token_list([t.encode("utf-8") for t in tokens])
@@ -146,6 +124,26 @@ def write_tiny_bpe_llama(path: str | Path, family: str = "llama3", *, seed: int 
     _write_weights(w, rng, n_vocab=n_vocab, n_embd=n_embd, n_layer=n_layer, n_head=n_head, n_head_kv=n_head_kv,
                    n_ff=n_ff)
     return path
+
+
+def _llama_writer(path, name: str, *, n_ctx: int, rope_base: float, n_embd: int, n_layer: int, n_head: int,
+                  n_head_kv: int, n_ff: int):
+    """A GGUF writer with a tiny Llama's architecture metadata; the tokenizer is the caller's."""
+    import gguf
+
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_name(name)
+    w.add_context_length(n_ctx)
+    w.add_embedding_length(n_embd)
+    w.add_block_count(n_layer)
+    w.add_feed_forward_length(n_ff)
+    w.add_head_count(n_head)
+    w.add_head_count_kv(n_head_kv)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_rope_dimension_count(n_embd // n_head)
+    w.add_rope_freq_base(rope_base)
+    w.add_file_type(gguf.LlamaFileType.ALL_F32)
+    return w
 
 
 def _write_weights(w, rng, *, n_vocab: int, n_embd: int, n_layer: int, n_head: int, n_head_kv: int,
