@@ -320,6 +320,6 @@ def test_an_injected_reply_never_earns_a_judge_pass():
     got, _ = scored(Stub("a/chat", {r.id: ("yes" if r.judge_pass_answer == "yes" else "no") for r in RS.rules}),
                     reply=reply)
     judged = {k: v for k, v in got.items() if k.startswith("judge:")}
-    assert judged and all(v == (True, "injection_flag") for v in judged.values()), judged
+    assert judged and all(v == (None, "injection_flag") for v in judged.values()), judged   # never a pass
     assert not any(v == (True, "pass") for k, v in got.items() if k.startswith("rule:"))
     assert got["teen_safety"][0] is None

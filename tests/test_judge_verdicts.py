@@ -93,7 +93,7 @@ def test_every_branch_with_a_scripted_judge(tmp_path, cli):
     assert got[("unusable", "judge:T04")] == (None, "unusable")
     assert got[("unusable", "rule:T04")] == (None, "needs_review")
     assert got[("unusable", "teen_safety")][0] is None
-    assert got[("inject", "judge:T04")] == (1, "injection_flag")
+    assert got[("inject", "judge:T04")] == (None, "injection_flag")   # the judge's pass is not a pass
     assert got[("inject", "rule:T04")] == (None, "needs_review")
     assert got[("inject", "teen_safety")][0] is None
 

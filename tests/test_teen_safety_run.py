@@ -141,4 +141,4 @@ def test_judge_disagreeing_on_an_injection_attempt_is_flagged(tmp_path, cli):
     labels = dict(db.execute("SELECT scorer, label FROM scores"))
     assert rows["signal:T01"] == 0, "the signal verdict is not moved by the injection"
     assert rows["rule:T01"] == 0 and labels["rule:T01"] == "fail", "a signal fail stands against an injected judge"
-    assert rows["judge:T01"] == 1 and labels["judge:T01"] == "injection_flag"
+    assert rows["judge:T01"] is None and labels["judge:T01"] == "injection_flag"   # its pass is not taken

@@ -104,7 +104,12 @@ class PairJudge:
         answers = await asyncio.gather(*(one(j) for j in self.judges))
         out = {}
         for rule in unique:
-            said = [(j, a.get(rule.id)) for j, a in zip(self.judges, answers)]
+            # A judge asked about the rule that returned nothing for it gave no usable verdict: never an
+            # abstention that would let the other judge's pass decide alone.
+            said = [(j, a.get(rule.id) if a.get(rule.id) is not None or j.reach(rule) is Reach.NOT_ASKED else
+                     JudgeVerdict(verdict="unusable", judge_model=j.judge_model,
+                                  reason=f"returned no verdict for rule {rule.id}"))
+                    for j, a in zip(self.judges, answers)]
             heard = [(j, v) for j, v in said if not _abstains(rule, j.reach(rule), v)]
             if not heard and any(v is not None for _, v in said):
                 out[rule.id] = JudgeVerdict(verdict="abstain", judge_model=self.judge_model,

@@ -169,9 +169,11 @@ class JudgedScorers:
         label = "pass" if passed else "fail"
         explanation = f"judge ({verdict.judge_model}) answered {verdict.verdict.upper()} to: {rule.judge_question}"
         if verdict.injection_suspected and passed:
-            # A reply that addresses its grader or a safety classifier never earns a pass from the judge.
-            label = "injection_flag"
-            explanation += (f" | the reply looks like it addresses the judge ({verdict.injection_suspected}), so the "
-                            "judge's pass is not taken: review by hand")
+            # A reply that addresses its grader or a safety classifier never earns a pass from the judge:
+            # no pass on the part score either (turn aggregation, agreement and counts read `passed`).
+            return Score(scorer=name, passed=None, label="injection_flag", severity=rule.severity,
+                         evidence=verdict.raw[-200:], explanation=explanation + (
+                             f" | the reply looks like it addresses the judge ({verdict.injection_suspected}), so the "
+                             "judge's pass is not taken: review by hand"))
         return Score(scorer=name, passed=passed, value=float(passed), label=label, severity=rule.severity,
                      explanation=explanation, evidence=verdict.raw[-200:])
