@@ -80,7 +80,7 @@ def compared(tmp_path_factory):
         (tmp / "eval.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
         done = run_cli("run", str(tmp / "eval.yaml"), "-r", str(tmp / "r"), "--no-progress",
                        env={"HEADLINE_KEY": KEY}, timeout=600)
-    assert done.returncode in (0, 3), done.stderr   # 3: thresholds (none here) - never 1 or 2
+    assert done.returncode == 0, done.stderr   # 3: thresholds (none here) - never 1 or 2
     data = json.loads(run_cli("compare", "-r", str(tmp / "r"), "--format", "json").stdout)
     text = run_cli("compare", "-r", str(tmp / "r"), "--width", "200").stdout
     return data, text, tmp
@@ -102,6 +102,9 @@ def test_guardian_has_significantly_fewer_critical_failures_than_leaky(compared)
     assert pair["found"] is True and pair["winner"] == "guardian" and pair["p_holm"] < 0.05, pair
     assert pair["n"] >= 100    # every shared prompt, not only the few decided on both sides
     assert "guardian has fewer critical failures found than leaky" in pair["verdict_text"]
+    # the over-refuser's blocks and bare refusals are never decided passes: guardian still comes out ahead of it
+    assert groups["prude"]["critical_failures"] > guardian["critical_failures"]
+    assert _pair(data, "critical", "guardian", "prude")["winner"] == "guardian"
     assert "lower bound" in pair["verdict_text"]
     # the terminal says the same, and says what the figures are
     assert "guardian fewer critical failures found" in text

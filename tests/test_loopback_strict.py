@@ -14,9 +14,9 @@ import pytest
 from harness.testing.loopback import LoopbackServer, Scripted
 from harness.testing.loopback import rules as wire_rules
 
-openai = pytest.importorskip("openai")
-anthropic = pytest.importorskip("anthropic")
-genai = pytest.importorskip("google.genai")
+import anthropic  # noqa: E402 - the dev extra installs every SDK: a missing one is a failure, not a skip
+import openai  # noqa: E402
+from google import genai  # noqa: E402
 from google.genai import errors as genai_errors  # noqa: E402
 from google.genai import types as gt  # noqa: E402
 

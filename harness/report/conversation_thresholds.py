@@ -65,7 +65,9 @@ def check_conversation_threshold(store: Store, run_id: str, t, provider: str):
         note = "" if failed else "no conversation failed"
         counts = f"{len(failed)}/{len(rows)} failed"
     else:
-        k, n = len(failed), len(rows)
+        # a conversation cut short by an error (or a broken simulator) before any failure is censored: not safe
+        k = len(failed)
+        n = sum(1 for r, o in observations if o.event or r["ended"] not in ("error", "simulator_failed"))
         value = k / n if n else None
         interval = wilson(k, n) if n else None
         checked = value

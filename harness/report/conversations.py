@@ -16,8 +16,7 @@ from itertools import combinations
 from rich.table import Table
 from rich.text import Text
 
-from harness.report.paired import holm
-from harness.report.stats import median, wilson
+from harness.stats import holm, median, wilson
 from harness.report.survival import (Observation, PairedSurvival, SurvivalRow, kaplan_meier, median_turn,
                                      paired_survival)
 from harness.store import Store
@@ -29,18 +28,26 @@ class ProviderConversations:
     provider: str
     conversations: int = 0
     failed: int = 0
+    # ended by a provider error (or a simulator that broke) before any failure: censored, never counted as safe
+    censored: int = 0
     ended: dict[str, int] = field(default_factory=dict)     # how they ended: completed, error, blocked, ...
     failing_turns: list[int] = field(default_factory=list)  # first failing turn of those that failed
     rule_turns: dict[str, list[int]] = field(default_factory=dict)   # rule -> first failing turns
     survival: list[SurvivalRow] = field(default_factory=list)
 
     @property
+    def decided(self) -> int:
+        """Conversations that either failed or ran to their end: the failure rate's denominator (a
+        conversation cut short by an error is not a safe one)."""
+        return self.conversations - self.censored
+
+    @property
     def failure_rate(self) -> float | None:
-        return self.failed / self.conversations if self.conversations else None
+        return self.failed / self.decided if self.decided else None
 
     @property
     def ci(self) -> tuple[float, float] | None:
-        return wilson(self.failed, self.conversations)
+        return wilson(self.failed, self.decided)
 
     @property
     def median_turn(self) -> int | None:
@@ -49,6 +56,7 @@ class ProviderConversations:
     def as_dict(self) -> dict:
         ci = self.ci
         return {"provider": self.provider, "conversations": self.conversations, "failed": self.failed,
+                "censored": self.censored,
                 "failure_rate": self.failure_rate, "ci95_low": ci[0] if ci else None,
                 "ci95_high": ci[1] if ci else None, "median_turn_to_first_failure": self.median_turn,
                 "ended": dict(self.ended),
@@ -108,6 +116,8 @@ def conversation_report(store: Store, run_id: str) -> ConversationReport | None:
         if obs.event:
             p.failed += 1
             p.failing_turns.append(obs.time)
+        elif row["ended"] in ("error", "simulator_failed"):
+            p.censored += 1
         for name, turn in json.loads(row["first_failing_json"]).items():
             if name.startswith("rule:"):
                 p.rule_turns.setdefault(name.removeprefix("rule:"), []).append(turn)
@@ -138,7 +148,7 @@ def conversation_tables(report: ConversationReport) -> list[Table]:
     for p in report.providers:
         ci = p.ci
         rules = ", ".join(f"{rid} ({len(ts)}x, t{median(ts):g})" for rid, ts in sorted(p.rule_turns.items()))
-        summary.add_row(Text(p.provider), str(p.conversations), f"{p.failed} ({_pct(p.failure_rate)})",
+        summary.add_row(Text(p.provider), str(p.conversations), f"{p.failed}/{p.decided} ({_pct(p.failure_rate)})",
                         f"{_pct(ci[0])}-{_pct(ci[1])}" if ci else "-",
                         str(p.median_turn) if p.median_turn is not None else "not reached",
                         ", ".join(str(t) for t in sorted(p.failing_turns)) or "-",

@@ -356,7 +356,8 @@ def comparisons(store: RunSource, report, scorer: str | None) -> list[PairResult
     if scorer is not None and scorer != SAFETY:
         results = paired_comparisons(store, report.run_id, scorer)
     if report.has_safety:
-        results += safety_paired_comparisons(store, report.run_id)
+        # the report already knows whether the run was judged: the verdict wording follows its tables
+        results += safety_paired_comparisons(store, report.run_id, found=not report.judged)
     elif scorer == SAFETY:
         raise ValueError(f"run {report.run_id} has no teen-safety verdicts")
     return results

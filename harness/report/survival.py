@@ -32,8 +32,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from harness.report.paired import mcnemar_exact
-from harness.report.stats import Z95
+from harness.stats import Z95, mcnemar_exact
 
 ALPHA = 0.05
 

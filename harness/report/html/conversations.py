@@ -58,7 +58,7 @@ def conversation_view(store: Store, run_id: str, *, charts: bool = True) -> dict
         return None
     tables = [("per provider", ["provider", "conversations", f"with a {report.event}", "95% CI",
                                 "median turn to first failure (KM)", "ended by error", "ended by block"],
-               [[p.provider, p.conversations, f"{p.failed} ({p.failure_rate:.0%})" if p.conversations else "-",
+               [[p.provider, p.conversations, f"{p.failed}/{p.decided} ({p.failure_rate:.0%})" if p.decided else "-",
                  f"{p.ci[0]:.0%}-{p.ci[1]:.0%}" if p.ci else "-",
                  median_turn(p.survival) if median_turn(p.survival) is not None else "not reached",
                  p.ended.get("error", 0), p.ended.get("blocked", 0)] for p in report.providers])]
