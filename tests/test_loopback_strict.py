@@ -392,3 +392,25 @@ def test_legacy_every_proto_finish_reason_parses(srv):
         obj = json.loads(post(url, {"contents": [{"parts": [{"text": "hi"}]}]}, {"x-goog-api-key": KEY}).read())
         parsed = glm.GenerateContentResponse.from_json(json.dumps(obj), ignore_unknown_fields=True)
         assert parsed.candidates[0].finish_reason == reason
+
+
+def test_section_12_rejections_the_real_apis_make(srv):
+    """Anthropic 2026-10-21 refuses document blocks in assistant turns and citations on user text; Gemini's
+    Developer API refuses the Vertex-only generationConfig fields and the SDK's internal `_url` key."""
+    url = srv.url + "/v1/messages"
+    headers = {"x-api-key": KEY, "anthropic-version": "2026-10-21"}
+    document = {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "x"}}
+    cited = {"type": "text", "text": "hi", "citations": [{"type": "char_location", "cited_text": "x"}]}
+    for messages, where in (([{"role": "user", "content": "hi"}, {"role": "assistant", "content": [document]},
+                              {"role": "user", "content": "go on"}], "messages.1.content.0"),
+                            ([{"role": "user", "content": [cited]}], "messages.0.content.0.citations")):
+        with pytest.raises(urllib.error.HTTPError) as he:
+            post(url, {"model": "claude-haiku-4-5", "max_tokens": 5, "messages": messages}, headers)
+        assert he.value.code == 400 and json.loads(he.value.read())["error"]["message"].startswith(where)
+    gurl = srv.url + "/v1beta/models/gemini-3.5-flash:generateContent"
+    contents = [{"parts": [{"text": "hi"}]}]
+    for body in ({"contents": contents, "generationConfig": {"routingConfig": {}}},
+                 {"contents": contents, "_url": {"model": "x"}}):
+        with pytest.raises(urllib.error.HTTPError) as he:
+            post(gurl, body, {"x-goog-api-key": KEY})
+        assert he.value.code == 400, body

@@ -101,6 +101,16 @@ def check(body: Any, headers: dict[str, str]) -> Rejection | None:
     for key in ("model", "max_tokens", "messages"):
         if key not in body:
             return _bad(f"{key}: Field required")
+    if new_api and isinstance(body["messages"], list):   # section 12: also 400 under 2026-10-21
+        for i, message in enumerate(body["messages"]):
+            content = message.get("content") if isinstance(message, dict) else None
+            for j, block in enumerate(content if isinstance(content, list) else []):
+                if not isinstance(block, dict):
+                    continue
+                if message.get("role") == "assistant" and block.get("type") == "document":
+                    return _bad(f"messages.{i}.content.{j}: document blocks are not permitted in assistant messages")
+                if message.get("role") == "user" and block.get("type") == "text" and block.get("citations"):
+                    return _bad(f"messages.{i}.content.{j}.citations: Extra inputs are not permitted")
     model = body["model"]
     if not isinstance(body["max_tokens"], int) or body["max_tokens"] < 1:
         return _bad("max_tokens: Input should be greater than or equal to 1")

@@ -179,7 +179,11 @@ def gemini_generation_config_fields() -> frozenset[str] | None:
         from google.genai import types
     except ImportError:
         return None
-    names = set(types.GenerationConfig.model_fields) | _converter_keys("_GenerateContentConfig_to_mldev", "to_object")
+    # The Developer API's own converter only: GenerationConfig's model fields also cover Vertex
+    # (routingConfig, modelSelectionConfig, audioTimestamp), which the Developer API rejects.
+    names = _converter_keys("_GenerateContentConfig_to_mldev", "to_object")
+    if not names:
+        names = set(types.GenerationConfig.model_fields)
     return frozenset(names | {_camel(n) for n in names} | {_snake(n) for n in names})
 
 
@@ -192,6 +196,7 @@ def gemini_request_fields() -> frozenset[str] | None:
         return None
     names = (_converter_keys("_GenerateContentConfig_to_mldev", "parent_object")
              | _converter_keys("_GenerateContentParameters_to_mldev", "to_object"))
+    names = {n for n in names if not n.startswith("_")}   # the SDK's internal keys (_url) are not body fields
     if not names:
         return None
     return frozenset(names | {_snake(n) for n in names})
