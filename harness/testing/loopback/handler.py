@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from harness.testing.loopback import anthropic, gemini, gemini_legacy, openai
+from harness.testing.loopback import anthropic, batches, gemini, gemini_legacy, openai
 from harness.testing.loopback.render import Renderer
 from harness.testing.loopback.scripting import (
     GEMINI_RE,
@@ -201,6 +201,9 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError):
             body = None
 
+        # The batch APIs (harness/testing/loopback/batches/) claim their own paths first.
+        if batches.dispatch(self, owner, self.command, path, query, headers, raw, body):
+            return
         route, protocol, extra = self._classify(path, query, headers)
         stream = False
         if route == "generate":

@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qs
 
 from harness.testing.loopback.handler import Handler, HTTPServer
@@ -41,6 +42,8 @@ class LoopbackServer:
         self._lock = threading.Lock()
         self._queue: list[tuple[str | None, Scripted]] = []
         self._requests: list[LoggedRequest] = []
+        #: Per provider kind, the state of its batch API (harness/testing/loopback/batches/).
+        self.batch_state: dict[str, Any] = {}
         self._conns: set[socket.socket] = set()
         self._stopping = threading.Event()
         self._httpd: HTTPServer | None = None
