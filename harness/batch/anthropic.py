@@ -90,6 +90,8 @@ class AnthropicBatches(BatchBackend):
     max_requests = 100_000
     max_bytes = 256 * 1000 * 1000   # "256 MB": the smaller reading of it
     discount = 0.5
+    #: Batches per list page while `find` looks back (the API allows 1-1000).
+    list_page_size = 100
 
     # -- helpers ----------------------------------------------------------------------------------
     async def _client(self) -> Any:
@@ -158,7 +160,7 @@ class AnthropicBatches(BatchBackend):
         client = await self._client()
         found: list[RemoteBatch] = []
         try:
-            async for batch in client.messages.batches.list(limit=100):
+            async for batch in client.messages.batches.list(limit=self.list_page_size):
                 created = batch.created_at if batch.created_at.tzinfo else \
                     batch.created_at.replace(tzinfo=timezone.utc)
                 if created < floor:
