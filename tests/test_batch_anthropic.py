@@ -368,6 +368,33 @@ def test_duplicate_unknown_and_reordered_lines_are_passed_through(srv):
     assert all(r.status == "done" and r.reply.outcome is Outcome.ANSWERED for r in results)
 
 
+def test_unusable_lines_are_errors_for_their_id_and_a_line_without_id_stops_the_download(srv):
+    st = state_of(srv)
+    st.raw_lines = [b'{"custom_id": "weird", "result": {"type": "mystery"}}',
+                    b'{"custom_id": "nomsg", "result": {"type": "succeeded"}}',
+                    b'{"custom_id": "badmsg", "result": {"type": "succeeded", "message": {"content": 5}}}']
+
+    async def go(backend):
+        return (await submit_and_collect(backend, [req("a")]))[2]
+    results = {r.custom_id: r for r in run(go, make(srv))}
+    assert results["a"].reply.outcome is Outcome.ANSWERED
+    for cid in ("weird", "nomsg", "badmsg"):
+        assert results[cid].status == "done"
+        assert (results[cid].reply.outcome, results[cid].reply.error_kind) == (Outcome.ERROR, ErrorKind.MALFORMED)
+    st.raw_lines = [b'{"result": {"type": "expired"}}']
+    with pytest.raises(ProviderError, match="without a custom_id") as info:
+        run(go, make(srv))
+    assert info.value.kind is ErrorKind.MALFORMED
+
+
+def test_request_notes_are_what_the_live_reply_records(srv):
+    params = GenerationParams(temperature=0.3, seed=1)
+    live = complete(make(srv), [Message(role="user", content="x")], params)[0]
+    notes = AnthropicBatches(make(srv)).request_notes(req("a", "x", params))
+    assert notes and all(live.raw[k] == v for k, v in notes.items())
+    assert set(notes) == {"temperature", "seed", "max_tokens_defaulted"}
+
+
 def test_unknown_batch_is_not_found(srv):
     async def go(backend):
         await backend.retrieve("msgbatch_doesnotexist")

@@ -129,6 +129,12 @@ class AnthropicBatches(BatchBackend):
         params, _notes = self.provider._request(request.messages, request.params)
         return {"custom_id": request.custom_id, "params": params}
 
+    def request_notes(self, request: BatchRequest) -> dict[str, Any]:
+        """What the live path records in `reply.raw` about this request (`max_tokens_defaulted`,
+        `temperature`/`seed` "not sent"): a batch result cannot carry them, so the engine may merge these
+        into the reply it stores for `request.custom_id` to keep the record the same as live."""
+        return self.provider._request(request.messages, request.params)[1]
+
     async def submit(self, lines: list[dict[str, Any]], tag: str) -> RemoteBatch:
         """One batch of `lines`; `tag` cannot be stored (Message Batches keep no metadata): `find`
         matches by creation time and request count instead."""
@@ -241,15 +247,19 @@ class AnthropicBatches(BatchBackend):
                    f"(max_reply_bytes={self.provider.config.max_reply_bytes:,})")))
 
     def _result(self, line: bytes) -> BatchResult:
+        """One JSONL line. A line whose custom_id can be read but whose result cannot be used is that
+        request's MALFORMED error (the engine may resubmit it); a line without a readable custom_id cannot
+        be attributed to anything and stops the download (ProviderError), rather than be dropped unseen."""
         try:
             obj = json.loads(line)
-            custom_id, result = obj["custom_id"], obj["result"]
-            rtype = result["type"]
-            if not isinstance(custom_id, str):
-                raise TypeError("custom_id is not a string")
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ProviderError(ErrorKind.MALFORMED, f"unusable batch result line ({type(exc).__name__}): "
-                                f"{redact(line[:200].decode('utf-8', 'replace'))!r}", retryable=False) from None
+        except ValueError:
+            obj = None
+        custom_id = obj.get("custom_id") if isinstance(obj, dict) else None
+        if not isinstance(custom_id, str):
+            raise ProviderError(ErrorKind.MALFORMED, "a batch result line without a custom_id: "
+                                f"{redact(line[:200].decode('utf-8', 'replace'))!r}", retryable=False)
+        result = obj.get("result")
+        rtype = result.get("type") if isinstance(result, dict) else None
         if rtype == "expired":
             return BatchResult(custom_id=custom_id, status="expired")
         if rtype == "canceled":
@@ -259,7 +269,7 @@ class AnthropicBatches(BatchBackend):
         if rtype == "errored":
             return BatchResult(custom_id=custom_id, status="done", reply=self._errored(result.get("error")))
         return BatchResult(custom_id=custom_id, status="done", reply=self._error_reply(ProviderError(
-            ErrorKind.MALFORMED, f"unknown batch result type {str(rtype)[:80]!r}", retryable=False)))
+            ErrorKind.MALFORMED, f"unusable batch result (type {str(rtype)[:80]!r})", retryable=False)))
 
     def _succeeded(self, message: Any) -> Reply:
         from anthropic._models import construct_type
@@ -273,6 +283,9 @@ class AnthropicBatches(BatchBackend):
             reply = _bounded(self.provider.message_reply(parsed, None), self.provider.config)
         except ProviderError as err:
             return self._error_reply(err)
+        except Exception as exc:   # a shape the SDK's lenient construction let through but parsing cannot use
+            return self._error_reply(ProviderError(ErrorKind.MALFORMED, f"unusable message in a batch result: "
+                                                   f"{type(exc).__name__}: {exc}", retryable=False))
         reply.attempts = 1
         reply.raw["via"] = "batch"
         return escape_reply(_redacted(reply))

@@ -61,6 +61,8 @@ class AnthropicBatchState:
     duplicate: set[str] = field(default_factory=set)
     #: custom ids of extra `succeeded` lines no request had.
     unknown: list[str] = field(default_factory=list)
+    #: Raw lines appended to the results file as they are (a broken server's output).
+    raw_lines: list[bytes] = field(default_factory=list)
     #: Write the result lines in reverse submission order.
     reorder: bool = False
     #: How many requests (in submission order) finished before a cancel took effect; the rest are canceled.
@@ -371,7 +373,7 @@ def _results_file(st: AnthropicBatchState, batch: dict) -> bytes:
             "id": new_id("msg_"), "type": "message", "role": "assistant", "model": "loopback-model",
             "content": [{"type": "text", "text": "a result for a request nobody sent"}], "stop_reason": "end_turn",
             "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 9}}}})
-    return b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+    return b"".join([json.dumps(line).encode() + b"\n" for line in lines] + [raw + b"\n" for raw in st.raw_lines])
 
 
 # -- what a client sees -------------------------------------------------------------------------------
