@@ -176,6 +176,20 @@ def test_results_are_bounded_per_line_like_a_live_reply(srv):
     assert results["small"].reply.outcome is Outcome.ANSWERED and results["small"].reply.text == "short"
 
 
+def test_a_results_file_past_its_whole_bound_is_too_large(srv):
+    """The file may hold a line per request and some repeats; a server streaming far more is cut off."""
+    st = state_of(srv)
+    pad = "x" * 10_000
+    st.raw_lines = [json.dumps({"custom_id": f"u{i}", "result": {"type": "expired"}, "pad": pad}).encode()
+                    for i in range(250)]     # 2.5 MB, over (2 x 1 + 100) x (1000 + 16 KiB)
+
+    async def go(backend):
+        return (await submit_and_collect(backend, [req("a")]))[2]
+    with pytest.raises(ProviderError) as info:
+        run(go, make(srv, max_reply_bytes=1000))
+    assert info.value.kind is ErrorKind.TOO_LARGE
+
+
 # -- per-request errors ---------------------------------------------------------------------------
 
 

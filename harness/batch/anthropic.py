@@ -33,7 +33,7 @@ from typing import Any
 from harness.batch.base import BatchBackend, BatchRequest, BatchResult, RemoteBatch, batch_backend
 from harness.providers.anthropic_messages import error_kind_for_type
 from harness.providers.base import _bounded, _redacted
-from harness.providers.bounds import capped_async_client
+from harness.providers.bounds import capped_async_client, too_large_in
 from harness.providers.errors import ProviderError
 from harness.redact import redact
 from harness.surrogates import escape_reply
@@ -231,6 +231,8 @@ class AnthropicBatches(BatchBackend):
         except ProviderError:
             raise
         except Exception as exc:
+            if (big := too_large_in(exc)) is not None:   # the whole file passed its bound
+                raise ProviderError(ErrorKind.TOO_LARGE, f"batch results file: {big}", retryable=False) from None
             raise self._error(exc) from exc
         finally:
             await reader.close()
