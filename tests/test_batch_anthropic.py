@@ -499,3 +499,17 @@ def test_normalised_state_rule():
     assert normalised_state("ended", dict(counts, cancelled=3), True) == "cancelled"
     assert normalised_state("ended", dict(counts, cancelled=1, expired=2), True) == "cancelled"
     assert normalised_state("ended", dict(counts, cancelled=1, expired=2), False) == "expired"
+    assert normalised_state("validating", counts, False) == "in_progress"   # unknown: keep polling, never "failed"
+
+
+def test_an_archived_batch_says_its_results_are_gone(srv):
+    import time as _time
+    st = state_of(srv)
+
+    async def go(backend):
+        batch = await backend.submit([backend.request_line(req("a"))], "t")
+        await backend.retrieve(batch.remote_id)
+        st.batches[batch.remote_id]["archived_at"] = _time.time()
+        return await backend.retrieve(batch.remote_id)
+    after = run(go, make(srv))
+    assert after.state == "ended" and after.note and "archived" in after.note

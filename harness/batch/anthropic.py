@@ -74,7 +74,9 @@ def normalised_state(processing_status: str, counts: dict[str, int], cancel_init
     if processing_status == "canceling":
         return "cancelling"
     if processing_status != "ended":
-        return "failed"
+        # A status this SDK does not know: keep polling. "failed" could send the samples again while
+        # the provider still processes (and bills) them.
+        return "in_progress"
     if counts.get("succeeded", 0) or counts.get("errored", 0):
         return "ended"
     cancelled, expired = counts.get("cancelled", 0), counts.get("expired", 0)
@@ -117,9 +119,14 @@ class AnthropicBatches(BatchBackend):
                   "expired": rc.expired, "cancelled": rc.canceled}
         counts["total"] = sum(counts.values())
         state = normalised_state(batch.processing_status, counts, batch.cancel_initiated_at is not None)
+        note = None
+        if batch.processing_status not in ("in_progress", "canceling", "ended"):
+            note = f"unknown processing_status {str(batch.processing_status)[:60]!r}: treated as in progress"
+        elif batch.archived_at is not None:
+            note = f"results archived at {iso(batch.archived_at)}: no longer downloadable"
         return RemoteBatch(remote_id=batch.id, state=state, counts=counts,  # type: ignore[arg-type]
                            created_at=iso(batch.created_at), expires_at=iso(batch.expires_at), tag=None,
-                           raw=batch.model_dump(mode="json"))
+                           note=note, raw=batch.model_dump(mode="json"))
 
     # -- the interface ----------------------------------------------------------------------------
     def request_line(self, request: BatchRequest) -> dict[str, Any]:
