@@ -123,6 +123,8 @@ SCRIPTS = {
     "stop_sequence": Scripted(text="done", finish_reason="stop_sequence"),
     "tool_use": Scripted(text="calling", finish_reason="tool_use"),
     "thinking": Scripted(text="final answer", thinking="let me think it over"),
+    "leak": Scripted(text=f"the key is {KEY} ok"),
+    "surrogate": Scripted(text="half \ud83d pair"),
 }
 
 
@@ -143,9 +145,9 @@ def test_round_trip_gives_the_live_outcomes(srv):
         return await submit_and_collect(backend, [req(n, n) for n in SCRIPTS])
     submitted, ended, results = run(go, make(srv))
     assert submitted.state == "in_progress"
-    assert submitted.counts == {"processing": 6, "succeeded": 0, "errored": 0, "expired": 0, "cancelled": 0,
-                                "total": 6}
-    assert ended.state == "ended" and ended.counts["succeeded"] == 6 and ended.counts["processing"] == 0
+    assert submitted.counts == {"processing": 8, "succeeded": 0, "errored": 0, "expired": 0, "cancelled": 0,
+                                "total": 8}
+    assert ended.state == "ended" and ended.counts["succeeded"] == 8 and ended.counts["processing"] == 0
     assert datetime.fromisoformat(ended.expires_at.replace("Z", "+00:00")) - \
         datetime.fromisoformat(ended.created_at.replace("Z", "+00:00")) == timedelta(hours=24)
     by_id = {r.custom_id: r for r in results}
@@ -155,6 +157,8 @@ def test_round_trip_gives_the_live_outcomes(srv):
         assert got.status == "done"
         for attr in ("outcome", "text", "reason", "finish_reason", "error_kind", "usage", "model_reported"):
             assert getattr(got.reply, attr) == getattr(live_reply, attr), (name, attr)
+    assert by_id["surrogate"].reply.raw["lone_surrogates"] == live["surrogate"].raw["lone_surrogates"]
+    assert KEY not in by_id["leak"].reply.text and "ok" in by_id["leak"].reply.text
     assert by_id["refusal"].reply.reason == "cyber"
     assert by_id["truncated"].reply.reason == "max_tokens"
     assert by_id["answered"].reply.usage.input_tokens == 7
