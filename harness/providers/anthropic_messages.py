@@ -58,6 +58,16 @@ _TYPE_KINDS: dict[str, tuple[ErrorKind, bool]] = {
 }
 
 
+def error_kind_for_type(etype: Any, message: str | None = None) -> tuple[ErrorKind, bool]:
+    """(kind, retryable) for an error known only by its `error.type`: an in-stream error (HTTP 200) or a
+    Message Batches `errored` result. An invalid request whose message says the prompt is too long is a
+    CONTEXT error, as it is for an HTTP 400 (`_map_error`)."""
+    kind, retryable = _TYPE_KINDS.get(str(etype), (ErrorKind.SERVER, True))
+    if kind is ErrorKind.BAD_REQUEST and "too long" in (message or "").lower():
+        kind = ErrorKind.CONTEXT
+    return kind, retryable
+
+
 def _usage(usage: Any, input_tokens: int | None, fallback: Any = None) -> Usage:
     """Usage with every input token counted (the API's input_tokens excludes cache reads and writes, which
     are reported apart) and the thinking part of output_tokens (output_tokens_details.thinking_tokens)."""
@@ -177,7 +187,12 @@ class AnthropicProvider(Provider):
 
     async def _whole(self, kwargs: dict[str, Any], started: float) -> Reply:
         resp = await self._client.messages.create(**kwargs)
-        latency = time.perf_counter() - started
+        return self.message_reply(resp, time.perf_counter() - started)
+
+    def message_reply(self, resp: Any, latency: float | None) -> Reply:
+        """A non-streamed Messages response (an SDK `Message`) as a Reply: the live path's parsing, also
+        used for a Message Batches `succeeded` result (harness/batch/anthropic.py), so a reply that came
+        through a batch gets exactly the outcome the live call would have given. Raises ProviderError."""
         content = getattr(resp, "content", None)
         if isinstance(resp, str):  # the SDK hands back a 200's non-JSON body as a str
             raise ProviderError(ErrorKind.MALFORMED, f"HTTP 200 with a non-JSON body: {body_message(resp, 120)!r}",
@@ -249,7 +264,7 @@ class AnthropicProvider(Provider):
         return finish_reasoning(reply, "".join(thinking))
 
     def _reply(self, *, text: str, stop_reason: str | None, stop_details: Any, usage: Usage, model: str | None,
-               response_id: str | None, latency: float, ttft: float | None) -> Reply:
+               response_id: str | None, latency: float | None, ttft: float | None) -> Reply:
         raw: dict[str, Any] = {"id": response_id, "stop_reason": stop_reason}
         details = stop_details.model_dump() if hasattr(stop_details, "model_dump") else stop_details
         if details:
@@ -293,7 +308,7 @@ class AnthropicProvider(Provider):
             msg = exc.api_message or body_message(exc.body) or exc.response.reason_phrase
             if status == 200 or status is None:
                 # In-stream `event: error`: the 200 is the stream's status, not the error's.
-                kind, retryable = _TYPE_KINDS.get(str(etype), (ErrorKind.SERVER, True))
+                kind, retryable = error_kind_for_type(etype)
                 return ProviderError(kind, f"{etype or 'error'} inside the stream from {where}: {msg}",
                                      retryable=retryable)
             retryable = None
