@@ -84,7 +84,8 @@ class GeminiBatchBackend(BatchBackend):
         body = models._GenerateContentParameters_to_mldev(self._api(), params, None, params)
         for internal in ("_url", "_query", "config"):
             body.pop(internal, None)
-        return _common.encode_unserializable_types(_common.convert_to_dict(body))
+        # Plain JSON, as the SDK's own json.dumps puts it on the wire (its str enums become strings).
+        return json.loads(json.dumps(_common.encode_unserializable_types(_common.convert_to_dict(body))))
 
     # -- the batch ----------------------------------------------------------------------------------
 
