@@ -91,7 +91,8 @@ def comparable(reply: Reply) -> dict:
 # -- request lines ---------------------------------------------------------------------------------
 
 
-def test_request_line_is_the_body_the_live_path_sends(srv):
+@pytest.mark.parametrize("stream", [False, True])
+def test_request_line_is_the_body_the_live_path_sends(srv, stream):
     params = GenerationParams(temperature=0.3, max_tokens=64, reasoning_allowance=100, seed=7, stop=["END"],
                               system_prompt="You are careful.", reasoning="low")
     messages = [Message(role="system", content="Answer briefly."), Message(role="user", content="Hi"),
@@ -103,9 +104,9 @@ def test_request_line_is_the_body_the_live_path_sends(srv):
         assert live.outcome is Outcome.ANSWERED
         return backend.request_line(BatchRequest(custom_id="sample-1_a", messages=messages, params=params))
 
-    line = with_backend(srv, go, stream=False, options={"safety_settings": safety})
+    line = with_backend(srv, go, stream=stream, options={"safety_settings": safety})
     [live_req] = srv.requests
-    assert live_req.path == f"/v1/models/{MODEL}:generateContent"
+    assert live_req.path == f"/v1/models/{MODEL}:{'streamGenerateContent' if stream else 'generateContent'}"
     assert line == {"key": "sample-1_a", "request": live_req.body}
     # The fields are all there as on the wire: camelCase, except inside thinkingConfig, which google-genai
     # 3.6 passes through as the pydantic model's own (snake_case) dump; the API reads both spellings.
@@ -382,3 +383,74 @@ def test_large_file_goes_up_in_chunks_and_an_oversized_result_is_too_large(srv):
     by_key = {r.custom_id: r.reply for r in results}
     assert by_key["b0"].outcome is by_key["b1"].outcome is Outcome.ANSWERED
     assert by_key["b2"].outcome is Outcome.ERROR and by_key["b2"].error_kind is ErrorKind.TOO_LARGE
+
+
+def test_a_result_line_without_a_key_is_passed_through_as_unknown(srv):
+    st = state(srv)
+
+    async def go(p, backend):
+        remote = await backend.submit([backend.request_line(ask(0))], tag="run-nokey")
+        await backend.retrieve(remote.remote_id)
+        out = st.files[st.batches[remote.remote_id].output_file]
+        out.data += b'{"response": {"candidates": []}}\n'
+        return await collect(backend, remote.remote_id)
+
+    results = with_backend(srv, go)
+    assert sorted(r.custom_id for r in results) == ["", "s0"]
+    [orphan] = [r for r in results if r.custom_id == ""]
+    assert orphan.reply.outcome is Outcome.ERROR and orphan.reply.error_kind is ErrorKind.MALFORMED
+
+
+# -- the loopback as the SDK's own public methods see it ---------------------------------------------
+
+
+def test_sdk_public_methods_parse_the_loopback_batch_api(srv):
+    st = state(srv)
+    st.max_page_size = 1
+    srv.default = Scripted(text="inline answer")
+
+    async def go(p, backend):
+        aio = p._aio
+        remote = await backend.submit([backend.request_line(ask(0))], tag="run-sdk")
+        job = await aio.batches.get(name=remote.remote_id)
+        assert job.display_name == "run-sdk" and job.state.name == "JOB_STATE_SUCCEEDED"
+        assert job.dest.file_name and job.done and job.model == f"models/{MODEL}"
+        output = await aio.files.download(file=job.dest.file_name)
+        inline = await aio.batches.create(model=MODEL, config={"display_name": "run-inline"}, src=[
+            {"contents": [{"role": "user", "parts": [{"text": "inline prompt"}]}], "metadata": {"key": "i0"}}])
+        names = [b.name async for b in await aio.batches.list(config={"page_size": 1})]
+        inline_results = await collect(backend, inline.name)
+        uploaded = st.batches[remote.remote_id].input_file
+        got = await aio.files.get(name=uploaded)
+        with pytest.raises(Exception) as refused:
+            await aio.files.download(file=uploaded)
+        return remote, output, inline, names, inline_results, got, refused.value
+
+    remote, output, inline, names, inline_results, got, refused = with_backend(srv, go)
+    assert b'"key": "s0"' in output and b'"response"' in output
+    assert names == [inline.name, remote.remote_id]                  # newest first, one per page
+    assert [(r.custom_id, r.reply.text) for r in inline_results] == [("i0", "inline answer")]
+    assert got.source.name == "UPLOADED" and got.size_bytes > 0 and got.display_name == "run-sdk"
+    assert getattr(refused, "code", None) == 400
+
+
+def test_connection_refused_on_submit_is_a_connection_error(srv):
+    from tests.helpers import closed_port
+
+    async def go(p, backend):
+        with pytest.raises(ProviderError) as info:
+            await backend.submit([backend.request_line(ask(0))], tag="run-down")
+        return info.value
+
+    p_cfg = {"base_url": f"http://127.0.0.1:{closed_port()}"}
+
+    async def run():
+        p = GeminiProvider(ProviderConfig(model=f"gemini/{MODEL}", timeout_s=2.0, **p_cfg))
+        await p.start()
+        try:
+            return await go(p, backend_for(p))
+        finally:
+            await p.aclose()
+
+    err = asyncio.run(run())
+    assert err.kind is ErrorKind.CONNECTION

@@ -149,10 +149,7 @@ class GeminiBatchBackend(BatchBackend):
                 yield result
         elif dest is not None and dest.inlined_responses:
             for item in dest.inlined_responses:
-                key = (item.metadata or {}).get("key")
-                if key is None:
-                    log.warning("gemini batch %s: an inlined response without a key was skipped", remote_id)
-                    continue
+                key = (item.metadata or {}).get("key") or ""   # "" : unknown to the engine, counted there
                 line: dict[str, Any] = {"key": key}
                 if item.error is not None:
                     line["error"] = item.error.model_dump(exclude_none=True)
@@ -188,10 +185,12 @@ class GeminiBatchBackend(BatchBackend):
         except ValueError:
             line = None
         key = line.get("key") if isinstance(line, dict) else None
-        if not isinstance(key, str):
-            # No id to put it on: the sample stays pending (and is resubmitted), never guessed.
-            log.warning("gemini batch results %s line %d has no key: skipped", file_name, n)
-            return None
+        if not isinstance(key, str) or not isinstance(line, dict):
+            # No id to put it on: passed through under the empty id, which no request has, so the engine
+            # counts it as unknown; the sample it belonged to stays pending. Never guessed.
+            log.warning("gemini batch results %s line %d has no key", file_name, n)
+            return BatchResult(custom_id="", status="done", reply=self._error_reply(ProviderError(
+                ErrorKind.MALFORMED, f"batch result line {n} has no key", retryable=False)))
         if len(raw) > self.provider.config.max_reply_bytes:
             return BatchResult(custom_id=key, status="done", reply=self._error_reply(ProviderError(
                 ErrorKind.TOO_LARGE, f"reply too large: the result line has {len(raw):,} bytes, over "
