@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from harness.batch.base import BatchBackend, BatchRequest, BatchResult, RemoteBatch, batch_backend
 from harness.providers.base import _bounded, _redacted
@@ -127,7 +128,7 @@ class GeminiBatchBackend(BatchBackend):
         found: list[RemoteBatch] = []
         token: str | None = None
         for _ in range(10_000):
-            query = "pageSize=100" + (f"&pageToken={token}" if token else "")
+            query = urlencode({"pageSize": 100, **({"pageToken": token} if token else {})})
             page = await self._call("get", f"batches?{query}")
             for op in page.get("operations") or []:
                 remote = self._remote(op)
