@@ -178,23 +178,35 @@ class GeminiProvider(Provider):
 
     async def start(self) -> None:
         from google import genai
-        from google.genai import types
 
         key, env_name, named = resolve_api_key(self.config, self.key_envs)
         if not key:
             raise missing_key_error(env_name, named_by_eval=named)
         self._secret = key
         self._sdk_version = getattr(genai, "__version__", None)
+        self._client = self.make_client()
+        self._aio = self._client.aio
+
+    def make_client(self, max_reply_bytes: int | None = None) -> Any:
+        """A genai.Client with this provider's key, base URL, API version, timeout and retries off,
+        whose response bodies are capped at `max_reply_bytes` (default: the provider's bound). The
+        batch backend asks for a second one with a larger cap to download a batch's results file,
+        whose size is the sum of many replies."""
+        from google import genai
+        from google.genai import types
+
+        if self._secret is None:
+            raise ProviderError(ErrorKind.OTHER, "make_client() before start()", retryable=False)
         http = types.HttpOptions(
             base_url=self.config.base_url,  # None: the SDK reads GOOGLE_GEMINI_BASE_URL
             api_version=self.config.options.get("api_version"),  # None: the SDK's default (v1 in 3.x)
             timeout=int(self.config.timeout_s * 1000),  # milliseconds
             retry_options=types.HttpRetryOptions(attempts=1),
             # Bodies over max_reply_bytes are cut off while read (harness/providers/bounds.py).
-            async_client_args={"event_hooks": {"response": [capping_hook(self.config.max_reply_bytes)]}},
+            async_client_args={"event_hooks": {"response": [
+                capping_hook(max_reply_bytes or self.config.max_reply_bytes)]}},
         )
-        self._client = genai.Client(api_key=key, http_options=http)
-        self._aio = self._client.aio
+        return genai.Client(api_key=self._secret, http_options=http)
 
     async def aclose(self) -> None:
         if self._aio is not None:
@@ -273,8 +285,8 @@ class GeminiProvider(Provider):
                         except Exception:
                             pass
             else:
-                state.add(await self._aio.models.generate_content(model=model, contents=contents, config=config),
-                          started)
+                response = await self._aio.models.generate_content(model=model, contents=contents, config=config)
+                return self.reply_from_response(response, time.perf_counter() - started)
         except ProviderError:
             raise
         except Exception as exc:
@@ -283,8 +295,18 @@ class GeminiProvider(Provider):
                 err.message = err.message.replace(self._secret, "[REDACTED]")
                 err.args = (err.message,)
             raise err from exc
-        reply = finish_reasoning(state.reply(time.perf_counter() - started, streamed=self.config.stream),
-                                 "".join(state.thoughts))
+        return self._finish(state, time.perf_counter() - started, streamed=True)
+
+    def reply_from_response(self, response: Any, latency_s: float = 0.0) -> Reply:
+        """The Reply for one non-streamed GenerateContentResponse: a live call's, or one validated from
+        a batch result line (harness/batch/gemini.py), so both paths give the same outcome for the
+        same response. Raises ProviderError (MALFORMED, or a finish reason that is an error)."""
+        state = GenerationState()
+        state.add(response, time.perf_counter())
+        return self._finish(state, latency_s, streamed=False)
+
+    def _finish(self, state: GenerationState, latency_s: float, *, streamed: bool) -> Reply:
+        reply = finish_reasoning(state.reply(latency_s, streamed=streamed), "".join(state.thoughts))
         reply.raw["safety_settings"] = self.safety_settings or PROVIDER_DEFAULT
         return reply
 
