@@ -79,7 +79,16 @@ async def _check_once(provider: Provider) -> tuple[str, str]:
 
 
 async def _check_all(providers: list[Provider]) -> list[tuple[str, str]]:
-    return list(await asyncio.gather(*(_check(check_provider(p)) for p in providers)))
+    """The remote providers together, then the local models one by one: a GGUF loads and generates on
+    this process's event loop thread, and while it does no other check's timer can run, so a cloud
+    provider that answered in time would read as timed out."""
+    remote = [i for i, p in enumerate(providers) if p.config.kind != "llama"]
+    out: dict[int, tuple[str, str]] = dict(zip(remote, await asyncio.gather(
+        *(_check(check_provider(providers[i])) for i in remote))))
+    for i, p in enumerate(providers):
+        if i not in out:
+            out[i] = await _check(check_provider(p))
+    return [out[i] for i in range(len(providers))]
 
 
 def providers(
