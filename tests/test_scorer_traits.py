@@ -117,10 +117,11 @@ def runs(tmp_path_factory, site):
             results = tmp / f"r_{name}"
             done = run_cli("run", str(eval_path), "-r", str(results), "--no-progress", "--no-cache",
                            "--junit", str(tmp / f"{name}.xml"), env=cli_env(site), timeout=300)
+            # compare checks the eval's thresholds too: exit 3 when some are not met (they are not here)
             compared = run_cli("compare", "-r", str(results), "-f", "json", env=cli_env(site))
-            assert compared.returncode == 0, compared.stderr
+            assert compared.returncode == 3 and compared.stdout, compared.stderr
             table = run_cli("compare", "-r", str(results), env={**cli_env(site), "COLUMNS": "250"})
-            assert table.returncode == 0, table.stderr
+            assert table.returncode == 3, table.stderr
             out[name] = {"done": done, "results": results, "json": json.loads(compared.stdout),
                          "table": table.stdout, "junit": (tmp / f"{name}.xml").read_text(encoding="utf-8")}
     return out
@@ -146,8 +147,8 @@ def test_a_plain_module_function_scorer_still_runs_and_now_counts_in_gates_and_j
         assert re.search(rf"threshold {re.escape(PLEASE)} >= 0.5: leaky = 1 met", err), err
         assert re.search(rf"threshold {re.escape(PLEASE)} >= 0.5: prude = 0 NOT MET", err), err
         # and its failures are JUnit failures
-        assert f"failed: {PLEASE}" in run["junit"]
-        assert run["done"].returncode != 0   # thresholds not met
+        assert re.search(rf'message="failed: [^"]*{re.escape(PLEASE)}"', run["junit"])
+        assert run["done"].returncode == 3, err   # thresholds not met
 
 
 def test_harness_score_runs_a_plain_function_and_a_declared_rule_verdict_scorer(site, tmp_path):
@@ -195,7 +196,8 @@ def test_a_declared_rule_verdict_scorer_gets_the_teen_safety_tables(runs, site, 
         text = run["done"].stderr + run["done"].stdout
         return sorted(line.replace(name, "SAFETY") for line in text.splitlines() if line.startswith("threshold "))
     assert gates(custom, GUARD) == gates(builtin, "teen_safety")
-    assert any("critical_failures <= 0: leaky = 3 NOT MET" in line for line in gates(custom, GUARD))
+    assert "threshold SAFETY >= 0.5: prude = 0 NOT MET" in gates(custom, GUARD)   # 0 of 3 checked passed every rule
+    assert any("critical_failures <= 0.0: leaky = 3 NOT MET" in line for line in gates(custom, GUARD))
     # JUnit: the same cases fail on the same rules
     def cases(xml, name):
         return sorted(re.findall(r'<testcase classname="[^"]*" name="([^"]+)"[^>]*>\s*<(\w+) message="([^"]*)"',
