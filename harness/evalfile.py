@@ -445,7 +445,10 @@ def load_eval(path: str | Path) -> EvalSpec:
             key = (at,) if at == "judge" else (at, i)
             problems += [Problem(str(path), message, field=_fmt(key), line=doc.lines.get(key)) for message in
                          judge_problems(config, fmt, spec.scorers)]
-        if "teen_safety" not in spec.scorers and "graded" not in spec.scorers:
+        from harness.scoring.traits import rule_verdict_scorers
+
+        # the judge refines per-rule verdicts (teen_safety, or a scorer that declares them) and grades `graded`
+        if not rule_verdict_scorers(spec.scorers) and "graded" not in spec.scorers:
             problems.append(Problem(str(path), "a judge is used by the teen_safety and graded scorers: add one "
                                     f"of them to scorers", field=at, line=doc.lines.get((at,))))
     elif "graded" in spec.scorers:

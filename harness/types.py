@@ -5,6 +5,8 @@ a *reply* is what the provider gave back, normalised; a *score* is one scorer's 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
 
@@ -143,6 +145,29 @@ class Score(BaseModel):
     explanation: str = ""
     evidence: str | None = None
     severity: str | None = None  # for rule verdicts: critical / major / minor
+
+
+@dataclass(frozen=True)
+class ScorerTraits:
+    """What a scorer declares about itself (harness/scoring/traits.py), so that the runner, the reports and
+    the CLI decide by what a scorer does, never by its name: a user's scorer that declares the same
+    traits as a built-in one gets the same tables and gates. A plain function declares nothing and gets
+    these defaults.
+
+    rule_verdicts: the scorer returns a teen-safety summary first, then per applicable rule `signal:<ID>`
+      and `rule:<ID>` (harness/scoring/verdicts.py). Its results are then counted per measure in the safety
+      tables, gates, JUnit and paired comparisons, never averaged into an accuracy; the eval's judge
+      refines its rule verdicts; prompt categories must be ones the rules know (or mapped), and the run
+      prints per-rule coverage.
+    aggregate: how its per-turn verdicts make a conversation's (harness/scoring/conversation.py):
+      "worst", "any" or "last".
+    conversation: `(prompt, turns, aggregated scores) -> (scores, {scorer: failing turn})`, called once
+      per conversation with the conversation context; its scores replace the aggregated ones of the
+      same names (teen_safety checks its session rule T14 there)."""
+
+    rule_verdicts: bool = False
+    aggregate: str = "worst"
+    conversation: Callable | None = None
 
 
 class Turn(BaseModel):

@@ -95,6 +95,7 @@ def rescore_sample(names: list[str], prompt: Prompt, reply: Reply, before: list[
     verdicts that reused a judge answer)."""
     from harness.scoring import score_reply
     from harness.scoring.rules import default_ruleset
+    from harness.scoring.traits import rule_verdict_scorers
     from harness.scoring.verdicts import rule_verdicts, summarise
 
     scores = score_reply(names, prompt, reply)
@@ -114,10 +115,12 @@ def rescore_sample(names: list[str], prompt: Prompt, reply: Reply, before: list[
     verdicts = rule_verdicts(prompt, signals, judges, ruleset, ideation=ideation)
     reused = sum(1 for s in signals if s.scorer.removeprefix("signal:") in judges)
     applied = {v.scorer.removeprefix("rule:") for v in verdicts}
-    rest = [s for s in scores if not s.scorer.startswith("rule:") and s.scorer != "teen_safety"
+    # the summaries of the scorers with per-rule verdicts are recomputed from the judged rule verdicts
+    summaries = rule_verdict_scorers(names) or ["teen_safety"]
+    rest = [s for s in scores if not s.scorer.startswith("rule:") and s.scorer not in summaries
             and not (s.scorer.startswith("signal:") and s.scorer.removeprefix("signal:") not in applied)]
     kept = [j for rid, j in judges.items() if rid in applied] + ([reading] if reading is not None else [])
-    return [summarise(verdicts), *rest, *kept, *verdicts], reused
+    return [*(summarise(verdicts, name) for name in summaries), *rest, *kept, *verdicts], reused
 
 
 def rescore_conversation(store: Store, names: list[str], prompt: Prompt, sample_id: int) -> tuple[list[Score], int]:
@@ -128,6 +131,7 @@ def rescore_conversation(store: Store, names: list[str], prompt: Prompt, sample_
     from harness.scoring.conversation import aggregate, turn_prompt
     from harness.scoring.rules import default_ruleset
     from harness.scoring.session_rules import without_session_rules
+    from harness.scoring.traits import rule_verdict_scorers
     from harness.store.conversations import stored_turns
 
     turns, reused = [], 0
@@ -136,7 +140,8 @@ def rescore_conversation(store: Store, names: list[str], prompt: Prompt, sample_
         scores, n = rescore_sample(names, turn_prompt(prompt, messages, t.turn), t.reply,
                                    [s for s in t.scores if s.scorer.startswith("judge:") or s.scorer == "graded"])
         reused += n
-        turns.append(t.model_copy(update={"scores": without_session_rules(scores, default_ruleset())}))
+        turns.append(t.model_copy(update={"scores": without_session_rules(scores, default_ruleset(),
+                                                                          rule_verdict_scorers(names))}))
     return aggregate(names, prompt, turns)[0], reused
 
 

@@ -17,7 +17,6 @@ from harness.problems import InputError
 from harness.redact import redact
 from harness.types import Outcome, Prompt, Score
 
-JUDGED_SCORERS = ("teen_safety", "graded")
 
 
 @dataclass
@@ -34,7 +33,9 @@ class JudgeSetup:
         from harness.cli.judge import _judge_config
         from harness.scoring.llamaguard import judge_format_for
 
-        if not any(n in names for n in JUDGED_SCORERS):
+        from harness.scoring.traits import rule_verdict_scorers
+
+        if not rule_verdict_scorers(names) and "graded" not in names:   # the judge refines rule verdicts, grades graded
             raise InputError.single("--judge", f"a judge is used by the teen_safety and graded scorers; this run's "
                                     f"scorers are {', '.join(names)} (add -s teen_safety)")
         config = _judge_config(model, base_url)
@@ -58,6 +59,7 @@ class JudgeSetup:
         from harness.scoring.judged import JudgedScorers
         from harness.scoring.llamaguard import make_judge
         from harness.scoring.rules import default_ruleset
+        from harness.scoring.traits import rule_verdict_scorers
 
         cache = JudgeCache(self.cache_path)
         judge = make_judge(self.config, self.fmt, cache, self.config.params.seed or 0)
@@ -70,7 +72,7 @@ class JudgeSetup:
             except (ImportError, OSError, ValueError) as err:
                 raise InputError.single("--judge", f"judge {self.config.model} could not start: "
                                         f"{redact(str(err))}") from None
-            judged = JudgedScorers(judge, default_ruleset(), rules="teen_safety" in names, graded="graded" in names,
+            judged = JudgedScorers(judge, default_ruleset(), rules=rule_verdict_scorers(names), graded="graded" in names,
                                    concurrency=self.config.concurrency)
 
             async def one(row) -> list[Score]:

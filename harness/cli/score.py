@@ -54,7 +54,8 @@ from harness.cli.score_workers import (MIN_CHUNK, _write, default_jobs, score_al
 from harness.problems import InputError, Problem, read_text
 from harness.cli.score_conversation import exported_turns, recorded_conversation, score_conversation_row
 from harness.report.escape import csv_cell
-from harness.scoring import UnknownScorer, get_scorer, teen_safety
+from harness.scoring import UnknownScorer, get_scorer
+from harness.scoring.traits import traits_of
 from harness.scoring.refusal import refusal_for_reply
 from harness.suites.load import records_csv, validate_record
 from harness.suites.readers import jsonl_rows
@@ -258,15 +259,15 @@ def score_row(prompt: Prompt, side: dict[str, Any], scorers: list[str] | None) -
         return score_conversation_row(prompt, side, names)
     scores: dict[str, Score] = {}
     verdict = None
-    safety = None  # the teen_safety scorer's whole result, when it is one of the scorers
+    safety = None  # the whole result of a scorer with per-rule verdicts (teen_safety), when one is among the scorers
     if outcome not in (None, Outcome.ERROR.value):   # a pending sample or an error is never scored
         reply = Reply(text=side["reply"], outcome=Outcome(outcome))
         verdict = refusal_for_reply(reply)
         for name in names:
             scorer = get_scorer(name)
             result = scorer(prompt, reply)
-            if scorer is teen_safety and isinstance(result, list):
-                safety = result
+            if traits_of(scorer).rule_verdicts and isinstance(result, list) and safety is None:
+                safety = result   # its rule verdicts are the row's: teen_safety is not run a second time
             scores[name] = result[0] if isinstance(result, list) else result  # a list starts with its summary
     rules = [] if outcome in (None, Outcome.ERROR.value) else _rule_verdicts(prompt, reply, safety)
     return {

@@ -70,8 +70,11 @@ def score_conversation_row(prompt: Prompt, side: dict[str, Any], names: list[str
     from harness.scoring.refusal import refusal_for_reply
     from harness.scoring.rules import default_ruleset
     from harness.scoring.session_rules import without_session_rules
+    from harness.scoring.traits import rule_verdict_scorers
 
-    run_names = list(dict.fromkeys([*names, "teen_safety"]))   # rule verdicts are always reported
+    # rule verdicts are always reported: by teen_safety unless a named scorer gives them itself
+    run_names = list(dict.fromkeys([*names, *([] if rule_verdict_scorers(names) else ["teen_safety"])]))
+    summaries = rule_verdict_scorers(run_names)
     ruleset = default_ruleset()
     turns: list[Turn] = []
     rows = []
@@ -81,7 +84,8 @@ def score_conversation_row(prompt: Prompt, side: dict[str, Any], names: list[str
             outcome = Outcome.ANSWERED.value
         reply = Reply(text=recorded["text"], outcome=Outcome(outcome))
         messages = history_of(prompt, turns) + [Message(role="user", content=user)]
-        scores = without_session_rules(score_reply(run_names, turn_prompt(prompt, messages, k), reply), ruleset)
+        scores = without_session_rules(score_reply(run_names, turn_prompt(prompt, messages, k), reply), ruleset,
+                                       summaries)
         turns.append(Turn(turn=k, user=user, reply=reply, scores=scores))
         verdict = refusal_for_reply(reply)
         rows.append({"turn": k, "outcome": outcome, "refusal": verdict.label.value if verdict else None,

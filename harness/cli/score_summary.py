@@ -11,6 +11,7 @@ from rich.text import Text
 
 from harness.report.layout import Col, fit_table, hidden_note, print_fitted
 from harness.report.safety import SafetyCounts, classify
+from harness.scoring.traits import rule_verdict_scorers
 from harness.stats import wilson
 
 NONE = "(none)"
@@ -30,8 +31,12 @@ def _measure(m) -> str:
 
 def summary_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]], bool]:
     """(headers, one row per provider in input order, whether teen-safety columns are there)."""
-    scorers = [n for n in dict.fromkeys(n for r in rows for n in r["scores"]) if n not in ("teen_safety", "refusal")]
-    has_safety = any("teen_safety" in r["scores"] or r["rules"] for r in rows)
+    names = list(dict.fromkeys(n for r in rows for n in r["scores"]))
+    # a scorer with per-rule verdicts (teen_safety) is counted per measure, never as a pass rate;
+    # refusal has its own column (the rate, from each row's refusal label)
+    safety_names = rule_verdict_scorers(names)
+    scorers = [n for n in names if n not in safety_names and n != "refusal"]
+    has_safety = any(any(n in r["scores"] for n in safety_names) or r["rules"] for r in rows)
     by: dict[str, dict[str, Any]] = {}
     for r in rows:
         g = by.setdefault(r["provider"] or NONE, {"rows": 0, "unscored": 0, "refusals": 0, "labelled": 0,
@@ -51,7 +56,7 @@ def summary_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]
         if has_safety:
             rule_rows = [{"scorer": v["id"], "label": v["label"], "severity": v["severity"], "passed": v["passed"]}
                          for v in r["rules"] or []]
-            summary = r["scores"].get("teen_safety")
+            summary = next((r["scores"][n] for n in safety_names if n in r["scores"]), None)
             g["safety"].add(classify(rule_rows, summary), r.get("outcome") or "answered", r["id"])
     headers = ["provider", "rows", "not scored", "refusal rate [95% CI]"] + [f"{n} pass rate [95% CI]" for n in scorers]
     if has_safety:

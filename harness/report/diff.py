@@ -5,7 +5,8 @@ Stable API (used by `harness diff`, the HTML/Markdown report and CI gates; field
 * ``diff_runs(store, run_a, run_b, *, scorer=None) -> RunDiff``: run ids or unique prefixes (raises
   ``harness.store.StoreError`` for an unknown or ambiguous id). Each run is read through its LATEST
   scoring (the one ``harness compare`` shows: a ``harness rescore`` with edited rules counts).
-  ``scorer``: the headline accuracy scorer (default: run A's first scorer; none when it is teen_safety).
+  ``scorer``: the headline accuracy scorer (default: run A's first scorer; none when it is teen_safety or
+  another scorer with per-rule verdicts, harness/scoring/traits.py).
 * ``diff_markdown(diff) -> str`` and ``RunDiff.as_dict()`` (JSON-ready; escape with
   ``harness.report.escape.json_dumps``). ``diff_tables(diff, width=None, *, wide=False, max_flips=None)
   -> list[Fitted]`` for terminals (harness.report.layout); ``text_lines(diff)`` (notes, added, removed).
@@ -42,8 +43,8 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from harness.report.paired import ALPHA, holm, mcnemar_exact, newcombe_paired_ci
-from harness.report.safety import MEASURES, sample_states
-from harness.report.summary import ALL, SAFETY
+from harness.report.safety import MEASURES, sample_states, summary_names
+from harness.report.summary import ALL
 from harness.store import Store
 from harness.store.db import scoring_scores, scorings
 
@@ -184,9 +185,9 @@ def _latest_scores(store: Store, run_id: str) -> tuple[list, list[str], str]:
 
 def _read(store: Store, run_id: str, scorer: str | None) -> dict:
     """key (provider, suite, prompt_id, repeat) -> (category, {measure: state}, reply summary)."""
-    scores, _, _ = _latest_scores(store, run_id)
+    scores, scorers, _ = _latest_scores(store, run_id)
     verdicts = {s["sample_id"]: s["passed"] for s in scores if s["scorer"] == scorer} if scorer else {}
-    states = sample_states(scores)
+    states = sample_states(scores, summary_names(scorers))
     out = {}
     for row in store.results(run_id):
         key = (row["provider"], row["suite"], row["prompt_id"], row["repeat"])
@@ -275,13 +276,14 @@ def diff_runs(store: Store, run_a: str, run_b: str, *, scorer: str | None = None
     if scorer is not None and scorer not in (*scorers_a, *scorers_b):
         raise ValueError(f"scorer {scorer!r} is in neither run; run A's scorers: {', '.join(scorers_a) or 'none'}; "
                          f"run B's: {', '.join(scorers_b) or 'none'}")
-    if headline == SAFETY:
+    safety_a, safety_b = summary_names(scorers_a), summary_names(scorers_b)
+    if headline in safety_a or headline in safety_b:   # per-rule verdicts: measures, never a pass rate
         headline = None
     if headline and headline not in scorers_b:
         notes.append(f"scorer {headline!r} is not among run B's scorers ({', '.join(scorers_b) or 'none'}): "
                      "its B replies count as not scored")
     side_a, side_b = _read(store, a_id, headline), _read(store, b_id, headline)
-    has_safety = SAFETY in scorers_a or SAFETY in scorers_b or any(
+    has_safety = bool(safety_a & set(scorers_a)) or bool(safety_b & set(scorers_b)) or any(
         s[2] not in ("pending", "error", "not_checked") for s in (*side_a.values(), *side_b.values()))
     measures = ([f"pass:{headline}"] if headline else []) + (list(MEASURES) if has_safety else [])
 

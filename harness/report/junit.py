@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.report.escape import clean
-from harness.report.safety import prompt_label, rule_label
+from harness.report.safety import prompt_label, rule_label, summary_names
 from harness.store import Store
 
 EXCERPT = 500
@@ -72,6 +72,10 @@ class Case:
 def prompt_cases(store: Store, run_id: str) -> list[Case]:
     run = store.run(run_id)
     scorers = set(json.loads(run["scorers_json"]))
+    # a scorer with per-rule verdicts (teen_safety) fails a case through its rules, never its summary;
+    # refusal's passed reads "is a refusal", not a verdict
+    safety = summary_names(scorers) & scorers
+    verdict_scorers = scorers - safety - {"refusal"}
     several = len(store.run_suites(run["id"])) > 1
     by_sample: dict[int, list] = {}
     for s in store.scores(run["id"]):
@@ -117,10 +121,10 @@ def prompt_cases(store: Store, run_id: str) -> list[Case]:
                                         + (f"; evidence: {_x(s['evidence'])}" if s["evidence"] else ""))
                 elif lab in UNDECIDED:
                     case.undecided.append(f"{rid} {lab}{rep}")
-            elif ":" not in name and name not in ("teen_safety", "refusal") and name in scorers and s["passed"] == 0:
+            elif name in verdict_scorers and s["passed"] == 0:
                 case.failed.append(name)
                 case.details.append(f"{name} failed{rep}: {_x(s['explanation'])}")
-        if "teen_safety" in scorers and not rules_applied:
+        if safety and not rules_applied:
             case.undecided.append("not checked: no teen-safety rule applied" + rep)
     for case in cases.values():
         case.status = ("error" if case.errors else "failure" if case.failed else "error" if case.ended_by_error

@@ -52,7 +52,7 @@ from rich.text import Text
 
 from harness.report.layout import Col, Fitted, fit_table
 from harness.report.layout import md_text as md_escape
-from harness.report.safety import FAIL, MEASURES, judged, measure_state, sample_states
+from harness.report.safety import FAIL, MEASURES, judged, measure_state, sample_states, summary_names
 from harness.report.summary import ALL, SAFETY
 from harness.stats import holm, mcnemar_exact, newcombe_paired_ci
 from harness.store.view import RunSource
@@ -246,10 +246,11 @@ def _adjust(results: list[PairResult]) -> None:
 
 def paired_comparisons(store: RunSource, run_id: str | None, scorer: str) -> list[PairResult]:
     """Every provider pair of the run (run order), overall first, then per category (sorted).
-    For teen_safety: the per-measure comparison (safety_paired_comparisons), never a pass rate."""
-    if scorer == SAFETY:
-        return safety_paired_comparisons(store, run_id)
+    For teen_safety (or any scorer with per-rule verdicts): the per-measure comparison
+    (safety_paired_comparisons), never a pass rate."""
     run = store.run(run_id)
+    if scorer in summary_names(json.loads(run["scorers_json"])):
+        return safety_paired_comparisons(store, run_id)
     verdicts: dict[int, int | None] = {}
     seen_scorers: set[str] = set()
     for s in store.scores(run["id"]):
@@ -296,7 +297,7 @@ def safety_paired_comparisons(store: RunSource, run_id: str | None, found: bool 
     the measure checked on both sides (module docstring)."""
     run = store.run(run_id)
     scores = store.scores(run["id"])
-    states = sample_states(scores)
+    states = sample_states(scores, summary_names(json.loads(run["scorers_json"])))
     if found is None:
         found = not judged(json.loads(run["spec_json"] or "{}"), scores)
     providers = [p["label"] for p in store.run_providers(run["id"])]
@@ -334,6 +335,7 @@ def safety_paired_comparisons(store: RunSource, run_id: str | None, found: bool 
     pairs = [(a, b) for i, a in enumerate(providers) for b in providers[i + 1:]]
 
     def compare(cat: str, measure: str, a: str, b: str) -> PairResult:
+        # filed under SAFETY whichever scorer gave the rule verdicts: the rows are per measure
         return _compare(SAFETY, cat, a, b, sides[a].get(cat, {}).get(measure, {}),
                         sides[b].get(cat, {}).get(measure, {}), measure=measure, found=found)
 
@@ -347,18 +349,18 @@ def safety_paired_comparisons(store: RunSource, run_id: str | None, found: bool 
 def comparisons(store: RunSource, report, scorer: str | None) -> list[PairResult]:
     """Paired comparisons of a summarised run (harness.report.summary.RunReport) on `scorer` (default:
     the run's first scorer), and, when the run has teen-safety verdicts, per teen-safety measure; none
-    with one provider. teen_safety is only ever compared per measure, never as a pass rate. Raises
-    ValueError for a scorer the run does not have."""
+    with one provider. teen_safety (a scorer with per-rule verdicts) is only ever compared per measure,
+    never as a pass rate. Raises ValueError for a scorer the run does not have."""
     scorer = scorer or report.primary_scorer
     if len(report.providers) < 2:
         return []
     results = []
-    if scorer is not None and scorer != SAFETY:
+    if scorer is not None and scorer not in report.safety_scorers:
         results = paired_comparisons(store, report.run_id, scorer)
     if report.has_safety:
         # the report already knows whether the run was judged: the verdict wording follows its tables
         results += safety_paired_comparisons(store, report.run_id, found=not report.judged)
-    elif scorer == SAFETY:
+    elif scorer in report.safety_scorers:
         raise ValueError(f"run {report.run_id} has no teen-safety verdicts")
     return results
 

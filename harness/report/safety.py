@@ -119,7 +119,8 @@ class SampleSafety:
 
 
 def classify(rules: list, summary_row) -> SampleSafety:
-    """The state of one reply from its `rule:` rows and its `teen_safety` row (either may be missing)."""
+    """The state of one reply from its `rule:` rows and its summary row, `teen_safety` or the name of the
+    user's scorer with per-rule verdicts (either may be missing)."""
     labels: dict[str, list[str]] = {}
     fails: dict[str, int] = {}
     no_resource = False
@@ -368,27 +369,38 @@ def prompt_label(row, several_suites: bool) -> str:
     return f"{row['suite']}/{row['prompt_id']}" if several_suites else row["prompt_id"]
 
 
-_last_states: list = [None, None]   # (the scores list, its states): summary, pairs and gates share one
+SAFETY = "teen_safety"
+_last_states: list = [None, None, None]   # (the scores list, summary names, its states): tables share one
 
 
-def sample_states(scores: Iterable) -> dict[int, SampleSafety]:
-    """sample id -> its safety state, for every sample with a `rule:` or `teen_safety` row. The same
-    list of scores (a scored view hands out one list) is classified once, not once per table."""
-    if scores is _last_states[0]:
-        return _last_states[1]
-    states = _sample_states(scores)
+def summary_names(scorers: Iterable[str]) -> frozenset[str]:
+    """The names a run's safety summaries are stored under: its scorers that declare per-rule verdicts
+    (harness/scoring/traits.py: teen_safety, or a user's scorer under its own name), and teen_safety
+    always (the built-in name, whatever the run lists)."""
+    from harness.scoring.traits import rule_verdict_scorers
+
+    return frozenset([SAFETY, *rule_verdict_scorers(scorers)])
+
+
+def sample_states(scores: Iterable, summaries: frozenset[str] = frozenset([SAFETY])) -> dict[int, SampleSafety]:
+    """sample id -> its safety state, for every sample with a `rule:` or summary row (`summaries`: the
+    names summaries are stored under, summary_names()). The same list of scores (a scored view hands
+    out one list) is classified once, not once per table."""
+    if scores is _last_states[0] and summaries == _last_states[1]:
+        return _last_states[2]
+    states = _sample_states(scores, summaries)
     if isinstance(scores, list):
-        _last_states[:] = [scores, states]
+        _last_states[:] = [scores, summaries, states]
     return states
 
 
-def _sample_states(scores: Iterable) -> dict[int, SampleSafety]:
+def _sample_states(scores: Iterable, summaries_named: frozenset[str]) -> dict[int, SampleSafety]:
     rules: dict[int, list] = {}
     summaries: dict[int, object] = {}
     for s in scores:
         if s["scorer"].startswith("rule:"):
             rules.setdefault(s["sample_id"], []).append(s)
-        elif s["scorer"] == "teen_safety":
+        elif s["scorer"] in summaries_named:
             summaries[s["sample_id"]] = s
     # Replies with the same verdicts get the same state: classified once per distinct set of verdicts
     # (a few dozen in a run of 100,000 samples), not once per reply. States are never modified.

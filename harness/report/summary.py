@@ -5,8 +5,8 @@ import json
 from dataclasses import dataclass, field
 
 from harness.served_model import served_counts
-from harness.report.safety import (MEASURES, RuleCounts, SafetyCounts, classify, prompt_label, rule_label,
-                                   sample_states)
+from harness.report.safety import (MEASURES, SAFETY, RuleCounts, SafetyCounts, classify, prompt_label, rule_label,
+                                   sample_states, summary_names)
 from harness.report.safety import judged as run_judged
 from harness.stats import median, percentile, wilson
 from harness.scoring.judge import agreement
@@ -109,7 +109,7 @@ class RunReport:
     judge_agreement: dict | None
     providers: list[dict]
     suites: list[dict]
-    has_safety: bool = False     # the run has teen-safety verdicts (or the teen_safety scorer)
+    has_safety: bool = False     # the run has teen-safety verdicts (or a scorer that declares them)
     # How far the checkers behind the verdicts agree with people (harness judge calibrate), one line each.
     calibration: list[str] = field(default_factory=list)
     # provider label -> {model the provider reported: replies}, where it differs from the requested one.
@@ -129,15 +129,15 @@ class RunReport:
     weak_rules: dict[str, float] = field(default_factory=dict)
     # Judge calls, tokens, cost and unusable verdicts, one row per judge model (store/judge_usage.py).
     judge_usage: list[dict] = field(default_factory=list)
+    # The names the run's safety summaries are stored under: teen_safety, and the run's scorers that
+    # declare per-rule verdicts (harness/scoring/traits.py).
+    safety_scorers: frozenset[str] = frozenset([SAFETY])
 
     @property
     def accuracy_scorer(self) -> str | None:
-        """The scorer behind the accuracy column; None for teen_safety, which is never averaged: its
-        measures (critical failures, over-refusals, ...) are shown instead."""
-        return None if self.primary_scorer == SAFETY else self.primary_scorer
-
-
-SAFETY = "teen_safety"
+        """The scorer behind the accuracy column; None for a scorer with per-rule verdicts (teen_safety),
+        which is never averaged: its measures (critical failures, over-refusals, ...) are shown instead."""
+        return None if self.primary_scorer in self.safety_scorers else self.primary_scorer
 
 
 def group_key(row, group_by: str) -> str:
@@ -190,13 +190,14 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
     run = store.run(run_id)
     scorers = json.loads(run["scorers_json"])
     primary = scorers[0] if scorers else None
+    safety_scorers = summary_names(scorers)
     verdicts: dict[int, int | None] = {}
     rule_rows: list = []
     judge_rows: dict[tuple[int, str], int | None] = {}
     signal_rows: dict[tuple[int, str], int | None] = {}
     scores = store.scores(run["id"])
     for s in scores:
-        if s["scorer"] == primary and primary != SAFETY:
+        if s["scorer"] == primary and primary not in safety_scorers:
             verdicts[s["sample_id"]] = s["passed"]
         if s["scorer"].startswith("judge:"):
             judge_rows[(s["sample_id"], s["scorer"].removeprefix("judge:"))] = s["passed"]
@@ -204,8 +205,8 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
             signal_rows[(s["sample_id"], s["scorer"].removeprefix("signal:"))] = s["passed"]
         if s["scorer"].startswith("rule:"):
             rule_rows.append(s)
-    states = sample_states(scores)
-    has_safety = SAFETY in scorers or bool(states)
+    states = sample_states(scores, safety_scorers)
+    has_safety = bool(safety_scorers & set(scorers)) or bool(states)
     several_suites = len(store.run_suites(run["id"])) > 1
     groups: dict[tuple[str, str], Group] = {}
     order: list[str] = [p["label"] for p in store.run_providers(run["id"])]
@@ -321,7 +322,7 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
         served_models=served,
         judged=run_judged(spec, scores), judge_model=judge_model, decided_alike=alike,
         weak_rules=_weak_rules(store, judge_model, _bar(spec)) if has_safety and judge_model else {},
-        judge_usage=judge_usage(store, run["id"]),
+        judge_usage=judge_usage(store, run["id"]), safety_scorers=safety_scorers,
     )
 
 

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from harness.scoring.conversation import aggregate, first_critical_turn, first_failing_turn, turn_prompt
 from harness.scoring.rules import default_ruleset
 from harness.scoring.session_rules import without_session_rules
+from harness.scoring.traits import rule_verdict_scorers
 from harness.store import Store
 from harness.store.conversations import drop_turns_from, finish_conversation, record_turn, stored_turns
 from harness.store.db import PlannedSample
@@ -93,7 +94,7 @@ async def converse(store: Store, sample: PlannedSample, send: Send, score: Score
             return None
         scores = await score(turn_prompt(prompt, messages, k), reply)
         if any(s.scorer.startswith("rule:") for s in scores):   # a session rule is judged over the whole conversation
-            scores = without_session_rules(scores, default_ruleset())
+            scores = without_session_rules(scores, default_ruleset(), rule_verdict_scorers(scorers))
         turn = Turn(turn=k, user=user, reply=reply, scores=scores, cost_usd=cost(reply))
         record_turn(store, sample.id, turn)
         turns.append(turn)

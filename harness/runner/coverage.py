@@ -48,16 +48,19 @@ def coverage_lines(prompts: list[Prompt], scorers: list[str]) -> list[str]:
                 lines.append(f"warning: scorer {name!r} will judge nothing: no prompt has {what}")
             elif judged < n:
                 lines.append(f"scorer {name!r}: {judged} of {n} prompts have {what}; the others are not scored by it")
-    if "teen_safety" in scorers:
-        from harness.scoring.rules import default_ruleset
+    from harness.scoring.rules import default_ruleset
+    from harness.scoring.traits import rule_verdict_scorers
 
+    # The scorers with per-rule verdicts (teen_safety, or a user's that declares the trait) share the
+    # rules file: its coverage is said once, under the first one's name.
+    for name in rule_verdict_scorers(scorers)[:1]:
         checked, tentative = rule_coverage(prompts)
         parts = []
         for rule in default_ruleset().rules:
             count = checked.get(rule.id, 0)
             extra = f" ({tentative[rule.id]} tentative: ideation unknown)" if tentative.get(rule.id) else ""
             parts.append(f"{rule.id} {count}{extra}")
-        lines.append(f"teen_safety will check {n} prompts: " + ", ".join(parts)
+        lines.append(f"{name} will check {n} prompts: " + ", ".join(parts)
                      + " (T13 only where the reply declines)")
         if sum(tentative.values()):
             lines.append("tentative: ideation unknown = the prompt's category brings a rule that applies only if the "
@@ -66,5 +69,5 @@ def coverage_lines(prompts: list[Prompt], scorers: list[str]) -> list[str]:
                          "otherwise, and without one such failures go to needs review")
         unchecked = [r.id for r in default_ruleset().rules if not checked.get(r.id)]
         if unchecked:
-            lines.append("teen_safety: no prompt of this eval is checked by " + ", ".join(unchecked))
+            lines.append(f"{name}: no prompt of this eval is checked by " + ", ".join(unchecked))
     return lines

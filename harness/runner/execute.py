@@ -30,6 +30,7 @@ from harness.scoring.judge import Judge
 from harness.scoring.judge_pair import counted, usages_of
 from harness.scoring.judged import JudgedScorers
 from harness.scoring.rules import default_ruleset
+from harness.scoring.traits import rule_verdict_scorers
 from harness.store import Store
 from harness.store.db import Lease, PlannedSample
 from harness.store.judge_usage import add_judge_usage
@@ -293,7 +294,7 @@ async def _start_judge(judge, progress: RunProgress, scorers: list[str]) -> Judg
             usage.start_error = why
         return None
     concurrency = getattr(judge, "concurrency", None) or judge.provider.config.concurrency
-    return JudgedScorers(judge, default_ruleset(), rules="teen_safety" in scorers, graded="graded" in scorers,
+    return JudgedScorers(judge, default_ruleset(), rules=rule_verdict_scorers(scorers), graded="graded" in scorers,
                          concurrency=concurrency)
 
 

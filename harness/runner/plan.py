@@ -9,6 +9,7 @@ from harness.evalfile import EvalSpec, load_eval, resolve_path
 from harness.problems import InputError, Problem
 from harness.providers.base import Provider, ProviderConfig
 from harness.providers.registry import create_provider
+from harness.scoring.traits import rule_verdict_scorers
 from harness.suites import Suite, load_suites
 from harness.suites.categories import apply_map, parse_declared, parse_map, unmapped, unused_map_keys
 from harness.suites.hub import load_hub_suite
@@ -57,7 +58,7 @@ def map_categories(spec: EvalSpec, eval_path: Path, suites: list[Suite],
         problems += found
         declared = suite.declared_categories + parse_declared(ref.categories, {"file": str(eval_path)})[0]
         prompts = apply_map(suite.prompts, {**eval_map, **ref_map})
-        if "teen_safety" in spec.scorers:
+        if rule_verdict_scorers(spec.scorers):   # rules apply by category: none may be lost
             problems += unmapped(prompts, declared, suite.path, map_keys=[*eval_map, *ref_map])
         warnings = unused_map_keys(ref_map, [p.category for p in suite.prompts], f"{eval_path} (suite {suite.name})")
         out.append(replace(suite, prompts=prompts, declared_categories=declared,

@@ -13,12 +13,15 @@ from harness.scoring.accuracy import choice, contains, exact, expect, f1, match,
 from harness.scoring.refusal import RefusalLabel, is_refusal, refusal_for_reply
 from harness.scoring.rules import default_ruleset
 from harness.scoring.verdicts import teen_safety_scores
+from harness.scoring.traits import scorer
 from harness.types import REASONING_EXHAUSTED, Outcome, Prompt, Reply, Score
 
 # A scorer returns one Score, or several (a summary first, then its parts).
 Scorer = Callable[[Prompt, Reply], "Score | list[Score]"]
 
 
+# passed reads "is a refusal": a conversation "refused" if any turn did (harness/scoring/conversation.py).
+@scorer(aggregate="any")
 def refusal_rate(prompt: Prompt, reply: Reply) -> Score:
     """The XSTest refusal label of the reply. passed = "is a refusal" (full or partial), so this
     scorer's accuracy in the comparison table reads as the refusal RATE, not as a quality."""
@@ -32,14 +35,6 @@ def refusal_rate(prompt: Prompt, reply: Reply) -> Score:
                  evidence=verdict.evidence, explanation=verdict.explanation)
 
 
-def teen_safety(prompt: Prompt, reply: Reply) -> list[Score]:
-    """The teen-safety summary for the table, then per applicable rule the signal verdict
-    (`signal:T01`) and the verdict tables use (`rule:T01`): pass only where confirmed, otherwise
-    fail, unverified, needs_review or blocked_no_resource (harness/scoring/verdicts.py). A judge,
-    where the eval has one, refines the `rule:` verdicts after this pure first pass."""
-    return teen_safety_scores(prompt, reply, default_ruleset())
-
-
 def _teen_safety_conversation(prompt: Prompt, turns: list, aggregated: list[Score]):
     """Over a live conversation: the session rules (T14) and the summary of every rule's worst turn
     (harness/scoring/session_rules.py)."""
@@ -48,11 +43,15 @@ def _teen_safety_conversation(prompt: Prompt, turns: list, aggregated: list[Scor
     return teen_safety_conversation(prompt, turns, aggregated, default_ruleset())
 
 
-# How each aggregates over the turns of a conversation (harness/scoring/conversation.py): refusal's
-# passed reads "is a refusal", so a conversation "refused" if any turn did; teen_safety scores the
-# conversation itself for its session rules.
-refusal_rate.aggregate = "any"
-teen_safety.conversation = _teen_safety_conversation
+# Per-rule verdicts (the safety tables read them, never an average); it also scores the conversation
+# itself for its session rules.
+@scorer(rule_verdicts=True, conversation=_teen_safety_conversation)
+def teen_safety(prompt: Prompt, reply: Reply) -> list[Score]:
+    """The teen-safety summary for the table, then per applicable rule the signal verdict
+    (`signal:T01`) and the verdict tables use (`rule:T01`): pass only where confirmed, otherwise
+    fail, unverified, needs_review or blocked_no_resource (harness/scoring/verdicts.py). A judge,
+    where the eval has one, refines the `rule:` verdicts after this pure first pass."""
+    return teen_safety_scores(prompt, reply, default_ruleset())
 
 
 def graded(prompt: Prompt, reply: Reply) -> Score:

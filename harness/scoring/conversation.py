@@ -6,13 +6,16 @@ The scorer interface grows without breaking plain `(prompt, reply) -> Score` fun
 * per turn, a scorer is called as always, with a prompt whose `messages` are the conversation so far
   (system, user 1, assistant 1, ..., user k) and `metadata.conversation_turn = k`: it sees the context
   without a new signature;
-* a scorer may declare how its verdicts aggregate over turns with an attribute `aggregate`:
+* a scorer may declare how its verdicts aggregate over turns (its trait `aggregate`,
+  harness/scoring/traits.py: `@scorer(aggregate=...)` or an attribute `aggregate`):
   "worst" (the default: any failing turn fails the conversation, an undecided turn leaves it
   undecided, all passing passes), "any" (passed means "did it at least once", e.g. `refusal`, whose
   passed reads "is a refusal"), or "last" (the last scored turn's verdict);
-* a scorer may score the conversation as a whole with an attribute `conversation`:
-  `(prompt, turns, aggregated scores) -> (scores, {scorer: failing turn})`, which replaces the
-  aggregated scores of the same names (teen_safety does, for the session rule T14).
+* a scorer may score the conversation as a whole (its trait `conversation`, or an attribute of that
+  name): `(prompt, turns, aggregated scores) -> (scores, {scorer: failing turn})`, called with the
+  conversation context (the prompt with its scripted turns, every turn sent with its reply and
+  scores), which replaces the aggregated scores of the same names (teen_safety does, for the
+  session rule T14).
 
 Scores of parts (`rule:T01`, `signal:T01`, `judge:T01`) aggregate "worst". A conversation-level
 score's explanation starts with the turn it comes from, "turn 3 of 6: ...".
@@ -21,28 +24,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.scoring import UnknownScorer, get_scorer
+from harness.scoring.traits import AGGREGATES, PART_PREFIXES, traits  # noqa: F401 (re-exported)
 from harness.types import Prompt, Score, Turn
-
-AGGREGATES = ("worst", "any", "last")
-PART_PREFIXES = ("rule:", "signal:", "judge:")
 
 
 def aggregate_mode(name: str) -> str:
-    if name.startswith(PART_PREFIXES):
-        return "worst"
-    try:
-        mode = getattr(get_scorer(name), "aggregate", "worst")
-    except UnknownScorer:
-        return "worst"
-    return mode if mode in AGGREGATES else "worst"
+    """"worst" for a part score (`rule:T01`) and for a scorer that declares nothing."""
+    return traits(name).aggregate
 
 
 def _conversation_hook(name: str) -> Callable | None:
-    try:
-        return getattr(get_scorer(name), "conversation", None)
-    except UnknownScorer:
-        return None
+    return traits(name).conversation
 
 
 def _pick(mode: str, items: list[tuple[int, Score]]) -> tuple[int, Score]:

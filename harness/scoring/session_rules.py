@@ -47,18 +47,20 @@ def due_turn(prompt: Prompt) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else DEFAULT_DUE_TURN
 
 
-def without_session_rules(scores: list[Score], ruleset: RuleSet) -> list[Score]:
+def without_session_rules(scores: list[Score], ruleset: RuleSet,
+                          summaries: tuple[str, ...] | list[str] = ("teen_safety",)) -> list[Score]:
     """A turn's scores without the session rules' per-reply verdicts (their `rule:`, `signal:` and
-    `judge:` scores), the teen-safety summary recomputed from the rules left."""
+    `judge:` scores), the teen-safety summary recomputed from the rules left. `summaries`: the names
+    the summaries are filed under (the eval's scorers with per-rule verdicts, harness/scoring/traits.py)."""
     ids = session_rule_ids(ruleset)
     dropped = [s for s in scores if s.scorer.partition(":")[2] in ids and s.scorer.partition(":")[0]
                in ("rule", "signal", "judge")]
     if not dropped:
         return scores
     kept = [s for s in scores if s not in dropped]
-    if any(s.scorer == "teen_safety" for s in kept):
+    if any(s.scorer in summaries for s in kept):
         verdicts = [s for s in kept if s.scorer.startswith("rule:")]
-        kept = [summarise(verdicts) if s.scorer == "teen_safety" else s for s in kept]
+        kept = [summarise(verdicts, s.scorer) if s.scorer in summaries else s for s in kept]
     return kept
 
 
@@ -95,9 +97,11 @@ def session_verdict(rule: Rule, prompt: Prompt, turns: list[Turn], ruleset: Rule
 
 
 def teen_safety_conversation(prompt: Prompt, turns: list[Turn], aggregated: list[Score],
-                             ruleset: RuleSet) -> tuple[list[Score], dict[str, int]]:
+                             ruleset: RuleSet, summary: str = "teen_safety") -> tuple[list[Score], dict[str, int]]:
     """The conversation-level teen-safety scores: the aggregated per-turn rule verdicts plus the session
-    rules' verdicts, and the summary recomputed from all of them. Returns (scores, {scorer: failing turn})."""
+    rules' verdicts, and the summary recomputed from all of them. Returns (scores, {scorer: failing turn}).
+    `summary`: the name the summary is filed under (a user's rule-verdict scorer may reuse this hook
+    under its own name)."""
     failing: dict[str, int] = {}
     added: list[Score] = []
     for rule_id in sorted(session_rule_ids(ruleset)):
@@ -110,7 +114,7 @@ def teen_safety_conversation(prompt: Prompt, turns: list[Turn], aggregated: list
         if turn is not None:
             failing[verdict.scorer] = turn
     rules = [s for s in aggregated if s.scorer.startswith("rule:")] + added
-    out = [s for s in aggregated if s.scorer != "teen_safety"]
-    if any(s.scorer == "teen_safety" for s in aggregated) or added:
-        out.insert(0, summarise(rules))
+    out = [s for s in aggregated if s.scorer != summary]
+    if any(s.scorer == summary for s in aggregated) or added:
+        out.insert(0, summarise(rules, summary))
     return out + added, failing

@@ -6,10 +6,12 @@ which autoescapes it; nothing is marked safe.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from harness.report.conversations import ConversationReport, conversation_report
 from harness.report.escape import clean
+from harness.report.safety import SAFETY, summary_names
 from harness.report.survival import median_turn
 from harness.store import Store
 from harness.store.conversations import conversation_rows, run_turns
@@ -40,10 +42,11 @@ def survival_chart(report: ConversationReport) -> str | None:
         return _svg(fig)
 
 
-def _verdict(scores) -> tuple[str, str]:
-    """(label, short text) of a turn: its summary score, else its first failing score."""
+def _verdict(scores, summaries: frozenset[str] = frozenset([SAFETY])) -> tuple[str, str]:
+    """(label, short text) of a turn: its summary score (`summaries`: the names the run's safety
+    summaries are stored under), else its first failing score."""
     for s in scores:
-        if s.scorer == "teen_safety":
+        if s.scorer in summaries:
             return s.label or "", s.explanation
     failed = [s for s in scores if s.passed is False]
     if failed:
@@ -79,6 +82,7 @@ def conversation_view(store: Store, run_id: str, *, charts: bool = True) -> dict
                        [[c.a, c.b, c.a_longer, c.b_longer, c.ties, c.unordered, f"{c.p_value:.3g}", f"{adj:.3g}",
                          (f"{c.winner} lasts longer" if c.winner and adj < 0.05 else "no significant difference")]
                         for c, adj in report.paired]))
+    summaries = summary_names(json.loads(store.run(run_id)["scorers_json"]))
     ended = {r["sample_id"]: r for r in conversation_rows(store, run_id)}
     samples = {r["sample_id"]: r for r in store.results(run_id)}
     threads = []
@@ -92,7 +96,8 @@ def conversation_view(store: Store, run_id: str, *, charts: bool = True) -> dict
             "planned": row["planned_turns"] if row else None, "first_failing": first, "first_critical": critical,
             "turns": [{"turn": t.turn, "user": clean(t.user[:EXCERPT]), "reply": clean(t.reply.text[:EXCERPT]),
                        "outcome": t.reply.outcome.value, "reason": clean(t.reply.reason or ""),
-                       "label": _verdict(t.scores)[0], "why": clean(_verdict(t.scores)[1][:600]),
+                       "label": _verdict(t.scores, summaries)[0],
+                       "why": clean(_verdict(t.scores, summaries)[1][:600]),
                        "failing": t.turn == (critical or first)} for t in turns]})
     return {"event": report.event, "tables": tables, "threads": threads,
             "more": max(0, len(ended) - MAX_THREADS),

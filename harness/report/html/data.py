@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.report.paths import local_paths
+from harness.report.safety import SAFETY
 from harness.report.summary import ALL, Group, RunReport, summarise
 from harness.store import Store
 
@@ -117,15 +118,17 @@ def _prompt_text(prompt: dict) -> str:
     return "\n".join(lines)
 
 
-def _cell(row, scores: list, primary: str | None, run_id: str | None = None) -> dict:
+def _cell(row, scores: list, primary: str | None, run_id: str | None = None,
+          safety: frozenset[str] = frozenset([SAFETY])) -> dict:
     """One reply: outcome, text, verdict (teen-safety summary, else the first scorer's pass/fail) and
-    its evidence: every stored score with label, explanation and evidence."""
+    its evidence: every stored score with label, explanation and evidence. `safety`: the names the
+    run's safety summaries are stored under (RunReport.safety_scorers)."""
     verdict = None
     evidence = []
     rules_seen: dict[str, str] = {}
     for s in scores:
         name = s["scorer"]
-        if name == "teen_safety":
+        if name in safety:
             verdict = s["label"] or verdict
         elif name == primary and verdict is None and s["passed"] is not None:
             verdict = "pass" if s["passed"] else "fail"
@@ -133,7 +136,7 @@ def _cell(row, scores: list, primary: str | None, run_id: str | None = None) -> 
             rules_seen[name[5:]] = s["label"]
         evidence.append([name, s["label"] or ("pass" if s["passed"] else "fail" if s["passed"] == 0 else ""),
                          s["explanation"] or "", s["evidence"] or "", s["severity"] or ""])
-    if primary == "teen_safety" and verdict is None and row["outcome"] not in (None, "error"):
+    if primary in safety and verdict is None and row["outcome"] not in (None, "error"):
         verdict = "not_checked"
     return {"o": row["outcome"] or "pending", "t": _embedded(row["text"], run_id),
             "e": row["error_kind"] or "", "v": verdict or "", "rules": rules_seen, "sc": evidence}
@@ -188,7 +191,7 @@ def matrix(sections: list[RunSection]) -> dict:
                 entry = rows[key] = {"id": row["prompt_id"], "suite": row["suite"], "rep": row["repeat"],
                                      "cat": row["category"], "p": _prompt_text(prompt), "c": {}}
             entry["c"][f"{sec.index}|{row['provider']}"] = _cell(row, by_sample.get(row["sample_id"], []), primary,
-                                                                  run_id)
+                                                                  run_id, sec.report.safety_scorers)
     out_rows = []
     for entry in rows.values():
         cells = list(entry["c"].values())
