@@ -29,6 +29,7 @@ import typer
 
 from harness.served_model import served_lines
 from harness.cache import CacheDamaged, ResponseCache
+from harness.batch.engine import BatchOptions, open_summary
 from harness.cli.common import ResultsOption, enforce_thresholds, open_store, show_report
 from harness.evalfile import JudgeEntry, load_eval
 from harness.problems import InputError
@@ -100,7 +101,9 @@ def _run_verdict(report, thresholds: dict, max_error_rate: float) -> tuple[int, 
         return st + (f" - {note}" if note else "")
 
     usable = sum(g.replied - g.errors for g in overall)
-    if usable == 0:
+    # Samples waiting in a provider's batch are not a failure to measure: the run is incomplete (4).
+    batched = any(p["status"] == "batched" for p in report.providers)
+    if usable == 0 and not batched:
         lines = ["NOTHING MEASURED: no provider returned a single usable reply"]
         lines += [f"  {g.provider}: {g.errors} errors, {g.pending} pending of {g.planned} ({why(g.provider)})"
                   for g in overall]
@@ -109,7 +112,11 @@ def _run_verdict(report, thresholds: dict, max_error_rate: float) -> tuple[int, 
     if pending:
         lines = [f"INCOMPLETE: {sum(g.pending for g in pending)} samples have no reply"]
         lines += [f"  {g.provider}: {g.pending} of {g.planned} pending ({why(g.provider)})" for g in pending]
-        lines.append(f"  send them with: harness run --resume {report.run_id}")
+        if batched:
+            lines.append(f"  collect the batches with: harness batches {report.run_id}  (or harness run --resume "
+                         f"{report.run_id})")
+        else:
+            lines.append(f"  send them with: harness run --resume {report.run_id}")
         return EXIT_INCOMPLETE, lines
     if "error_rate" not in thresholds:
         over = [g for g in overall if g.replied and g.errors / g.replied > max_error_rate]
@@ -194,9 +201,12 @@ def _resumed(results_dir: Path, run_ref: str, only: list[str] | None, shard: tup
             judge_config)
 
 
-def _planned(eval_file: Path, results_dir: Path, only: list[str] | None, limit: int | None):
+def _planned(eval_file: Path, results_dir: Path, only: list[str] | None, limit: int | None, batch: bool = False):
     """Validate everything, then write the run and all its planned samples before any request."""
     planned = plan_run(eval_file, only_providers=only, limit=limit)
+    if batch:   # --batch: stored with each provider's configuration, so a resume goes on in batches
+        for p in planned.providers:
+            p.config = p.config.model_copy(update={"batch": True})
     store = open_store(results_dir)
     earlier = store.latest_run(planned.spec.name)
     if earlier is not None and earlier["status"] in ("interrupted", "incomplete"):
@@ -252,6 +262,12 @@ def run(
                                       help="A reply from another model than the one requested (a retired model "
                                            "routed to its successor; dated snapshots excepted) is an error that "
                                            "stops the provider."),
+    batch: bool = typer.Option(False, "--batch",
+                               help="Send through the providers' batch APIs (about half the price, answers within "
+                                    "24 hours): submit, store the batch ids and exit; collect with harness batches "
+                                    "RUN or harness run --resume RUN. Providers without one run live."),
+    wait: bool = typer.Option(False, "--wait", help="With --batch: poll until every batch has ended and collect it."),
+    poll_interval: float = typer.Option(60.0, "--poll-interval", min=0, help="Seconds between two polls of --wait."),
 ) -> None:
     """Run an eval: every prompt x provider x repeat, each reply stored and scored as it arrives."""
     state: dict = {}
@@ -262,7 +278,8 @@ def run(
                            strict_model)
                 return
             _run(state, eval_file, provider, limit, results_dir, resume, retry_errors, progress, use_cache,
-                 cache_ttl_days, max_error_rate, baseline, junit, workers, strict_model)
+                 cache_ttl_days, max_error_rate, baseline, junit, workers, strict_model,
+                 BatchOptions(everywhere=batch, wait=wait, poll_s=poll_interval))
         except LeaseHeld as err:   # another live process executes this run: one writer per run
             typer.echo(f"error: {redact(str(err))}", err=True)
             raise typer.Exit(EXIT_LOCKED)
@@ -402,7 +419,11 @@ def _make_judge(store, run_id: str, judge_config, scorers: list[str], eval_file,
 
 
 def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_errors, progress, use_cache,
-         cache_ttl_days, max_error_rate, baseline=None, junit=None, workers=1, strict_model=False) -> None:
+         cache_ttl_days, max_error_rate, baseline=None, junit=None, workers=1, strict_model=False,
+         batch_options: BatchOptions | None = None) -> None:
+    if batch_options is not None and workers > 1 and (batch_options.everywhere or batch_options.wait):
+        raise InputError.single("--workers", "--batch hands the samples to the providers' batch services: "
+                                "there is nothing for worker processes to share; drop --workers")
     if baseline:   # checked before anything is written: a gate against a run that is not there is bad input
         from harness.store import StoreError
 
@@ -425,7 +446,8 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
     elif eval_file is None:
         raise InputError.single("harness run", "give an eval file, or --resume RUN")
     else:
-        store, run_id, scorers, providers, judge_config = _planned(eval_file, results_dir, provider, limit)
+        store, run_id, scorers, providers, judge_config = _planned(eval_file, results_dir, provider, limit,
+                                                                   bool(batch_options and batch_options.everywhere))
         state.update(store=store, run_id=run_id)
         state["lease"] = store.acquire_lease(run_id)
     cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
@@ -439,7 +461,7 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
         summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
                                           show_progress=progress, cost_fn=reply_cost, cache=cache, judge=judge,
                                           lease=state["lease"], strict_model=strict_model,
-                                          simulator=_make_simulator(store, run_id)))
+                                          simulator=_make_simulator(store, run_id), batch=batch_options))
     state["executed"] = True   # the run's status is final: a signal from here on only cuts the report short
     state["lease"].release()
     state["lease"] = None
@@ -453,6 +475,10 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
     if not summary.complete:
         pending = sum(p.pending for p in summary.providers)
         typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
+    if waiting := open_summary(store, run_id):
+        typer.echo("batches open at the providers (answers within 24 hours):\n" + "\n".join(waiting) +
+                   f"\ncollect them with: harness batches {run_id} --results {results_dir}\n"
+                   f"  or go on with:   harness run --resume {run_id} --results {results_dir}", err=True)
     thresholds = json.loads(store.run(run_id)["spec_json"]).get("thresholds") or {}
     errors = common_errors(store, run_id)
     code, lines = run_verdict(report, thresholds, max_error_rate, errors, store.run(run_id)["eval_path"])

@@ -74,6 +74,7 @@ class _Batch:
     output_file_id: str | None = None
     error_file_id: str | None = None
     times: dict[str, int] = field(default_factory=dict)
+    validated: str = "in_progress"   # what the batch becomes after `validating`
 
     def obj(self) -> dict:
         total = len(self.lines) if self.status != "failed" else 0
@@ -123,6 +124,7 @@ class OpenAIBatches:
     def fail(self, batch_id: str | None = None, message: str = "The batch failed (loopback).") -> None:
         for b in self._open(batch_id):
             with self.lock:
+                self._validated(b)
                 b.status, b.errors = "failed", [{"code": "server_error", "message": message, "param": None,
                                                  "line": None}]
                 b.times["failed"] = int(time.time())
@@ -182,12 +184,15 @@ class OpenAIBatches:
         if not text_lines:
             problems.append({"code": "empty_file", "message": "The batch input file is empty.", "param": None,
                              "line": None})
+        b.errors, b.validated = problems[:100], "failed" if problems else "in_progress"
         if problems:
-            b.status, b.errors, b.lines = "failed", problems[:100], []
-            b.times["failed"] = int(time.time())
-        else:
-            b.status = "in_progress"
-            b.times["in_progress"] = int(time.time())
+            b.lines = []
+
+    def _validated(self, b: _Batch) -> None:
+        """Validation's outcome shows once the batch leaves `validating` (its first retrieve)."""
+        if b.status == "validating":
+            b.status = b.validated
+            b.times[b.status] = int(time.time())
 
     def _answer(self, b: _Batch, line: dict) -> dict:
         """One request of the batch, answered like a non-streamed request to the live route."""
@@ -221,6 +226,7 @@ class OpenAIBatches:
 
     def _finish(self, b: _Batch, answered: int, status: str) -> None:
         with self.lock:
+            self._validated(b)
             if b.status not in ("validating", "in_progress", "finalizing", "cancelling"):
                 return
             for line in b.lines[:answered]:
@@ -286,7 +292,7 @@ class OpenAIBatches:
             if method == "GET" and action is None:
                 b.retrieves += 1
                 if b.status == "validating":
-                    self._validate(b, self.files[b.input_file_id].data)
+                    self._validated(b)
                 elif b.status == "in_progress" and self.complete_after and b.retrieves >= self.complete_after:
                     self._finish(b, len(b.lines), "completed")
                 elif b.status == "cancelling":
@@ -351,6 +357,7 @@ class OpenAIBatches:
             return err(400, "Invalid 'metadata': at most 16 string keys (64 chars) and values (512 chars).",
                        "metadata")
         b = _Batch(new_id("batch_"), f.id, body["endpoint"], meta, int(time.time()))
+        self._validate(b, f.data)
         self.batches[b.id] = b
         self.creates += 1
         return ok(b.obj())
