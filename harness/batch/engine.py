@@ -36,8 +36,9 @@ from harness.store import Store
 from harness.store import batches as sb
 from harness.types import Message, Outcome, Reply
 
-#: Test-only fault point: `after_submit` kills this process (SIGKILL) right after the provider accepted
-#: a batch and before its remote id is stored: the crash the intent and `find` exist for.
+#: Test-only fault points: `after_submit` kills this process (SIGKILL) right after the provider accepted
+#: a batch and before its remote id is stored (the crash the intent and `find` exist for);
+#: `before_submit` kills it after the intent is stored and before the provider is asked.
 FAULT_ENV = "HARNESS_BATCH_FAULT"
 #: With --wait, how many times the samples of expired/failed batches are submitted again.
 MAX_ROUNDS = 3
@@ -174,6 +175,8 @@ async def _submit(ctx: BatchContext, chunk: list[tuple[int, str, dict]]) -> int:
     """Intent (committed), then the provider's create, then the remote id."""
     tag = f"harness-{ctx.run_id}-{secrets.token_hex(6)}"
     batch_id = sb.add_intent(ctx.store, ctx.run_id, ctx.label, "reply", tag, [(sid, cid) for sid, cid, _ in chunk])
+    if os.environ.get(FAULT_ENV) == "before_submit":   # the intent is stored, nothing created
+        os.kill(os.getpid(), signal.SIGKILL)
     try:
         remote = await ctx.backend.submit([line for _, _, line in chunk], tag)
     except ProviderError as err:
@@ -182,7 +185,7 @@ async def _submit(ctx: BatchContext, chunk: list[tuple[int, str, dict]]) -> int:
         else:   # a timeout or a dropped connection may hide a batch that was created: found on resume
             sb.set_state(ctx.store, batch_id, "intent", note=redact(err.message))
         raise
-    if os.environ.get(FAULT_ENV) == "after_submit":
+    if os.environ.get(FAULT_ENV) == "after_submit":   # the intent is stored, the batch created
         os.kill(os.getpid(), signal.SIGKILL)
     sb.set_remote(ctx.store, batch_id, remote.remote_id, remote.state, remote.counts, remote.expires_at)
     ctx.line(describe(ctx.label, remote).replace(": batch ", ": submitted batch ", 1) + f" ({len(chunk)} requests)")
