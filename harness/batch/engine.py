@@ -273,9 +273,15 @@ async def _finish(store: Store, run_id: str, label: str, result, live, *, stoppe
     return result
 
 
-def open_summary(store: Store, run_id: str) -> list[str]:
-    """One line per open batch of a run (for the end of `harness run --batch`)."""
-    return [f"  {r['provider']}: {r['remote_id'] or '(submission not confirmed)'} {r['state']}"
-            + (f", expires {r['expires_at']}" if r["expires_at"] else "")
-            for r in sb.batches(store, run_id, open_only=True)]
-
+def open_summary(store: Store, run_id: str, results_dir: Any) -> str:
+    """What `harness run` says at its end while batches are open: their ids, states, expiry, and the
+    commands that collect them ("" when none is open)."""
+    rows = sb.batches(store, run_id, open_only=True)
+    if not rows:
+        return ""
+    lines = ["batches open at the providers (answers within 24 hours):"]
+    lines += [f"  {r['provider']}: {r['remote_id'] or '(submission not confirmed)'} {r['state']}"
+              + (f", expires {r['expires_at']}" if r["expires_at"] else "") for r in rows]
+    lines += [f"collect them with: harness batches {run_id} --results {results_dir}",
+              f"  or go on with:   harness run --resume {run_id} --results {results_dir}"]
+    return "\n".join(lines)

@@ -475,10 +475,8 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
     if not summary.complete:
         pending = sum(p.pending for p in summary.providers)
         typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
-    if waiting := open_summary(store, run_id):
-        typer.echo("batches open at the providers (answers within 24 hours):\n" + "\n".join(waiting) +
-                   f"\ncollect them with: harness batches {run_id} --results {results_dir}\n"
-                   f"  or go on with:   harness run --resume {run_id} --results {results_dir}", err=True)
+    if waiting := open_summary(store, run_id, results_dir):
+        typer.echo(terminal_text(waiting), err=True)
     thresholds = json.loads(store.run(run_id)["spec_json"]).get("thresholds") or {}
     errors = common_errors(store, run_id)
     code, lines = run_verdict(report, thresholds, max_error_rate, errors, store.run(run_id)["eval_path"])
