@@ -139,7 +139,9 @@ async def _store_page(ctx, row, remote: RemoteBatch, page, unrun, out: Collected
         ctx.advance(error=reply.outcome is Outcome.ERROR)
     sb.store_results(store, row["id"], rows, unrun)
     if ctx.cache is not None:
-        ctx.cache.put_many([(ctx.cache_key(prompt.messages, repeat), ctx.label, reply)
+        # Cached as an answer, not as a batch reply: a later run served from the cache paid nothing here.
+        ctx.cache.put_many([(ctx.cache_key(prompt.messages, repeat), ctx.label,
+                             reply.model_copy(update={"raw": {k: v for k, v in reply.raw.items() if k != "batch"}}))
                             for _, _, prompt, repeat, reply in keep])
 
 

@@ -421,9 +421,8 @@ def _make_judge(store, run_id: str, judge_config, scorers: list[str], eval_file,
 def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_errors, progress, use_cache,
          cache_ttl_days, max_error_rate, baseline=None, junit=None, workers=1, strict_model=False,
          batch_options: BatchOptions | None = None) -> None:
-    if batch_options is not None and workers > 1 and (batch_options.everywhere or batch_options.wait):
-        raise InputError.single("--workers", "--batch hands the samples to the providers' batch services: "
-                                "there is nothing for worker processes to share; drop --workers")
+    if workers > 1 and batch_options is not None and batch_options.everywhere:   # checked before anything is written
+        raise InputError.single("--workers", "worker processes do not share batches; drop --workers or --batch")
     if baseline:   # checked before anything is written: a gate against a run that is not there is bad input
         from harness.store import StoreError
 
@@ -452,6 +451,8 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
         state["lease"] = store.acquire_lease(run_id)
     cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
     judge = _make_judge(store, run_id, judge_config, scorers, eval_file)
+    if workers > 1 and any(p.config.batch for p in providers):
+        raise InputError.single("--workers", "worker processes do not share batches (batch: true); drop --workers")
     if workers > 1:
         summary = asyncio.run(guarded(run_workers(
             store, run_id, results_dir, workers, labels=[p.config.display for p in providers],
