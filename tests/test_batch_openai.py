@@ -239,6 +239,22 @@ def test_cancel_leaves_the_samples_pending_and_resume_resubmits(tmp_path, cli):
         assert len(_replies(db)) == N * REPEATS and not _live_chat(srv)
 
 
+def test_a_failed_batch_puts_its_samples_back_and_says_why(tmp_path, cli):
+    with LoopbackServer(api_key=KEY) as srv:
+        path = _eval(tmp_path, srv)
+        cli("run", str(path), "--batch", "-n", str(N), "-r", str(tmp_path / "r"), "--no-progress", env=ENV)
+        st = state(srv)
+        st.fail(message="The input file could not be processed (loopback).")
+        done = cli("batches", "-r", str(tmp_path / "r"), env=ENV)
+        db = _db(tmp_path)
+        assert done.returncode == 4 and "failed as a whole" in done.stderr, done.stderr[-3000:]
+        assert "could not be processed" in done.stdout
+        assert not _replies(db) and tuple(db.execute("SELECT state, collected FROM batches").fetchone()) == ("failed", 1)
+        resumed = cli("run", "--resume", _run_id(db), "-r", str(tmp_path / "r"), "--no-progress", env=ENV)
+        assert resumed.returncode == 4 and st.creates == 2
+        assert len(list(st.batches.values())[-1].lines) == N * REPEATS
+
+
 def test_batch_costs_show_the_discount_and_the_cache_serves_a_later_live_run(tmp_path, cli):
     with LoopbackServer(api_key=KEY) as srv:
         state(srv).complete_after = 2
