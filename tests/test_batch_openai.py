@@ -315,3 +315,34 @@ def test_teen_safety_eval_batched_exactly_once_across_exit_and_resume(tmp_path, 
         body = next(iter(st.batches.values())).lines[0]["body"]
         assert body["reasoning_effort"] == "none" and body["temperature"] == 0   # as the live adapter sends
         assert final.returncode in (0, 6), final.stderr[-3000:]   # 6 only for the missing judge warning; never 4
+
+
+def test_the_judge_runs_live_on_batch_replies_as_they_are_stored(tmp_path, cli):
+    from harness.testing.judge_script import is_judge_request, judge_answer
+
+    with LoopbackServer(api_key=KEY) as srv:
+        def responder(request):
+            if is_judge_request(request):
+                return judge_answer(request, lambda rule_id, *_: "fail" if rule_id else "no")
+            return Scripted(text="Here is some general information about that.")
+        srv.responder = responder
+        spec = {"name": "bj", "suites": [str(REPO / "prompts" / "teen_safety")], "scorers": ["teen_safety"],
+                "defaults": {"temperature": 0, "max_tokens": 64},
+                "providers": [{"model": "openai/gpt-4o-mini", "base_url": srv.openai_base_url,
+                               "api_key_env": "BATCH_KEY"}],
+                "judge": {"model": "openai/judge-model", "base_url": srv.openai_base_url, "api_key_env": "BATCH_KEY",
+                          "stream": False}}
+        path = tmp_path / "eval.yaml"
+        path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+        assert cli("run", str(path), "--batch", "-n", str(N), "-r", str(tmp_path / "r"), "--no-progress",
+                   env=ENV).returncode == 4
+        judged_before = [r for r in _live_chat(srv) if is_judge_request(r)]
+        state(srv).complete()
+        cli("batches", "-r", str(tmp_path / "r"), env=ENV)
+        judged = [r for r in _live_chat(srv) if is_judge_request(r)]
+        db = _db(tmp_path)
+        assert not judged_before and len(judged) >= N                     # live, once the replies arrived
+        assert not [r for r in _inner(srv) if is_judge_request(r)]        # never inside the batch
+        assert db.execute("SELECT COUNT(DISTINCT sample_id) FROM scores WHERE scorer LIKE 'judge:%'"
+                          ).fetchone()[0] == N
+        assert db.execute("SELECT calls FROM judge_usage").fetchone()[0] == len(judged)
