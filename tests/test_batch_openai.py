@@ -346,3 +346,29 @@ def test_the_judge_runs_live_on_batch_replies_as_they_are_stored(tmp_path, cli):
         assert db.execute("SELECT COUNT(DISTINCT sample_id) FROM scores WHERE scorer LIKE 'judge:%'"
                           ).fetchone()[0] == N
         assert db.execute("SELECT calls FROM judge_usage").fetchone()[0] == len(judged)
+
+
+def test_samples_are_split_at_the_backends_request_and_byte_limits(tmp_path, monkeypatch):
+    """In-process (the limits patched small): 6 requests at 4 a batch make 2 batches, and a byte limit
+    that one line fills makes one batch per line; every sample in exactly one batch."""
+    from typer.testing import CliRunner
+
+    from harness.batch.openai import OpenAIBatchBackend
+    from harness.cli import app
+
+    monkeypatch.setenv("BATCH_KEY", KEY)
+    with LoopbackServer(api_key=KEY) as srv:
+        path = _eval(tmp_path, srv)
+        monkeypatch.setattr(OpenAIBatchBackend, "max_requests", 4)
+        done = CliRunner().invoke(app, ["run", str(path), "--batch", "-n", str(N), "-r", str(tmp_path / "r"),
+                                        "--no-progress"])
+        assert done.exit_code == 4, done.output
+        st = state(srv)
+        assert [len(b.lines) for b in st.batches.values()] == [4, 2]
+        monkeypatch.setattr(OpenAIBatchBackend, "max_bytes", 10)
+        done = CliRunner().invoke(app, ["run", str(path), "--batch", "-n", str(N), "-r", str(tmp_path / "r2"),
+                                        "--no-progress"])
+        assert done.exit_code == 4, done.output
+        assert [len(b.lines) for b in st.batches.values()] == [4, 2] + [1] * (N * REPEATS)
+        db = sqlite3.connect(tmp_path / "r2" / "harness.db")
+        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT sample_id) FROM batch_items").fetchone() == (N * REPEATS,) * 2
