@@ -5,7 +5,7 @@ Exit codes (documented in the README; `harness.cli.main` maps the exceptions):
 * 0  every planned sample has a reply, the error rate is within its bound, every threshold is met;
 * 1  internal error;  2 bad input (nothing written);  3 a threshold of the eval file not met;
 * 4  incomplete: samples left pending (a provider skipped for want of a key, or stopped after a
-     rejected key or an exhausted quota);
+     rejected key or an exhausted quota, or samples waiting in a provider's batch: `--batch`);
 * 5  nothing measured: no provider returned a single usable (non-error) reply;
 * 6  too many errors: a provider's error rate passed the bound (--max-error-rate, default 0.2;
      an eval file's own `thresholds: {error_rate: ...}` replaces it and is reported with 3), or the
