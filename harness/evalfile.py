@@ -145,6 +145,16 @@ class EvalSpec(BaseModel):
     def _judges_entries(cls, value: Any) -> Any:
         return [_provider_entry(v) for v in value] if isinstance(value, list) else value
 
+    @field_validator("judge", "judges", "simulator")
+    @classmethod
+    def _no_batch_judge(cls, value: Any) -> Any:
+        # The judge and the simulated user answer live, on each reply as it is stored (a second batch for
+        # the judge questions is not built yet): say so rather than accept a setting that does nothing.
+        if any(getattr(v, "batch", False) for v in (value if isinstance(value, list) else [value])):
+            raise ValueError("batch: true is for providers; the judge and the simulator run live (a judge "
+                             "batch is not supported yet): remove it")
+        return value
+
     def judge_entries(self) -> list[tuple[ProviderConfig, str | None]]:
         """(judge, its judge_format) for each judge of the eval: `judge:` or the two of `judges:`."""
         if self.judge is not None:

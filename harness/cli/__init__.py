@@ -15,6 +15,7 @@ from harness.cli import scorers
 from harness.cli import report
 from harness.cli import diff as diff_cli
 from harness.cli import categories as categories_cli
+from harness.cli import batches as batches_cli
 from harness.problems import InputError
 from harness.redact import redact
 from harness.runner.execute import Terminated
@@ -33,6 +34,7 @@ app.command("scorers")(scorers.scorers)
 app.command("report")(report.report)
 app.command("diff")(diff_cli.diff)
 app.command("categories")(categories_cli.categories)
+app.command("batches")(batches_cli.batches)
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(cache.app, name="cache")
 app.add_typer(judge.app, name="judge")

@@ -5,7 +5,7 @@ Exit codes (documented in the README; `harness.cli.main` maps the exceptions):
 * 0  every planned sample has a reply, the error rate is within its bound, every threshold is met;
 * 1  internal error;  2 bad input (nothing written);  3 a threshold of the eval file not met;
 * 4  incomplete: samples left pending (a provider skipped for want of a key, or stopped after a
-     rejected key or an exhausted quota);
+     rejected key or an exhausted quota, or samples waiting in a provider's batch: `--batch`);
 * 5  nothing measured: no provider returned a single usable (non-error) reply;
 * 6  too many errors: a provider's error rate passed the bound (--max-error-rate, default 0.2;
      an eval file's own `thresholds: {error_rate: ...}` replaces it and is reported with 3), or the
@@ -29,6 +29,7 @@ import typer
 
 from harness.served_model import served_lines
 from harness.cache import CacheDamaged, ResponseCache
+from harness.batch.engine import BatchOptions, open_summary
 from harness.cli.common import ResultsOption, enforce_thresholds, open_store, show_report
 from harness.evalfile import JudgeEntry, load_eval
 from harness.problems import InputError
@@ -100,7 +101,9 @@ def _run_verdict(report, thresholds: dict, max_error_rate: float) -> tuple[int, 
         return st + (f" - {note}" if note else "")
 
     usable = sum(g.replied - g.errors for g in overall)
-    if usable == 0:
+    # Samples waiting in a provider's batch are not a failure to measure: the run is incomplete (4).
+    batched = any(p["status"] == "batched" for p in report.providers)
+    if usable == 0 and not batched:
         lines = ["NOTHING MEASURED: no provider returned a single usable reply"]
         lines += [f"  {g.provider}: {g.errors} errors, {g.pending} pending of {g.planned} ({why(g.provider)})"
                   for g in overall]
@@ -109,7 +112,11 @@ def _run_verdict(report, thresholds: dict, max_error_rate: float) -> tuple[int, 
     if pending:
         lines = [f"INCOMPLETE: {sum(g.pending for g in pending)} samples have no reply"]
         lines += [f"  {g.provider}: {g.pending} of {g.planned} pending ({why(g.provider)})" for g in pending]
-        lines.append(f"  send them with: harness run --resume {report.run_id}")
+        if batched:
+            lines.append(f"  collect the batches with: harness batches {report.run_id}  (or harness run --resume "
+                         f"{report.run_id})")
+        else:
+            lines.append(f"  send them with: harness run --resume {report.run_id}")
         return EXIT_INCOMPLETE, lines
     if "error_rate" not in thresholds:
         over = [g for g in overall if g.replied and g.errors / g.replied > max_error_rate]
@@ -194,9 +201,12 @@ def _resumed(results_dir: Path, run_ref: str, only: list[str] | None, shard: tup
             judge_config)
 
 
-def _planned(eval_file: Path, results_dir: Path, only: list[str] | None, limit: int | None):
+def _planned(eval_file: Path, results_dir: Path, only: list[str] | None, limit: int | None, batch: bool = False):
     """Validate everything, then write the run and all its planned samples before any request."""
     planned = plan_run(eval_file, only_providers=only, limit=limit)
+    if batch:   # --batch: stored with each provider's configuration, so a resume goes on in batches
+        for p in planned.providers:
+            p.config = p.config.model_copy(update={"batch": True})
     store = open_store(results_dir)
     earlier = store.latest_run(planned.spec.name)
     if earlier is not None and earlier["status"] in ("interrupted", "incomplete"):
@@ -252,6 +262,12 @@ def run(
                                       help="A reply from another model than the one requested (a retired model "
                                            "routed to its successor; dated snapshots excepted) is an error that "
                                            "stops the provider."),
+    batch: bool = typer.Option(False, "--batch",
+                               help="Send through the providers' batch APIs (about half the price, answers within "
+                                    "24 hours): submit, store the batch ids and exit; collect with harness batches "
+                                    "RUN or harness run --resume RUN. Providers without one run live."),
+    wait: bool = typer.Option(False, "--wait", help="With --batch: poll until every batch has ended and collect it."),
+    poll_interval: float = typer.Option(60.0, "--poll-interval", min=0, help="Seconds between two polls of --wait."),
 ) -> None:
     """Run an eval: every prompt x provider x repeat, each reply stored and scored as it arrives."""
     state: dict = {}
@@ -262,7 +278,8 @@ def run(
                            strict_model)
                 return
             _run(state, eval_file, provider, limit, results_dir, resume, retry_errors, progress, use_cache,
-                 cache_ttl_days, max_error_rate, baseline, junit, workers, strict_model)
+                 cache_ttl_days, max_error_rate, baseline, junit, workers, strict_model,
+                 BatchOptions(everywhere=batch, wait=wait, poll_s=poll_interval))
         except LeaseHeld as err:   # another live process executes this run: one writer per run
             typer.echo(f"error: {redact(str(err))}", err=True)
             raise typer.Exit(EXIT_LOCKED)
@@ -402,7 +419,10 @@ def _make_judge(store, run_id: str, judge_config, scorers: list[str], eval_file,
 
 
 def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_errors, progress, use_cache,
-         cache_ttl_days, max_error_rate, baseline=None, junit=None, workers=1, strict_model=False) -> None:
+         cache_ttl_days, max_error_rate, baseline=None, junit=None, workers=1, strict_model=False,
+         batch_options: BatchOptions | None = None) -> None:
+    if workers > 1 and batch_options is not None and batch_options.everywhere:   # checked before anything is written
+        raise InputError.single("--workers", "worker processes do not share batches; drop --workers or --batch")
     if baseline:   # checked before anything is written: a gate against a run that is not there is bad input
         from harness.store import StoreError
 
@@ -425,11 +445,14 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
     elif eval_file is None:
         raise InputError.single("harness run", "give an eval file, or --resume RUN")
     else:
-        store, run_id, scorers, providers, judge_config = _planned(eval_file, results_dir, provider, limit)
+        store, run_id, scorers, providers, judge_config = _planned(eval_file, results_dir, provider, limit,
+                                                                   bool(batch_options and batch_options.everywhere))
         state.update(store=store, run_id=run_id)
         state["lease"] = store.acquire_lease(run_id)
     cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
     judge = _make_judge(store, run_id, judge_config, scorers, eval_file)
+    if workers > 1 and any(p.config.batch for p in providers):
+        raise InputError.single("--workers", "worker processes do not share batches (batch: true); drop --workers")
     if workers > 1:
         summary = asyncio.run(guarded(run_workers(
             store, run_id, results_dir, workers, labels=[p.config.display for p in providers],
@@ -439,7 +462,7 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
         summary = asyncio.run(execute_run(store, run_id, providers, scorers, retry_errors=retry_errors,
                                           show_progress=progress, cost_fn=reply_cost, cache=cache, judge=judge,
                                           lease=state["lease"], strict_model=strict_model,
-                                          simulator=_make_simulator(store, run_id)))
+                                          simulator=_make_simulator(store, run_id), batch=batch_options))
     state["executed"] = True   # the run's status is final: a signal from here on only cuts the report short
     state["lease"].release()
     state["lease"] = None
@@ -453,6 +476,8 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
     if not summary.complete:
         pending = sum(p.pending for p in summary.providers)
         typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
+    if waiting := open_summary(store, run_id, results_dir):
+        typer.echo(terminal_text(waiting), err=True)
     thresholds = json.loads(store.run(run_id)["spec_json"]).get("thresholds") or {}
     errors = common_errors(store, run_id)
     code, lines = run_verdict(report, thresholds, max_error_rate, errors, store.run(run_id)["eval_path"])

@@ -107,6 +107,9 @@ class ProviderConfig(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
     # Run a model past its shutdown date anyway (capabilities.yaml); without it such a run is bad input.
     allow_retired: bool = False
+    # Send through the provider's batch API (harness/batch/): half the price, answers within 24 hours.
+    # A provider without one (llama, openai-compatible) runs live. `harness run --batch` sets it on all.
+    batch: bool = False
     # Set by the harness (harness.providers.resolve), never by an eval file: what was sent or left to the
     # provider's default for each parameter, and why. Stored with the run's provider configuration.
     resolution: dict[str, Any] = Field(default_factory=dict)

@@ -193,7 +193,11 @@ class OpenAIChatProvider(Provider):
 
     async def _whole(self, kwargs: dict[str, Any], started: float) -> Reply:
         resp = await self._client.chat.completions.create(**kwargs)
-        latency = time.perf_counter() - started
+        return self.parse_completion(resp, time.perf_counter() - started)
+
+    def parse_completion(self, resp: Any, latency: float) -> Reply:
+        """A non-streamed ChatCompletion as a Reply, or ProviderError when it is unusable. Shared by the
+        live path and the Batch API (harness/batch/openai.py), so a reply means the same on either."""
         if isinstance(resp, str) or not hasattr(resp, "choices"):
             # The SDK hands back a 200's non-JSON body as a plain str instead of raising.
             raise ProviderError(

@@ -46,6 +46,8 @@ def load_prices(path: Path = PRICES_FILE) -> dict[str, Price]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     prices = {}
     for model, entry in data.items():
+        if str(model).startswith("_"):   # a table-wide setting (_batch_discount), not a model
+            continue
         checked = entry.get("checked")
         if isinstance(checked, str):
             checked = date.fromisoformat(checked)
@@ -143,3 +145,23 @@ def reply_cost(provider: Any, reply: Reply) -> float | None:
     except ValueError as err:
         warnings.warn(f"{provider.config.display}: cost unknown: {err}", stacklevel=2)
         return None
+
+
+@functools.lru_cache(maxsize=4)
+def batch_discounts(path: Path = PRICES_FILE) -> dict[str, float]:
+    """{provider kind: factor} of prices.yaml's `_batch_discount` (0.5: a batch request bills half the
+    live price). A kind missing there has no known batch price: its batch replies cost None (unknown)."""
+    data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("_batch_discount") or {}
+    return {str(k): _number(v, f"{path.name}: _batch_discount.{k}") for k, v in data.items()
+            if k not in ("source", "checked")}
+
+
+def batch_reply_cost(provider: Any, reply: Reply) -> float | None:
+    """What a reply that came through the provider's batch API cost: the live cost times the kind's batch
+    discount (an eval file's `options.price` override is a live price and is discounted the same way)."""
+    live = reply_cost(provider, reply)
+    kind = _SAME_PRICES.get(provider.config.kind, provider.config.kind)
+    factor = batch_discounts().get(kind)
+    if live is None or factor is None:
+        return None
+    return live * factor

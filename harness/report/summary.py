@@ -39,6 +39,9 @@ class Group:
     tokens_unknown: int = 0
     cost_usd: float = 0.0
     cost_unknown: int = 0
+    # Of those, the replies that came through a provider's batch API and their cost (at batch prices).
+    batch_replies: int = 0
+    batch_cost_usd: float = 0.0
     # Teen-safety measures (None when the run has no teen-safety verdicts): never averaged.
     safety: SafetyCounts | None = None
 
@@ -90,6 +93,7 @@ class Group:
             "replies_without_token_counts": self.tokens_unknown,
             "cost_usd": self.cost_usd if not self.cost_unknown else None,
             "replies_without_cost": self.cost_unknown,
+            "batch_replies": self.batch_replies, "batch_cost_usd": self.batch_cost_usd,
             **({"critical_failures": None} if self.safety is None else self.safety.as_dict()),
         }
 
@@ -231,7 +235,8 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
         provider_of[sid] = provider
         outcome_of[sid] = outcome
         raw_text = row["raw_json"]   # parsed only when it can say something here: most replies' raw data never does
-        raw = (json.loads(raw_text) if raw_text is not None and ('"cache"' in raw_text or '"reasoning_tokens"' in raw_text)
+        raw = (json.loads(raw_text) if raw_text is not None and ('"cache"' in raw_text or '"reasoning_tokens"' in raw_text
+                                                                  or '"batch"' in raw_text)
                else {})
         cached += raw.get("cache") == "hit"
         both = (group(provider, ALL), group(provider, group_key(row, group_by)))
@@ -278,6 +283,9 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
                 g.cost_unknown += 1
             else:
                 g.cost_usd += cost
+            if raw.get("batch"):
+                g.batch_replies += 1
+                g.batch_cost_usd += cost or 0.0
             if g.safety is not None:
                 g.safety.add(state, outcome, label, key)
             if verdict is not None:

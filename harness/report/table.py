@@ -191,6 +191,11 @@ def header_lines(report: RunReport) -> list[str]:
     if report.served_models:
         lines += served_lines(report.served_models, {p["label"]: p["model"] for p in report.providers})
     lines += subset_lines(report)
+    for g in (g for g in report.groups if g.category == ALL and g.batch_replies):
+        live = g.replied - g.errors - g.batch_replies
+        lines.append(f"{g.provider}: {g.batch_replies} replies through the batch API cost {_usd(g.batch_cost_usd)} at "
+                     f"batch prices" + (f"; the {live} live replies cost {_usd(g.cost_usd - g.batch_cost_usd)}" if live > 0
+                                        else "") + (" (some replies unpriced)" if g.cost_unknown else ""))
     if report.cached_replies:
         lines.append(f"{report.cached_replies} replies came from the response cache: their latency, tokens and cost "
                      "are those of the original request (nothing was paid again)")

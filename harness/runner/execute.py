@@ -231,16 +231,7 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
 
     async def score(prompt: Prompt, reply: Reply) -> list[Score]:
         # Scoring (and judging) happens outside the provider's slot: it must not hold back requests.
-        scores = score_reply(scorers, prompt, reply)
-        if judged is not None and reply.outcome is not Outcome.ERROR:
-            try:
-                scores = await judged.score(prompt, reply, scores)
-            except CacheDamaged:
-                raise   # the judge cache cannot be read: stop the run with the fix, not a judge_error per reply
-            except Exception as err:  # keep the reply and the signal scores; say the judging failed
-                scores.append(Score(scorer="judge", passed=None, label="judge_error",
-                                    explanation=f"judging failed: {type(err).__name__}: {redact(str(err))}"))
-        return scores
+        return await score_and_judge(scorers, judged, prompt, reply)
 
     async def one(sample: PlannedSample) -> None:
         if sample.prompt.is_conversation:
@@ -279,6 +270,20 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
     result.status = "stopped" if stop.is_set() else "finished"
     store.set_provider(run_id, label, status=result.status, note=result.note)
     return result
+
+
+async def score_and_judge(scorers: list[str], judged: JudgedScorers | None, prompt: Prompt, reply: Reply) -> list[Score]:
+    """A reply's scores, the judge's included: the same for a live reply and a batch one."""
+    scores = score_reply(scorers, prompt, reply)
+    if judged is not None and reply.outcome is not Outcome.ERROR:
+        try:
+            scores = await judged.score(prompt, reply, scores)
+        except CacheDamaged:
+            raise   # the judge cache cannot be read: stop the run with the fix, not a judge_error per reply
+        except Exception as err:  # keep the reply and the signal scores; say the judging failed
+            scores.append(Score(scorer="judge", passed=None, label="judge_error",
+                                explanation=f"judging failed: {type(err).__name__}: {redact(str(err))}"))
+    return scores
 
 
 async def _start_judge(judge, progress: RunProgress, scorers: list[str]) -> JudgedScorers | None:
@@ -334,11 +339,14 @@ async def execute_run(store: Store, run_id: str, providers: list[Provider], scor
                       retry_errors: bool = False, show_progress: bool = True, cost_fn=_no_cost,
                       cache: ResponseCache | None = None, judge: Judge | None = None,
                       lease: Lease | None = None, shard: tuple[int, int] | None = None,
-                      strict_model: bool = False, simulator: Provider | None = None) -> RunSummary:
+                      strict_model: bool = False, simulator: Provider | None = None,
+                      batch=None) -> RunSummary:
     """Send every pending sample of `providers` (with `shard=(i, n)`, only those whose id is i modulo
-    n: one worker process of `harness run --workers n`, which leaves the run's status to its parent)."""
+    n: one worker process of `harness run --workers n`, which leaves the run's status to its parent).
+    `batch` (harness.batch.engine.BatchOptions): the providers that want batches, or have batches open,
+    go through their batch services (harness/batch/engine.py); the others run live alongside."""
     return await guarded(_execute(store, run_id, providers, scorers, retry_errors, show_progress, cost_fn, cache,
-                                  judge, lease, shard, strict_model, simulator))
+                                  judge, lease, shard, strict_model, simulator, batch))
 
 
 async def guarded(work):
@@ -361,7 +369,9 @@ async def guarded(work):
 async def _execute(store: Store, run_id: str, providers: list[Provider], scorers: list[str], retry_errors: bool,
                    show_progress: bool, cost_fn, cache: ResponseCache | None, judge: Judge | None,
                    lease: Lease | None, shard: tuple[int, int] | None, strict_model: bool = False,
-                   simulator: Provider | None = None) -> RunSummary:
+                   simulator: Provider | None = None, batch=None) -> RunSummary:
+    from harness.batch.engine import batch_wanted, run_batched
+
     summary = RunSummary(run_id)
     writer = ReplyWriter(store, cache)
     with RunProgress(enabled=show_progress) as progress, frozen_secrets():
@@ -369,10 +379,19 @@ async def _execute(store: Store, run_id: str, providers: list[Provider], scorers
         judged = await _start_judge(judge, progress, scorers) if judge is not None else None
         simulate = await _start_simulator(simulator, cache, writer, progress) if simulator is not None else None
         try:
-            results = await asyncio.gather(*(
-                _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, judged, writer,
-                              lease, shard, strict_model, simulate)
-                for p in providers))
+            def live(p: Provider):
+                return _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, judged,
+                                     writer, lease, shard, strict_model, simulate)
+
+            def one(p: Provider):
+                if shard is not None or not batch_wanted(store, run_id, p, batch):
+                    return live(p)
+                return run_batched(store, run_id, p, options=batch, retry_errors=retry_errors, progress=progress,
+                                   score=lambda prompt, reply: score_and_judge(scorers, judged, prompt, reply),
+                                   cost_fn=cost_fn, cache=cache, strict_model=strict_model, send_live=live,
+                                   result=ProviderResult(p.config.display))
+
+            results = await asyncio.gather(*(one(p) for p in providers))
         finally:
             if judged is not None:
                 await (judge.aclose() if hasattr(judge, "aclose") else judge.provider.aclose())

@@ -35,6 +35,10 @@ class RunProgress:
         self._progress.__exit__(*exc)
 
     def add(self, provider: str, total: int) -> None:
+        if provider in self._tasks:   # a batch provider's live part (harness/batch/engine.py): one bar, grown
+            task = self._tasks[provider]
+            self._progress.update(task, total=(self._progress.tasks[task].total or 0) + total)
+            return
         # the description is rendered as Rich markup: a label from the eval file must be neither markup
         # nor terminal control sequences
         description = terminal_text(provider).replace("[", "\\[")

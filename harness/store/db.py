@@ -365,6 +365,9 @@ def _pending_condition(include_errors: bool, shard: tuple[int, int] | None = Non
     # --retry-errors sends it again from the turn that failed (harness/runner/conversation.py).
     cond = "(p.sample_id IS NULL" + (" OR p.outcome = 'error' OR EXISTS (SELECT 1 FROM conversations c"
                                      " WHERE c.sample_id = s.id AND c.ended = 'error'))" if include_errors else ")")
+    # A sample in a batch not yet collected is the provider's to answer: never sent live as well.
+    cond += (" AND NOT EXISTS (SELECT 1 FROM batch_items bi JOIN batches b ON b.id = bi.batch_id"
+             " WHERE bi.sample_id = s.id AND b.collected = 0)")
     if shard is None:
         return cond, ()
     return cond + " AND s.id % ? = ?", (shard[1], shard[0])

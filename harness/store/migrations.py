@@ -193,4 +193,39 @@ MIGRATIONS: list[str] = [
         first_failing_json TEXT NOT NULL
     );
     """,
+    # 6: the providers' batch APIs (harness/batch/). A batch row is written with its items and COMMITTED
+    # before the provider is asked to create it (the intent: `token`, sent as the batch's tag); its
+    # remote id is stored as soon as the provider accepts it, so a crash in between is reconciled by
+    # finding the tag at the provider, never by a second paid submission. Samples of a batch not yet
+    # `collected` are not pending for the live path; once its results are collected, the items with no
+    # result (expired, cancelled) are pending again. `ignored_json` counts the result lines that were
+    # ignored (an unknown custom id, a duplicate, a sample already answered).
+    """
+    CREATE TABLE batches (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        provider TEXT NOT NULL,
+        purpose TEXT NOT NULL CHECK (purpose IN ('reply', 'judge')),
+        token TEXT NOT NULL UNIQUE,
+        remote_id TEXT,
+        state TEXT NOT NULL,
+        collected INTEGER NOT NULL DEFAULT 0,
+        counts_json TEXT NOT NULL DEFAULT '{}',
+        ignored_json TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        submitted_at TEXT,
+        expires_at TEXT,
+        ended_at TEXT,
+        note TEXT
+    );
+    CREATE INDEX batches_run ON batches (run_id, provider, collected);
+    CREATE TABLE batch_items (
+        batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+        sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+        custom_id TEXT NOT NULL,
+        result TEXT,
+        PRIMARY KEY (batch_id, custom_id)
+    );
+    CREATE INDEX batch_items_sample ON batch_items (sample_id);
+    """,
 ]
