@@ -18,12 +18,17 @@ from typing import Any
 #: (handler, server, method, path, query, headers, raw body, parsed body) -> handled?
 BatchRoute = Callable[[Any, Any, str, str, str, dict[str, str], bytes, Any], bool]
 
-_ROUTES: list[BatchRoute] = []
+#: Asked in this order, whatever order the modules were imported in: Gemini's and Anthropic's routes
+#: claim only requests shaped like theirs (Google's key or client headers, /v1/messages/batches), while
+#: OpenAI's claims every /v1/files and /v1/batches path, which google-genai 3.x also uses.
+ORDER = ("gemini", "anthropic", "openai")
+
+_ROUTES: dict[str, BatchRoute] = {}
 _loaded = False
 
 
 def batch_route(fn: BatchRoute) -> BatchRoute:
-    _ROUTES.append(fn)
+    _ROUTES[fn.__module__.rsplit(".", 1)[-1]] = fn
     return fn
 
 
@@ -32,11 +37,12 @@ def dispatch(handler: Any, server: Any, method: str, path: str, query: str, head
     """Give the request to the provider batch module whose route it is; False when none claims it."""
     global _loaded
     if not _loaded:
-        for name in ("openai", "anthropic", "gemini"):
+        for name in ORDER:
             try:
                 importlib.import_module(f"{__name__}.{name}")
             except ModuleNotFoundError as err:
                 if err.name != f"{__name__}.{name}":
                     raise
         _loaded = True
-    return any(route(handler, server, method, path, query, headers, raw, body) for route in _ROUTES)
+    routes = [_ROUTES[n] for n in ORDER if n in _ROUTES] + [r for n, r in _ROUTES.items() if n not in ORDER]
+    return any(route(handler, server, method, path, query, headers, raw, body) for route in routes)

@@ -19,8 +19,8 @@ Routes (any version segment, any base-URL prefix):
 Only requests that look like Google's claim a shared path (`/v1/files/..`, `/v1/batches..`, which
 OpenAI's batch API also uses, and google-genai 3.x defaults to `v1`): a Google API key header or
 query key, or the SDK's `x-goog-api-client` header. For that reason this route is asked first
-(moved to the front of the batch routes): OpenAI's route claims every `/v1/files|batches` path,
-while no OpenAI SDK request carries Google's headers.
+(`ORDER` in batches/__init__.py): OpenAI's route claims every `/v1/files|batches` path, while no
+OpenAI SDK request carries Google's headers.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from harness.testing.loopback import gemini as G
-from harness.testing.loopback.batches import _ROUTES, batch_route
+from harness.testing.loopback.batches import batch_route
 from harness.testing.loopback.batches.gemini_state import (
     MAX_FILE_BYTES,
     TERMINAL,
@@ -92,11 +92,6 @@ def route(h: Any, server: Any, method: str, path: str, query: str, headers: dict
                "list": lambda: _list(h, st, method, query)}[kind]
     handler()
     return True
-
-
-# Asked before the other providers' routes (module docstring): it only claims Google-shaped requests.
-_ROUTES.remove(route)
-_ROUTES.insert(0, route)
 
 
 def _classify(path: str, query: str, headers: dict[str, str]) -> str | None:
