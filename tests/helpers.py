@@ -35,3 +35,40 @@ def closed_port() -> int:
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def loopback_fixtures(key: str | None, *, env: tuple[str, ...] = (), unset: tuple[str, ...] = (),
+                      models: list[str] | None = None):
+    """The `(_server, srv)` fixture pair of a provider test module: one loopback server per module
+    (starting one per test costs more than the tests) and, per test, the SDK's environment set (`env`
+    to the key, `unset` removed, so a developer's own variables never leak in) and the server reset
+    before and after: no queued script, responder, default or batch state survives into the next test.
+
+    Use: `_server, srv = loopback_fixtures(KEY, env=("OPENAI_API_KEY",), unset=("OPENAI_BASE_URL",))`."""
+    import pytest
+
+    from harness.testing.loopback import LoopbackServer
+
+    @pytest.fixture(scope="module")
+    def _server():
+        with LoopbackServer(api_key=key, **({"models": models} if models else {})) as server:
+            yield server
+
+    @pytest.fixture
+    def srv(_server, monkeypatch):
+        for name in env:
+            monkeypatch.setenv(name, key)
+        for name in unset:
+            monkeypatch.delenv(name, raising=False)
+        _reset(_server, key)
+        yield _server
+        _reset(_server, key)
+
+    return _server, srv
+
+
+def _reset(server, key: str | None) -> None:
+    server.clear()
+    server.api_key = key
+    server.responder = server.default = None
+    server.batch_state.clear()

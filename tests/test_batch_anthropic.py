@@ -17,30 +17,14 @@ from harness.providers.base import GenerationParams, ProviderConfig
 from harness.providers.errors import ProviderError
 from harness.providers.retry import RetryPolicy
 from harness.testing.loopback import LoopbackServer, Scripted
-from harness.testing.loopback.batches.anthropic import AnthropicBatchState, state_of
+from harness.testing.loopback.batches.anthropic import state_of
 from harness.types import ErrorKind, Message, Outcome
-from tests.helpers import complete
+from tests.helpers import complete, loopback_fixtures
 
 KEY = "sk-ant-test-batch-0123456789abcdef"
 
 
-@pytest.fixture(scope="module")
-def _server():
-    with LoopbackServer(api_key=KEY) as server:
-        yield server
-
-
-@pytest.fixture
-def srv(_server, monkeypatch):
-    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
-    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
-    _server.clear()
-    _server.api_key = KEY
-    _server.batch_state["anthropic"] = AnthropicBatchState()
-    yield _server
-    _server.clear()
-    _server.batch_state.pop("anthropic", None)
+_server, srv = loopback_fixtures(KEY, env=("ANTHROPIC_API_KEY",), unset=("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"))
 
 
 def make(srv: LoopbackServer, **cfg) -> AnthropicProvider:

@@ -21,31 +21,14 @@ from harness.providers.gemini import GeminiProvider
 from harness.testing.loopback import LoopbackServer, Scripted
 from harness.testing.loopback.batches.gemini_state import GeminiBatchState, state_of
 from harness.types import ErrorKind, Message, Outcome, Reply
+from tests.helpers import loopback_fixtures
 
 KEY = "AIza-test-batch-0123456789"
 MODEL = "gemini-3.5-flash"
 
 
-@pytest.fixture(scope="module")
-def _server():
-    with LoopbackServer(api_key=KEY, models=[MODEL, "gemini-2.5-flash"]) as server:
-        yield server
-
-
-@pytest.fixture
-def srv(_server, monkeypatch):
-    monkeypatch.setenv("GOOGLE_API_KEY", KEY)
-    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
-    monkeypatch.delenv("GOOGLE_GEMINI_BASE_URL", raising=False)
-    monkeypatch.delenv("GOOGLE_GENAI_API_VERSION", raising=False)
-    _server.clear()
-    _server.batch_state.pop("gemini", None)
-    _server.responder = None
-    _server.default = None
-    yield _server
-    _server.clear()
-    _server.batch_state.pop("gemini", None)
-    _server.responder = None
+_server, srv = loopback_fixtures(KEY, env=("GOOGLE_API_KEY",), models=[MODEL, "gemini-2.5-flash"],
+                                 unset=("GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL", "GOOGLE_GENAI_API_VERSION"))
 
 
 def provider(srv: LoopbackServer, **cfg: Any) -> GeminiProvider:

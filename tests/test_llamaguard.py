@@ -28,6 +28,7 @@ from harness.scoring.llamaguard_wire import version_from_name, version_from_temp
 from harness.scoring.rules import default_ruleset
 from harness.testing.loopback import LoopbackServer, Scripted
 from harness.testing.ollama_like import LLAMA_GUARD_3_TEMPLATE, OllamaLikeServer
+from tests.helpers import loopback_fixtures
 
 def completions(srv: LoopbackServer) -> list:
     """The raw completion requests (the judge's start also asks GET /api/version and /v1/models)."""
@@ -64,18 +65,7 @@ EXPECTED = (
 )
 
 
-@pytest.fixture(scope="module")
-def _server():
-    with LoopbackServer() as server:
-        yield server
-
-
-@pytest.fixture
-def srv(_server, monkeypatch):
-    monkeypatch.delenv("OPENAI_COMPATIBLE_API_KEY", raising=False)
-    _server.clear()
-    yield _server
-    _server.clear()
+_server, srv = loopback_fixtures(None, unset=("OPENAI_COMPATIBLE_API_KEY",))
 
 
 def guard(srv: LoopbackServer, model: str = "llama-guard3:1b", cache: JudgeCache | None = None) -> LlamaGuardJudge:

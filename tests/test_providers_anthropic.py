@@ -13,27 +13,13 @@ from harness.providers.errors import ProviderError
 from harness.providers.retry import RetryPolicy
 from harness.testing.loopback import LoopbackServer, Scripted
 from harness.types import ErrorKind, Message, Outcome, Reply
-from tests.helpers import closed_port, complete, complete_with_identity
+from tests.helpers import closed_port, complete, complete_with_identity, loopback_fixtures
 
 KEY = "sk-ant-test-loopback-0123456789"
 USER = [Message(role="user", content="Say hi")]
 
 
-@pytest.fixture(scope="module")
-def _server():
-    with LoopbackServer(api_key=KEY) as server:
-        yield server
-
-
-@pytest.fixture
-def srv(_server, monkeypatch):
-    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
-    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
-    _server.clear()
-    _server.api_key = KEY
-    yield _server
-    _server.clear()
+_server, srv = loopback_fixtures(KEY, env=("ANTHROPIC_API_KEY",), unset=("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"))
 
 
 def make(srv: LoopbackServer | None = None, model: str = "anthropic/claude-haiku-4-5", attempts: int = 6,

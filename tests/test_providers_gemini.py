@@ -14,28 +14,14 @@ from harness.providers.gemini import GeminiProvider, google_retry_delay
 from harness.providers.retry import RetryPolicy
 from harness.testing.loopback import LoopbackServer, Scripted
 from harness.types import ErrorKind, Message, Outcome, Reply
-from tests.helpers import closed_port, complete, complete_with_identity
+from tests.helpers import closed_port, complete, complete_with_identity, loopback_fixtures
 
 KEY = "AIza-test-loopback-0123456789"
 USER = [Message(role="user", content="Say hi")]
 
 
-@pytest.fixture(scope="module")
-def _server():
-    with LoopbackServer(api_key=KEY) as server:
-        yield server
-
-
-@pytest.fixture
-def srv(_server, monkeypatch):
-    monkeypatch.setenv("GOOGLE_API_KEY", KEY)
-    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
-    monkeypatch.delenv("GOOGLE_GEMINI_BASE_URL", raising=False)
-    monkeypatch.delenv("GOOGLE_GENAI_API_VERSION", raising=False)
-    _server.clear()
-    _server.api_key = KEY
-    yield _server
-    _server.clear()
+_server, srv = loopback_fixtures(KEY, env=("GOOGLE_API_KEY",),
+                                 unset=("GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL", "GOOGLE_GENAI_API_VERSION"))
 
 
 def make(srv: LoopbackServer | None = None, model: str = "gemini/gemini-2.5-flash", attempts: int = 6,

@@ -28,7 +28,7 @@ from harness.providers.gemini_legacy import DEPRECATION, GeminiLegacyProvider  #
 from harness.providers.retry import RetryPolicy  # noqa: E402
 from harness.testing.loopback import LoopbackServer, Scripted  # noqa: E402
 from harness.types import ErrorKind, Message, Outcome, Reply  # noqa: E402
-from tests.helpers import closed_port, complete, complete_with_identity
+from tests.helpers import closed_port, complete, complete_with_identity, loopback_fixtures
 
 KEY = "AIza-legacy-loopback-0123456789"
 MODEL = "gemini-1.5-flash"
@@ -38,20 +38,7 @@ PATH = f"/v1beta/models/{MODEL}"
 LEGACY_QUERY = "%24alt=json%3Benum-encoding%3Dint"  # $alt=json;enum-encoding=int
 
 
-@pytest.fixture(scope="module")
-def _server():
-    with LoopbackServer(api_key=KEY) as server:
-        yield server
-
-
-@pytest.fixture
-def srv(_server, monkeypatch):
-    monkeypatch.setenv("GEMINI_API_KEY", KEY)
-    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
-    _server.clear()
-    _server.api_key = KEY
-    yield _server
-    _server.clear()
+_server, srv = loopback_fixtures(KEY, env=("GEMINI_API_KEY",), unset=("GOOGLE_API_KEY",))
 
 
 @pytest.fixture(autouse=True)

@@ -14,28 +14,13 @@ from harness.providers.openai_compatible import PLACEHOLDER_KEY, OpenAICompatibl
 from harness.providers.retry import RetryPolicy
 from harness.testing.loopback import LoopbackServer, Scripted
 from harness.types import ErrorKind, Message, Outcome, Reply
-from tests.helpers import closed_port, complete, complete_with_identity
+from tests.helpers import closed_port, complete, complete_with_identity, loopback_fixtures
 
 KEY = "sk-test-loopback-0123456789"
 USER = [Message(role="user", content="Say hi")]
 
 
-@pytest.fixture(scope="module")
-def _server():
-    with LoopbackServer(api_key=KEY) as server:
-        yield server
-
-
-@pytest.fixture
-def srv(_server, monkeypatch):
-    """One server per module (starting one per test costs more than the tests), reset per test."""
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    monkeypatch.delenv("OPENAI_COMPATIBLE_API_KEY", raising=False)
-    _server.clear()
-    _server.api_key = KEY
-    yield _server
-    _server.clear()
+_server, srv = loopback_fixtures(KEY, env=("OPENAI_API_KEY",), unset=("OPENAI_BASE_URL", "OPENAI_COMPATIBLE_API_KEY"))
 
 
 def make(srv: LoopbackServer | None = None, cls=OpenAIChatProvider, model: str = "openai/gpt-4o-mini",
