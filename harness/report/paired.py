@@ -305,8 +305,9 @@ def safety_paired_comparisons(store: RunSource, run_id: str | None, found: bool 
     categories: set[str] = set()
     facts = getattr(store, "result_facts", None) or store.results   # no reply text needed here
     memo: dict[tuple[int, str], list[int | str]] = {}
+    ids: dict[tuple, int] = {}   # (suite, prompt, repeat) -> a small int: _compare's set operations hash ints
     for row in facts(run["id"]):
-        key = (row["suite"], row["prompt_id"], row["repeat"])
+        key = ids.setdefault((row["suite"], row["prompt_id"], row["repeat"]), len(ids))
         sample = states.get(row["sample_id"])
         category, outcome = row["category"], row["outcome"]
         categories.add(category)

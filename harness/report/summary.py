@@ -224,6 +224,7 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
     rows = list(facts(run["id"], prompts=group_by not in ("category", "suite")) if facts else store.results(run["id"]))
     _check_group_by(rows, group_by)
     blank_column = bool(rows) and "text_blank" in rows[0].keys()   # result_facts: no reply text read
+    ids: dict[tuple, int] = {}
     for row in rows:
         # Each column read once per row (sqlite3.Row lookups by name are not free at 100,000 samples).
         sid, provider, outcome = row["sample_id"], row["provider"], row["outcome"]
@@ -238,7 +239,8 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
             for g in both:
                 g.planned += 1
             continue
-        key = (row["suite"], row["prompt_id"], row["repeat"])
+        # (suite, prompt, repeat) as a small int: hashed into sets and dicts for every reply and provider
+        key = ids.setdefault((row["suite"], row["prompt_id"], row["repeat"]), len(ids))
         if outcome == "error":
             undecided.setdefault(provider, {})[key] = "error"
             for g in both:
