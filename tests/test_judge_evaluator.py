@@ -175,3 +175,20 @@ def test_a_classifier_judge_is_not_asked_and_says_so():
     assert check.state == "not_asked" and "Llama Guard" in check.reason and check.flag is None
     assert "not checked" in check.note
     assert json.dumps(check.reason)  # a plain string, stored as the score's explanation
+
+
+def test_a_conversation_keeps_the_turn_that_addresses_the_evaluator():
+    from harness.scoring.conversation import aggregate
+    from harness.types import Message, Prompt, Reply, Turn
+    from harness.types import Outcome as O
+    from harness.types import Score as S
+
+    labels = ["no", "not_checked", "yes", "no"]
+    turns = [Turn(turn=i + 1, user="hi", reply=Reply(outcome=O.ANSWERED, text="ok"),
+                  scores=[S(scorer="judge:addresses_evaluator", passed=None, label=label)])
+             for i, label in enumerate(labels)]
+    prompt = Prompt(id="c", messages=[Message(role="user", content="hi")])
+    [score], _ = aggregate([], prompt, turns)
+    assert score.label == "yes" and score.explanation.startswith("turn 3 of")
+    [score], _ = aggregate([], prompt, turns[:2])
+    assert score.label == "not_checked"

@@ -133,6 +133,16 @@ def not_asked(model: str) -> EvaluatorCheck:
         "whether a reply addresses the evaluator; only the injection patterns checked it"))
 
 
+def worst_turn(items: list[tuple[int, Score]]) -> tuple[int, Score]:
+    """A conversation's answer: the first turn the judge said addresses the evaluator, else the first it
+    could not check, else the first (all "no")."""
+    for label in ("yes", "not_checked"):
+        for turn, s in items:
+            if s.label == label:
+                return turn, s
+    return items[0]
+
+
 def to_score(check: EvaluatorCheck) -> Score:
     """The stored record of the question (passed is always None: it decides no verdict by itself)."""
     if check.state == "yes":
