@@ -196,14 +196,15 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
     signal_rows: dict[tuple[int, str], int | None] = {}
     scores = store.scores(run["id"])
     for s in scores:
-        if s["scorer"] == primary and primary != SAFETY:
+        name = s["scorer"]   # read once: a sqlite3.Row lookup by name, for each of 300,000+ scores
+        if name == primary and primary != SAFETY:
             verdicts[s["sample_id"]] = s["passed"]
-        if s["scorer"].startswith("judge:"):
-            judge_rows[(s["sample_id"], s["scorer"].removeprefix("judge:"))] = s["passed"]
-        if s["scorer"].startswith("signal:"):
-            signal_rows[(s["sample_id"], s["scorer"].removeprefix("signal:"))] = s["passed"]
-        if s["scorer"].startswith("rule:"):
+        if name.startswith("rule:"):
             rule_rows.append(s)
+        elif name.startswith("judge:"):
+            judge_rows[(s["sample_id"], name[6:])] = s["passed"]
+        elif name.startswith("signal:"):
+            signal_rows[(s["sample_id"], name[7:])] = s["passed"]
     states = sample_states(scores)
     has_safety = SAFETY in scorers or bool(states)
     several_suites = len(store.run_suites(run["id"])) > 1
