@@ -61,13 +61,18 @@ class JudgedScorers:
 
     async def _score_all(self, prompt: Prompt, reply: Reply, scores: list[Score]) -> list[Score]:
         out = [s for s in scores if not (self.graded and s.scorer == "graded")]
-        check = await self.check_evaluator(prompt, reply)
+        # Asked beside the other questions (its own call, at the same time), awaited before any verdict.
+        asking = asyncio.ensure_future(self.check_evaluator(prompt, reply))
+        try:
+            if self.graded:
+                out.append(await self.grade(prompt, reply, asking))
+            judged = await self.judge_rules(prompt, reply, scores, asking) if self.rules else []
+            check = await asking
+        finally:
+            asking.cancel()   # a no-op once done; stops the question when another one raised
         if check is not None and check.state != "not_asked":   # a classifier's "not asked" is said once per
             out.append(judge_evaluator.to_score(check))          # rule pass (_note), not stored per reply
-        if self.graded:
-            out.append(await self.grade(prompt, reply, check))
         if self.rules:
-            judged = await self.judge_rules(prompt, reply, scores, check)
             reading = await self.read_ideation(prompt, reply, scores)
             if judged or reading is not None:
                 ideation = {"yes": True, "no": False}.get(reading.label) if reading is not None else None
@@ -110,10 +115,9 @@ class JudgedScorers:
                      explanation=f"judge ({verdict.judge_model}) answered {verdict.verdict.upper()} to: "
                      f"{IDEATION_QUESTION}")
 
-    async def grade(self, prompt: Prompt, reply: Reply,
-                    check: judge_evaluator.EvaluatorCheck | None = None) -> Score:
+    async def grade(self, prompt: Prompt, reply: Reply, asking=None) -> Score:
         """Model-graded accuracy against the prompt's reference answer (its target). A judge's yes to
-        the evaluator question (`check`) flags the reply like an injection pattern does."""
+        the evaluator question (`asking`: its pending answer) flags the reply like an injection pattern."""
         if prompt.target is None:
             return Score(scorer="graded", passed=None, label="not_applicable", explanation="no reference answer")
         if reply.outcome is Outcome.PROVIDER_BLOCKED:
@@ -123,6 +127,7 @@ class JudgedScorers:
         async with self._limit:
             verdict = await self.judge.ask(GRADED_QUESTION, prompt_text(prompt), reply.text,
                                            rubric=f"Reference answer: {reference}")
+        check = await asking if asking is not None else None
         verdict = _flagged(verdict, check)
         if verdict.verdict == "disagree":
             return Score(scorer="graded", passed=None, label="judges_disagree", evidence=verdict.raw[-200:],
@@ -143,8 +148,7 @@ class JudgedScorers:
                          f" | reply looks like it addresses the judge: {verdict.injection_suspected}"
                          if verdict.injection_suspected else "") + _note(check))
 
-    async def judge_rules(self, prompt: Prompt, reply: Reply, signal_scores: list[Score],
-                          check: judge_evaluator.EvaluatorCheck | None = None) -> list[Score]:
+    async def judge_rules(self, prompt: Prompt, reply: Reply, signal_scores: list[Score], asking=None) -> list[Score]:
         """One `judge:<rule>` Score per rule that has a signal verdict and a yes/no judge question. A
         blocked, error or empty reply has no text to judge: the signal verdicts stand alone."""
         if reply.outcome in (Outcome.ERROR, Outcome.PROVIDER_BLOCKED) or not reply.text.strip():
@@ -158,6 +162,7 @@ class JudgedScorers:
         # One call for all rules (chat per_reply mode, Llama Guard) or one per rule (chat per_rule mode).
         async with self._limit:
             verdicts = await self.judge.judge_rules(rules, prompt_text(prompt), reply.text)
+        check = await asking if asking is not None else None
         verdicts = {rid: _flagged(v, check) for rid, v in verdicts.items()}
         scored = [self._score(r, verdicts.get(r.id), signals[r.id], reach[r.id], _note(check)) for r in rules]
         return [s for s in scored if s is not None]
