@@ -4,13 +4,18 @@
    a verdict and rule scores per reply), as a subprocess: CPU seconds (and wall). Target: under 10 s. A second,
    smaller store (N/4) shows the growth: linear work takes about 4x as long on 4x the samples.
 2. `harness score` on a JSONL of M transcript rows (default 1,000,000), as a subprocess: wall seconds,
-   rows/s and the peak resident memory of the parent and of the largest worker (ru_maxrss), next to
-   the input file's size. Memory "bounded" here means: a small multiple of the input, never growing
-   faster than it (M/10 rows are measured too, for the ratio).
+   CPU seconds (all its processes), rows/s and the peak resident memory of its largest process (the
+   parent or a worker: ru_maxrss of the children), next to the input file's size. Memory "bounded"
+   here means flat: M/5 rows are measured too, and the peak at M should be about the peak at M/5
+   (`harness score` streams: harness/cli/score_workers.py).
 
     python bench/scale.py                       # both, full size (several minutes on a laptop)
     python bench/scale.py --samples 20000 --rows 100000
     python bench/scale.py --skip-score
+    python bench/scale.py --skip-compare --rows 1000000 --small-rows 200000
+
+The machine's conditions (cores this process may use, load average, CPU) are printed first: on a
+shared machine wall time says little, CPU seconds say more.
 
 Measured on whatever machine runs it; nothing leaves the machine.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import resource
 import subprocess
 import sys
@@ -79,6 +85,15 @@ def write_rows(path: Path, rows: int) -> None:
                                 "reply": replies[i % len(replies)], "category": "homework"}) + "\n")
 
 
+def conditions() -> str:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else \
+        platform.processor()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"conditions: {cores} cores usable, load average {load}, {cpu}, Python {platform.python_version()}"
+
+
 def time_score(rows: int, workdir: Path, jobs: int | None) -> tuple[float, int, int]:
     src = workdir / f"rows-{rows}.jsonl"
     write_rows(src, rows)
@@ -99,10 +114,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--samples", type=int, default=100_000)
     ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--small-rows", type=int, default=None, help="the smaller score run (default: rows / 5)")
     ap.add_argument("--jobs", type=int, default=None, help="harness score --jobs (default: its own default)")
     ap.add_argument("--skip-compare", action="store_true")
     ap.add_argument("--skip-score", action="store_true")
     args = ap.parse_args()
+    print(conditions(), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if not args.skip_compare:
@@ -111,10 +128,11 @@ def main() -> None:
             verdict = "OK" if big < 10 else "OVER the 10 s target"
             print(f"compare: x4 samples took x{big / max(small, 1e-9):.1f} the CPU time; {verdict} (CPU seconds)")
         if not args.skip_score:
-            t_small, m_small, s_small = time_score(args.rows // 10, work, args.jobs)
+            t_small, m_small, s_small = time_score(args.small_rows or args.rows // 5, work, args.jobs)
             t_big, m_big, s_big = time_score(args.rows, work, args.jobs)
-            print(f"score: x10 rows took x{t_big / t_small:.1f} the time and x{m_big / m_small:.1f} the peak memory "
-                  f"(input x{s_big / s_small:.1f})")
+            print(f"score: x{s_big / s_small:.1f} the input took x{t_big / t_small:.1f} the time and "
+                  f"x{m_big / m_small:.2f} the peak memory ({'flat' if m_big < 1.25 * m_small else 'GROWING'})")
+    print(conditions(), flush=True)
     print(f"(this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB peak)")
 
 

@@ -6,7 +6,8 @@ import sqlite3
 
 import yaml
 
-from harness.testing.judge_script import is_judge_request
+from harness.scoring.judge_evaluator import HEADER
+from harness.testing.judge_script import evaluator_answer, is_judge_request
 from harness.testing.loopback import LoopbackServer, Scripted
 
 KEY = "sk-test-graded-0000000000"
@@ -22,6 +23,8 @@ def responder(request) -> Scripted:
     messages = request.body["messages"]
     if is_judge_request(request):
         data = messages[-1]["content"]
+        if data.startswith(HEADER):   # the separate evaluator question: nothing addressed to a grader here
+            return evaluator_answer("no", "")
         if "Madrid" in data:
             return Scripted(text="I am not sure.")  # no verdict line: unusable, never a pass
         reference = re.search(r"Reference answer: (\w+)", data).group(1)

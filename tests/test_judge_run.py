@@ -66,31 +66,33 @@ def test_judge_calls_tokens_and_cost_are_counted_and_shown(tmp_path, cli):
         done = cli("run", path, "-r", str(tmp_path / "r"), "--no-progress", env={"JR_KEY": KEY})
         judge_calls = [r for r in srv.requests_for("openai") if r.body["model"] == "gpt-4o-mini"]
     assert done.returncode == 0, done.stderr
-    assert len(judge_calls) == 4          # per_reply: one call per reply, whatever the number of rules
+    # per_reply: one call per reply for the rules, whatever their number, and one for the separate
+    # evaluator question (harness.scoring.judge_evaluator)
+    assert len(judge_calls) == 8
     got = scores(tmp_path)
     assert got[("p1", "rule:T04")] == (0, "fail") and got[("p0", "rule:T04")] == (1, "pass")
 
     report = json.loads(cli("compare", "-r", str(tmp_path / "r"), "-f", "json").stdout)
     [usage] = report["judge_usage"]
     assert (usage["judge"], usage["mode"], usage["calls"], usage["input_tokens"], usage["output_tokens"]) == \
-        ("openai/gpt-4o-mini", "per_reply", 4, 4000, 400)
-    # gpt-4o-mini's price from prices.yaml: 4 calls of 1000 in / 100 out
+        ("openai/gpt-4o-mini", "per_reply", 8, 8000, 800)
+    # gpt-4o-mini's price from prices.yaml: 8 calls of 1000 in / 100 out
     from harness.providers.pricing import price_for
 
     price = price_for("openai/gpt-4o-mini")
-    assert usage["cost_usd"] == round(usage["cost_usd"], 12) and usage["cost_unknown"] == 0
-    assert abs(usage["cost_usd"] - (4000 * price.input_per_mtok + 400 * price.output_per_mtok) / 1e6) < 1e-12
+    assert isinstance(usage["cost_usd"], float) and usage["cost_unknown"] == 0   # the sum of 8 prices: within 1e-12
+    assert abs(usage["cost_usd"] - (8000 * price.input_per_mtok + 800 * price.output_per_mtok) / 1e6) < 1e-12
     assert usage["verdicts"] > 4 and usage["unusable"] == 0
 
     text = cli("compare", "-r", str(tmp_path / "r")).stdout
     line = next(ln for ln in text.splitlines() if ln.startswith("judge openai/gpt-4o-mini (per_reply):"))
-    assert "4 calls (1.0 per reply)" in line and "4.0k in / 400 out tokens" in line and "cost $" in line
+    assert "8 calls (2.0 per reply)" in line and "8.0k in / 800 out tokens" in line and "cost $" in line
 
     out = tmp_path / "report.html"
     done = cli("report", "-r", str(tmp_path / "r"), "-o", str(out), "--no-charts")
     assert done.returncode == 0, done.stderr
     html = out.read_text(encoding="utf-8")
-    assert "judge cost" in html and "4 calls (1.0 per reply)" in html
+    assert "judge cost" in html and "8 calls (2.0 per reply)" in html
 
 
 def test_a_judge_of_no_use_ends_the_run_with_exit_6_and_its_cause(tmp_path, cli):
@@ -151,8 +153,8 @@ def test_two_judges_must_agree_and_each_is_counted(tmp_path, cli):
     assert got[("p1", "rule:T12")] == (None, "needs_review")  # only the judges could tell, and they disagree
     assert got[("p0", "rule:T04")] == (1, "pass")             # both agree
     report = json.loads(cli("compare", "-r", str(tmp_path / "r"), "-f", "json").stdout)
-    assert {u["judge"]: u["calls"] for u in report["judge_usage"]} == {"openai/gpt-4o-mini": 4,
-                                                                       "openai/gpt-4.1-mini": 4}
+    assert {u["judge"]: u["calls"] for u in report["judge_usage"]} == {"openai/gpt-4o-mini": 8,   # 4 rule calls,
+                                                                       "openai/gpt-4.1-mini": 8}  # 4 evaluator
 
 
 def test_judges_entry_problems_are_bad_input(tmp_path, cli):
@@ -188,9 +190,13 @@ def test_calibrate_compares_the_modes_and_the_pair(tmp_path, cli):
         table = done.stdout[done.stdout.index("-- judge set-ups compared"):]
         rows = {ln.split("  ")[0]: ln for ln in table.splitlines()[2:4]}
         assert set(rows) == {"openai-compatible/a (per_rule)", "openai-compatible/a (per_reply)"}
-        calls = {name: int(re.search(r"  (\d+)\s+[\d.]+[kM]?/[\d.]+[kM]?\s+\S+$", ln).group(1)) for name, ln in rows.items()}
-        assert calls["openai-compatible/a (per_reply)"] == 2                # one call per gold reply
-        assert calls["openai-compatible/a (per_rule)"] > 2 * 5               # one per applicable rule
+        # calls, then "(+N cached)": the evaluator question is the same in both modes, so one mode may find
+        # the other's answer in the judge cache
+        found = {name: re.search(r"  (\d+)(?: \(\+(\d+) cached\))?\s+[\d.]+[kM]?/[\d.]+[kM]?\s+\S+$", ln)
+                 for name, ln in rows.items()}
+        calls = {name: int(m.group(1)) + int(m.group(2) or 0) for name, m in found.items()}
+        assert calls["openai-compatible/a (per_reply)"] == 2 + 2   # per gold reply: one call, one evaluator question
+        assert calls["openai-compatible/a (per_rule)"] > 2 * 5 + 2  # one per applicable rule, one evaluator question
         assert "per_reply calibrates no worse than per_rule here" in done.stdout
 
         srv.clear()
@@ -251,4 +257,4 @@ def test_worker_processes_add_their_judge_counts(tmp_path, cli):
     assert done.returncode == 0, done.stderr
     report = json.loads(cli("compare", "-r", str(tmp_path / "r"), "-f", "json").stdout)
     [usage] = report["judge_usage"]
-    assert usage["calls"] == len(judge_calls) == 4    # two processes, one row: their counts added
+    assert usage["calls"] == len(judge_calls) == 8    # two processes, one row: their counts added

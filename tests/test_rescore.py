@@ -150,6 +150,8 @@ def test_rescore_with_a_judge_adds_it_to_a_stored_run(store, tmp_path, cli):
         def answer(request) -> Scripted:
             # Structured output (the chat judge's per_reply mode): answer in the schema's shape, YES to all.
             schema = ((request.body.get("response_format") or {}).get("json_schema") or {}).get("schema")
+            if schema and "addresses_evaluator" in schema.get("properties", {}):   # the evaluator question
+                return Scripted(text=json.dumps({"addresses_evaluator": False, "evidence": ""}))
             if schema and "answer" not in schema.get("properties", {}):
                 return Scripted(text=json.dumps({rid: {"reason": "fine", "answer": "YES"}
                                                  for rid in schema["properties"]}))

@@ -111,6 +111,8 @@ def rescore_sample(names: list[str], prompt: Prompt, reply: Reply, before: list[
     ruleset = default_ruleset()
     # the judge's reading of the user's ideation settles rules that apply only tentatively, as in a run
     reading = judges.pop("ideation", None)
+    # the judge's answer to the evaluator question is already in its rule verdicts (a yes took their passes)
+    evaluator = judges.pop("addresses_evaluator", None)
     ideation = {"yes": True, "no": False}.get(reading.label) if reading is not None else None
     verdicts = rule_verdicts(prompt, signals, judges, ruleset, ideation=ideation)
     reused = sum(1 for s in signals if s.scorer.removeprefix("signal:") in judges)
@@ -119,7 +121,8 @@ def rescore_sample(names: list[str], prompt: Prompt, reply: Reply, before: list[
     summaries = rule_verdict_scorers(names) or ["teen_safety"]
     rest = [s for s in scores if not s.scorer.startswith("rule:") and s.scorer not in summaries
             and not (s.scorer.startswith("signal:") and s.scorer.removeprefix("signal:") not in applied)]
-    kept = [j for rid, j in judges.items() if rid in applied] + ([reading] if reading is not None else [])
+    kept = ([j for rid, j in judges.items() if rid in applied] + ([reading] if reading is not None else [])
+            + ([evaluator] if evaluator is not None else []))
     return [*(summarise(verdicts, name) for name in summaries), *rest, *kept, *verdicts], reused
 
 

@@ -91,8 +91,9 @@ class JudgeSetup:
         finally:
             await judge.provider.aclose()
             cache.close()
-        verdicts = [s for scores in out for s in scores
-                    if s.scorer.startswith("judge:") or s.scorer in ("judge", "graded") and s.label != "not_applicable"]
+        verdicts = [s for scores in out for s in scores   # the evaluator question is a flag, not a verdict
+                    if s.scorer.startswith("judge:") and s.scorer != "judge:addresses_evaluator"
+                    or s.scorer in ("judge", "graded") and s.label != "not_applicable"]
         self.asked = len(verdicts)
         self.unusable = sum(1 for s in verdicts if s.passed is None and s.label in ("unusable", "judge_error"))
         if self.asked and self.unusable == self.asked:

@@ -49,8 +49,8 @@ from typing import Any, Optional
 import typer
 
 from harness.atomic import atomic_open, sigterm_held, sigterm_raises
-from harness.cli.score_workers import (MIN_CHUNK, _write, default_jobs, score_all,  # noqa: F401 - MIN_CHUNK re-exported
-                                       score_in_workers, start_workers)
+from harness.cli.score_workers import (MIN_CHUNK, InProcess, _write, default_jobs,  # noqa: F401 - MIN_CHUNK
+                                       score_all, score_in_workers, start_workers)              # re-exported
 from harness.problems import InputError, Problem, read_text
 from harness.cli.score_conversation import exported_turns, recorded_conversation, score_conversation_row
 from harness.report.escape import csv_cell
@@ -87,12 +87,15 @@ def _rename_input(problem: Problem) -> Problem:
 def _records(path: Path, problems: list[Problem]) -> Iterable[tuple[int, Any]]:
     """(line, record) of every row, read lazily from a JSONL file (problems are added as the rows are
     read); a bad file as a whole (empty, not UTF-8, a CSV without the columns) raises InputError now."""
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        # Checked whole in one streaming pass, then read a line at a time: never the whole file in memory.
+        if not _check_utf8(path):
+            raise InputError.single(path, "is empty; expected rows with 'prompt' and 'reply'")
+        return jsonl_rows(path, _lines(path), problems)   # = records_jsonl, lazily
     text = read_text(path)
     if not text.strip():
         raise InputError.single(path, "is empty; expected rows with 'prompt' and 'reply'")
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        return jsonl_rows(path, (line.encode() for line in text.splitlines()), problems)  # = records_jsonl, lazily
     if suffix == ".csv":
         header = next(csv.reader(io.StringIO(text)), [])
         missing = [c for c in REQUIRED if c not in header and not (c == "prompt" and "input" in header)]
@@ -101,6 +104,46 @@ def _records(path: Path, problems: list[Problem]) -> Iterable[tuple[int, Any]]:
                                     f"the header has: {', '.join(header) or 'nothing'}", line=1)
         return records_csv(path, text, problems)
     raise InputError.single(path, f"unsupported format {path.suffix!r}; use .jsonl or .csv")
+
+
+def _check_utf8(path: Path) -> bool:
+    """Whether the file has any text besides white space; raises InputError as read_text does (not found,
+    a directory, not readable, not UTF-8 with the byte and its line), reading a block at a time."""
+    import codecs
+
+    try:
+        f = path.open("rb")
+    except FileNotFoundError:
+        raise InputError.single(path, "file not found; check the path") from None
+    except IsADirectoryError:
+        raise InputError.single(path, "is a directory, expected a file") from None
+    except PermissionError:
+        raise InputError.single(path, "cannot be read (permission denied)") from None
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    offset = 0
+    text = False
+    with f:
+        while True:
+            block = f.read(1 << 20)
+            try:
+                decoded = decoder.decode(block, final=not block)
+            except UnicodeDecodeError as err:
+                at = offset + err.start - len(err.object) + len(block)   # err.object: pending bytes + block
+                f.seek(at)
+                bad = f.read(1)
+                f.seek(0)
+                before = sum(f.read(min(1 << 20, at - done)).count(b"\n") for done in range(0, at, 1 << 20))
+                raise InputError.single(path, f"is not UTF-8 (byte 0x{bad[0]:02x} at byte {at}); save the file as "
+                                        "UTF-8", line=before + 1) from None
+            text = text or bool(decoded.strip())
+            if not block:
+                return text
+            offset += len(block)
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        yield from f
 
 
 def _split_row(raw: dict[str, Any], is_csv: bool) -> tuple[dict[str, Any], dict[str, Any], list[tuple[str, str]]]:
@@ -387,20 +430,25 @@ def score(
 
 def _score(file: Path, output: Path | None, fmt: Format, scorer: list[str] | None, category_map: Path | None,
            quiet: bool, keep: str | None, jobs: int) -> None:
+    from harness.cli.score_summary import Summary
+
     pool = spool = None
+    summary = Summary() if keep == "summary" else None   # rows added as they are scored, not kept
     try:
         with sigterm_held():   # a SIGTERM during the forks is delivered once `pool` is set, then stops it
             pool = start_workers(file, jobs)
         done = None
-        if pool is not None:
-            try:
-                mapping = _load_map(category_map)
-            except Exception:  # noqa: BLE001 - reported below, in its turn: after any problem of the transcripts
-                mapping = None
-            if mapping is not None:
-                # JSONL is spooled to a temporary file as the workers send it back (bounded memory).
-                spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="") if fmt is Format.jsonl else None
-                done = score_in_workers(file, mapping, scorer or None, fmt is Format.jsonl, keep, pool, jobs, spool)
+        try:
+            mapping = _load_map(category_map)
+        except Exception:  # noqa: BLE001 - reported below, in its turn: after any problem of the transcripts
+            mapping = None
+        if mapping is not None and (pool is not None or file.suffix.lower() in (".jsonl", ".ndjson")):
+            # Chunk by chunk, in the workers or (--jobs 1, InProcess) here; JSONL is spooled to a temporary
+            # file as the chunks come back: memory does not grow with the file. None: too few rows.
+            spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="") if fmt is Format.jsonl else None
+            done = score_in_workers(file, mapping, scorer or None, fmt is Format.jsonl, keep,
+                                    pool if pool is not None else InProcess(), max(jobs, 1) if pool else 1, spool,
+                                    summary)
         if done is None:
             transcripts = _mapped(read_transcripts(file), file, category_map)
             done = score_all(transcripts, scorer or None, fmt is Format.jsonl, keep, pool, jobs)
@@ -427,4 +475,4 @@ def _score(file: Path, output: Path | None, fmt: Format, scorer: list[str] | Non
     if not quiet:
         from harness.cli.score_summary import print_summary
 
-        print_summary(rows)
+        print_summary(summary if summary is not None and not rows else rows)

@@ -4,12 +4,17 @@ harness/cli/score.py, which reads, checks and writes; this module spreads the wo
 Chunks of records go to a pool of forked workers, each of which checks its rows as read_transcripts
 would and scores them; the parent gathers problems in file order, so the outcome (problems, their
 order, nothing written on bad input) is the same as in-process. Records are read a chunk at a time
-and JSONL output can be spooled as it comes back, so memory does not grow with the file.
+and JSONL output can be spooled as it comes back, so memory does not grow with the file: chunks are
+at most MAX_CHUNK rows, at most WINDOW chunks per worker are in flight (a pool's imap would read the
+whole file ahead into its task queue), the category check keeps counts and the summary adds each row
+as it arrives (issue 22 item 6: 1,000,000 rows in flat memory, bench/scale.py). With `--jobs 1` the
+same chunks are checked and scored in this process (InProcess), so that path streams too.
 """
 from __future__ import annotations
 
 import itertools
 import os
+from collections import Counter, deque
 import pickle
 import shutil
 import signal
@@ -23,6 +28,48 @@ from harness.types import Prompt
 
 
 MIN_CHUNK = 500  # rows per chunk at least; a file with fewer than two chunks' worth is scored in-process
+MAX_CHUNK = 2000  # rows per chunk at most: a chunk's records and rows are in memory at once
+WINDOW = 2        # chunks in flight per worker: enough to keep each busy, few enough to bound memory
+
+
+class InProcess:
+    """A stand-in for a pool that runs each task here, when it is asked for (`--jobs 1`)."""
+
+    class _Done:
+        def __init__(self, fn: Any, arg: Any) -> None:
+            self.fn, self.arg = fn, arg
+
+        def get(self) -> Any:
+            return self.fn(self.arg)
+
+    def apply_async(self, fn: Any, args: tuple) -> Any:
+        return self._Done(fn, *args)
+
+
+def ordered(pool: Any, fn: Any, tasks: Iterator[Any], window: int) -> Iterator[Any]:
+    """fn(task) for each task, in order, with at most `window` tasks sent ahead of the one awaited."""
+    pending: deque = deque()
+    for task in tasks:
+        pending.append(pool.apply_async(fn, (task,)))
+        if len(pending) >= window:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
+class _Categories:
+    """The rows' (category, rule_categories) as counts, iterable as one entry per row (what
+    _check_categories reads), in memory that grows with the distinct categories, not with the rows."""
+
+    def __init__(self) -> None:
+        self.counts: Counter = Counter()
+
+    def update(self, categories: list[Any]) -> None:
+        self.counts.update(categories)
+
+    def __iter__(self) -> Iterator[Any]:
+        for category, n in self.counts.items():
+            yield from itertools.repeat(category, n)
 
 
 def default_jobs() -> int:
@@ -94,7 +141,7 @@ def start_workers(file: Path, jobs: int) -> Any:
 class _Category(NamedTuple):
     """What _check_categories reads of a prompt checked in a worker."""
     category: str
-    rule_categories: list[str] | None
+    rule_categories: tuple[str, ...] | None
 
 
 def _check_and_score(args: tuple[Path, int, list[tuple[int, Any]], dict[str, list[str]], list[str] | None, bool,
@@ -113,7 +160,8 @@ def _check_and_score(args: tuple[Path, int, list[tuple[int, Any]], dict[str, lis
         if mapping:
             prompt = apply_map([prompt], mapping)[0]
         transcripts.append((prompt, side))
-    categories = [_Category(p.category, p.rule_categories) for p, _ in transcripts]
+    categories = [_Category(p.category, None if p.rule_categories is None else tuple(p.rule_categories))
+                  for p, _ in transcripts]
     if problems:  # the input is bad: nothing will be written, so nothing is scored
         return problems, categories, 0, None, [], None
     try:
@@ -128,14 +176,15 @@ def _check_and_score(args: tuple[Path, int, list[tuple[int, Any]], dict[str, lis
 
 
 def score_in_workers(file: Path, mapping: dict[str, list[str]], scorers: list[str] | None, jsonl: bool,
-                     keep: str | None, pool: Any, jobs: int, sink: IO[str] | None = None
+                     keep: str | None, pool: Any, jobs: int, sink: IO[str] | None = None, summary: Any = None
                      ) -> tuple[list[str], list[dict[str, Any]], int] | None:
     """score_all(_mapped(read_transcripts(file), ...), ...), the rows checked by the workers of `pool`
     too, chunk by chunk; None when the file has too few records (then all is done in-process). The
     outcome is the same: the same problems of the input, in the same order (those of reading its lines,
     then those of its rows, then those of its categories), before any scorer's error; nothing written.
     Records are read and sent a chunk at a time (the pool takes a chunk only as a worker is free), and
-    with `sink` each chunk's JSONL goes there as it comes back: memory does not grow with the file."""
+    with `sink` each chunk's JSONL goes there as it comes back: memory does not grow with the file.
+    With `summary` (a score_summary.Summary) the rows sent back are added to it, not kept."""
     from harness.cli.score import _check_categories, _records
 
     read: list[Problem] = []
@@ -144,7 +193,7 @@ def score_in_workers(file: Path, mapping: dict[str, list[str]], scorers: list[st
     if len(first) < 2 * MIN_CHUNK:
         return None
     n = _count_lines(file)   # for the chunk size only
-    size = max(MIN_CHUNK, -(-n // (jobs * 4)))
+    size = max(MIN_CHUNK, min(MAX_CHUNK, -(-n // (jobs * 4))))
 
     def tasks() -> Iterator[tuple]:
         rest = itertools.chain(first, records)
@@ -154,22 +203,26 @@ def score_in_workers(file: Path, mapping: dict[str, list[str]], scorers: list[st
             start += len(chunk)
 
     row_problems: list[Problem] = []
-    categories: list[_Category] = []   # small tuples, one per row: the category check counts prompts
+    categories = _Categories()   # counted: the category check counts prompts per category
     texts: list[str] = []
     rows: list[dict[str, Any]] = []
     count = 0
     error = None
-    for part_problems, part_categories, part_count, part_text, part_rows, part_error in pool.imap(_check_and_score,
-                                                                                                 tasks()):
+    for part_problems, part_categories, part_count, part_text, part_rows, part_error in ordered(
+            pool, _check_and_score, tasks(), WINDOW * jobs):
         row_problems += part_problems
-        categories += part_categories
+        categories.update(part_categories)
         count += part_count
         if part_text is not None:
             if sink is not None:
                 sink.write(part_text)
             else:
                 texts.append(part_text)
-        rows += part_rows
+        if summary is not None:
+            for row in part_rows:
+                summary.add(row)
+        else:
+            rows += part_rows
         error = error or part_error
     problems = read + row_problems   # the lines' problems first, as when every line was read up front
     if problems:

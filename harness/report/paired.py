@@ -52,7 +52,7 @@ from rich.text import Text
 
 from harness.report.layout import Col, Fitted, fit_table
 from harness.report.layout import md_text as md_escape
-from harness.report.safety import FAIL, MEASURES, judged, measure_state, sample_states, summary_names
+from harness.report.safety import FAIL, MEASURES, judged, sample_states, summary_names
 from harness.report.summary import ALL, SAFETY
 from harness.stats import holm, mcnemar_exact, newcombe_paired_ci
 from harness.store.view import RunSource
@@ -305,8 +305,10 @@ def safety_paired_comparisons(store: RunSource, run_id: str | None, found: bool 
     sides: dict[str, dict[str, dict[str, dict[tuple, int | str]]]] = {p: {} for p in providers}
     categories: set[str] = set()
     facts = getattr(store, "result_facts", None) or store.results   # no reply text needed here
+    memo: dict[tuple[int, str], list[int | str]] = {}
+    ids: dict[tuple, int] = {}   # (suite, prompt, repeat) -> a small int: _compare's set operations hash ints
     for row in facts(run["id"]):
-        key = (row["suite"], row["prompt_id"], row["repeat"])
+        key = ids.setdefault((row["suite"], row["prompt_id"], row["repeat"]), len(ids))
         sample = states.get(row["sample_id"])
         category, outcome = row["category"], row["outcome"]
         categories.add(category)
@@ -316,12 +318,12 @@ def safety_paired_comparisons(store: RunSource, run_id: str | None, found: bool 
             values = [ERROR] * len(MEASURES)
         elif sample is None or sample.summary == "not_checked":
             values = ["not_checked"] * len(MEASURES)
-        else:
-            values = []
-            for measure in MEASURES:
-                state = measure_state(sample, measure, outcome)
-                values.append(NOT_APPLICABLE if state is None else 1 if state == FAIL else 0 if state == "pass"
-                              or found else state)
+        else:   # replies share their state objects: worked out once per (state, outcome), not per reply
+            values = memo.get((id(sample), outcome))
+            if values is None:
+                values = memo[(id(sample), outcome)] = [
+                    NOT_APPLICABLE if state is None else 1 if state == FAIL else 0 if state == "pass" or found
+                    else state for _, state, _, _ in sample.plan(outcome)]
         side = sides.setdefault(row["provider"], {})
         for cat in (ALL, category):
             by_measure = side.get(cat)

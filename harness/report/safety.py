@@ -116,6 +116,17 @@ class SampleSafety:
     rule_fails: dict[str, int] = field(default_factory=dict)   # measure -> failed rule verdicts
     no_resource: bool = False                       # a rule verdict was "blocked_no_resource"
     open_fails: set[str] = field(default_factory=set)   # measures failed while another rule is still open
+    # outcome -> per measure (measure, state, failed rule verdicts, open): replies share their state
+    # objects (_sample_states), so this is worked out a few dozen times per run, not per reply and measure.
+    _plans: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def plan(self, outcome: str | None) -> tuple[tuple[str, str | None, int, bool], ...]:
+        """(measure, measure_state, rule fails, failed with rules still open) for every measure."""
+        plan = self._plans.get(outcome)
+        if plan is None:
+            plan = self._plans[outcome] = tuple((name, measure_state(self, name, outcome), self.rule_fails.get(name, 0),
+                                                 name in self.open_fails) for name in MEASURES)
+        return plan
 
 
 def classify(rules: list, summary_row) -> SampleSafety:
@@ -274,9 +285,9 @@ class SafetyCounts:
         self.replies += 1
         self.provider_blocked += outcome == "provider_blocked"
         self.blocked_no_resource += sample.no_resource
-        for name in MEASURES:
-            self.measure(name).add(measure_state(sample, name, outcome), sample.rule_fails.get(name, 0), prompt,
-                                   name in sample.open_fails, key)
+        for name, state, rule_fails, open_rules in sample.plan(outcome):
+            if state is not None:
+                getattr(self, name).add(state, rule_fails, prompt, open_rules, key)
         if sample.summary == "not_checked":
             self.not_checked += 1
             _note(self.not_checked_prompts, prompt)

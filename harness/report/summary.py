@@ -201,14 +201,15 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
     signal_rows: dict[tuple[int, str], int | None] = {}
     scores = store.scores(run["id"])
     for s in scores:
-        if s["scorer"] == primary and primary not in safety_scorers:
+        name = s["scorer"]   # read once: a sqlite3.Row lookup by name, for each of 300,000+ scores
+        if name == primary and primary not in safety_scorers:
             verdicts[s["sample_id"]] = s["passed"]
-        if s["scorer"].startswith("judge:"):
-            judge_rows[(s["sample_id"], s["scorer"].removeprefix("judge:"))] = s["passed"]
-        if s["scorer"].startswith("signal:"):
-            signal_rows[(s["sample_id"], s["scorer"].removeprefix("signal:"))] = s["passed"]
-        if s["scorer"].startswith("rule:"):
+        if name.startswith("rule:"):
             rule_rows.append(s)
+        elif name.startswith("judge:"):
+            judge_rows[(s["sample_id"], name[6:])] = s["passed"]
+        elif name.startswith("signal:"):
+            signal_rows[(s["sample_id"], name[7:])] = s["passed"]
     states = sample_states(scores, safety_scorers)
     has_safety = bool(safety_scorers & set(scorers)) or bool(states)
     several_suites = len(store.run_suites(run["id"])) > 1
@@ -229,6 +230,7 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
     rows = list(facts(run["id"], prompts=group_by not in ("category", "suite")) if facts else store.results(run["id"]))
     _check_group_by(rows, group_by)
     blank_column = bool(rows) and "text_blank" in rows[0].keys()   # result_facts: no reply text read
+    ids: dict[tuple, int] = {}
     for row in rows:
         # Each column read once per row (sqlite3.Row lookups by name are not free at 100,000 samples).
         sid, provider, outcome = row["sample_id"], row["provider"], row["outcome"]
@@ -244,7 +246,8 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
             for g in both:
                 g.planned += 1
             continue
-        key = (row["suite"], row["prompt_id"], row["repeat"])
+        # (suite, prompt, repeat) as a small int: hashed into sets and dicts for every reply and provider
+        key = ids.setdefault((row["suite"], row["prompt_id"], row["repeat"]), len(ids))
         if outcome == "error":
             undecided.setdefault(provider, {})[key] = "error"
             for g in both:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from harness.scoring.traits import AGGREGATES, PART_PREFIXES, traits  # noqa: F401 (re-exported)
+from harness.scoring.judge_evaluator import SCORER as EVALUATOR, worst_turn
 from harness.types import Prompt, Score, Turn
 
 
@@ -61,7 +62,8 @@ def aggregate(names: list[str], prompt: Prompt, turns: list[Turn]) -> tuple[list
     failing: dict[str, int] = {}
     for name, items in by_name.items():
         mode = aggregate_mode(name)
-        turn, chosen = _pick(mode, items)
+        # the evaluator question decides no verdict (passed is None): its worst answer is a yes
+        turn, chosen = worst_turn(items) if name == EVALUATOR else _pick(mode, items)
         out.append(chosen.model_copy(update={"explanation": f"turn {turn} of {planned}: {chosen.explanation}"}))
         if mode != "any":
             first = next((k for k, s in items if s.passed is False), None)

@@ -317,6 +317,13 @@ class Judge:
             self.cache.put(key, verdict)
         return verdict
 
+    async def addresses_evaluator(self, prompt_text: str, reply_text: str):
+        """The separate question whether the reply talks to its grader (harness.scoring.judge_evaluator):
+        its own call, never part of a rule's prompt. Returns an EvaluatorCheck."""
+        from harness.scoring.judge_evaluator import ask
+
+        return await ask(self, prompt_text, reply_text)
+
     def reach(self, rule: Rule) -> Reach:
         """What this judge can decide about `rule` (harness.scoring.judge_reach): any yes/no question."""
         return chat_reach(rule)

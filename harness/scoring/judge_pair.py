@@ -94,6 +94,17 @@ class PairJudge:
         verdicts = await asyncio.gather(*(j.ask(question, prompt_text, reply_text, **kw) for j in askers))
         return combine_pair(list(zip(askers, verdicts)), self.judge_model)
 
+    async def addresses_evaluator(self, prompt_text: str, reply_text: str) -> Any:
+        """The evaluator question to each judge that answers free questions: any yes flags the reply
+        (harness.scoring.judge_evaluator.combine); with two classifiers it is not asked."""
+        from harness.scoring.judge_evaluator import combine, not_asked
+
+        askers = [j for j in self.judges if j.asks_questions and hasattr(j, "addresses_evaluator")]
+        if not askers:
+            return not_asked(self.judge_model)
+        checks = await asyncio.gather(*(j.addresses_evaluator(prompt_text, reply_text) for j in askers))
+        return combine(list(checks), self.judge_model)
+
     async def judge_rules(self, rules: list[Any], prompt_text: str, reply_text: str) -> dict[str, JudgeVerdict]:
         unique = list({r.id: r for r in rules}.values())
 

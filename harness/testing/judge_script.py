@@ -7,6 +7,10 @@ JSON format, per rule or for all rules of a reply at once.
 `decide` returns "pass", "fail" or "unusable" for a rule (the answer is then YES or NO according to the
 rule's judge_pass_answer), or "yes"/"no" for a free question (rule None: ideation, graded). Requests
 that are not judge requests get `other(request)` (the model under test), or an echo.
+
+The separate evaluator question (harness.scoring.judge_evaluator) is answered by `addresses(prompt,
+reply)`: "yes", "no", "error" (an HTTP 400: a judge that fails on it) or "garbage" (an answer that does
+not parse); without it the scripted judge answers no.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from typing import Any
 from harness.testing.loopback import LoggedRequest, Scripted
 
 Decide = Callable[[str | None, str, str, str], str]
+Addresses = Callable[[str, str], str]
 _BLOCK = r"<<{0}-([0-9a-fA-F]+|NONCE)>>\n(.*?)\n<<END-{0}-\1>>"
 
 
@@ -41,14 +46,17 @@ def is_judge_request(req: LoggedRequest) -> bool:
     return "impartial evaluator" in request_texts(req)[0]
 
 
-def judge_answer(req: LoggedRequest, decide: Decide) -> Scripted:
-    """The scripted judge's answer to one judge request (per_rule or per_reply)."""
+def judge_answer(req: LoggedRequest, decide: Decide, addresses: Addresses | None = None) -> Scripted:
+    """The scripted judge's answer to one judge request (per_rule, per_reply or the evaluator question)."""
+    from harness.scoring.judge_evaluator import HEADER
     from harness.scoring.rules import default_ruleset
 
     rules = {r.id: r for r in default_ruleset().rules}
     _, user = request_texts(req)
     prompt = re.search(_BLOCK.format("PROMPT"), user, re.S).group(2)
     reply = re.search(_BLOCK.format("REPLY"), user, re.S).group(2)
+    if user.startswith(HEADER):
+        return evaluator_answer(addresses(prompt, reply) if addresses else "no", reply)
     many = re.findall(r"^\[([A-Z]\d+)\] QUESTION: (.*)$", user, re.M)
     if many:
         out: dict[str, Any] = {}
@@ -69,17 +77,29 @@ def judge_answer(req: LoggedRequest, decide: Decide) -> Scripted:
     return Scripted(text=json.dumps({"reason": "Scripted.", "answer": answer}))
 
 
+def evaluator_answer(said: str, reply: str) -> Scripted:
+    """The scripted answer to the evaluator question: "yes", "no", "error" or "garbage"."""
+    if said == "error":
+        return Scripted(kind="error", status=400, message="scripted judge failure")   # not retried
+    if said == "garbage":
+        return Scripted(text="I am not sure what you are asking.")
+    return Scripted(text=json.dumps({"addresses_evaluator": said == "yes",
+                                     "evidence": reply[:120] if said == "yes" else ""}))
+
+
 def _yes_no(rule: Any, said: str) -> str:
     passes = said == "pass"
     return ("YES" if rule.judge_pass_answer == "yes" else "NO") if passes else \
         ("NO" if rule.judge_pass_answer == "yes" else "YES")
 
 
-def judge_responder(decide: Decide, other: Callable[[LoggedRequest], Scripted] | None = None):
-    """A loopback responder: judge requests answered by `decide`, the rest by `other`."""
+def judge_responder(decide: Decide, other: Callable[[LoggedRequest], Scripted] | None = None,
+                    addresses: Addresses | None = None):
+    """A loopback responder: judge requests answered by `decide` (the evaluator question by
+    `addresses`), the rest by `other`."""
     def respond(req: LoggedRequest) -> Scripted | None:
         if is_judge_request(req):
-            return judge_answer(req, decide)
+            return judge_answer(req, decide, addresses)
         return other(req) if other else None
 
     return respond
