@@ -151,7 +151,7 @@ def test_a_per_request_error_in_the_judge_batch_is_an_unusable_verdict_as_live(t
         assert st.error_ids
         st.complete()
         final = cli("batches", "-r", str(results), env=ENV)
-        assert final.returncode == 6, final.stderr[-3000:] if final.returncode != 4 else final.stderr
+        assert final.returncode == 0, final.stderr[-3000:]   # one unusable verdict of four: as live, exit 0
     batch = stored(results)
     assert batch.keys() == live.keys()
     for key, value in live.items():
