@@ -202,3 +202,28 @@ def test_a_judge_batch_the_judge_cannot_have_is_refused(tmp_path, cli, judge, wh
         done = cli("run", path, "-r", str(tmp_path / "r"), "--no-progress", env=ENV)
         assert done.returncode == 2 and why in done.stderr, done.stderr[-2000:]
         assert not srv.requests and not (tmp_path / "r" / "harness.db").exists()
+
+
+def test_cancel_cancels_the_judge_batch_and_leaves_the_replies_waiting(tmp_path, cli):
+    live, _ = live_run(tmp_path, cli)
+    results = tmp_path / "r"
+    with LoopbackServer(api_key=KEY) as srv:
+        srv.responder = responder()
+        st = state(srv)
+        assert cli("run", write_eval(tmp_path, srv, batch=True), "--batch", "-r", str(results), "--no-progress",
+                   env=ENV).returncode == 4
+        st.complete()
+        assert cli("batches", "-r", str(results), env=ENV).returncode == 4
+        run_id = db_of(results).execute("SELECT id FROM runs").fetchone()[0]
+        cancelled = cli("batches", "cancel", run_id, "-r", str(results), env=ENV)
+        assert cancelled.returncode == 4, cancelled.stderr[-3000:]
+        judge_batch = db_of(results).execute("SELECT * FROM batches WHERE purpose = 'judge'").fetchone()
+        assert st.batches[judge_batch["remote_id"]].status == "cancelled" and judge_batch["collected"] == 1
+        assert st.creates == 2                                               # not resubmitted by the cancel
+        assert not [r for r in srv.requests if is_judge_request(r)]
+        assert not [k for k in stored(results) if k[1].startswith("judge:")]  # still waiting, nothing judged
+        again = cli("batches", run_id, "-r", str(results), env=ENV)        # a later collect asks again
+        assert again.returncode == 4 and st.creates == 3, again.stderr[-3000:]
+        st.complete()
+        assert cli("batches", run_id, "-r", str(results), env=ENV).returncode == 0
+    assert stored(results) == live

@@ -90,19 +90,18 @@ async def run_judge_batches(store: Store, run_id: str, judge: Any, rescore, prog
     saved_complete, saved_cache = provider.__dict__.get("complete"), inner.cache
     held = HeldCache(saved_cache)
     provider.complete, inner.cache = answers.complete, held
+    submit = options is None or options.judge_submit
     try:
         await reconcile(ctx)
         await _poll(ctx, provider)
-        await _judge_and_submit(ctx, answers, held, rescore)
+        await _judge_and_submit(ctx, answers, held, rescore, submit)
         rounds = 0
         while options is not None and options.wait and sb.batches(store, run_id, ctx.label, open_only=True):
             await asyncio.sleep(options.poll_s)
             await _poll(ctx, provider)
-            if not sb.batches(store, run_id, ctx.label, open_only=True) and rounds < MAX_ROUNDS:
-                rounds += 1   # questions that expired or failed: into a new batch
-                await _judge_and_submit(ctx, answers, held, rescore)
-            else:
-                await _judge_and_submit(ctx, answers, held, rescore, submit=False)
+            again = submit and not sb.batches(store, run_id, ctx.label, open_only=True) and rounds < MAX_ROUNDS
+            rounds += again   # questions that expired or failed: into a new batch, a bounded number of times
+            await _judge_and_submit(ctx, answers, held, rescore, again)
     except (ProviderError, BatchRefused) as err:
         progress.line(f"{ctx.label}: stopped, {redact(err.message if isinstance(err, ProviderError) else str(err))}")
     finally:
@@ -230,3 +229,38 @@ async def _collect(ctx: _Ctx, provider, row, remote) -> None:
     if missing or unrun:
         ctx.line(f"{ctx.label}: batch {remote.remote_id}: {missing + len(unrun)} question(s) without an answer: "
                  "asked again in the next judge batch")
+
+
+async def cancel_judge_batches(store: Store, run_id: str, judge: Any, progress) -> None:
+    """`harness batches cancel RUN`: the run's open judge batches cancelled at the provider (answers
+    already given are kept and applied when the batch is collected; the rest wait, not resubmitted by
+    the same command)."""
+    inner = judge_of(judge)
+    if inner is None:
+        return
+    label = f"judge {inner.judge_model}"
+    rows = sb.batches(store, run_id, label, open_only=True)
+    if not rows:
+        return
+    try:
+        await inner.provider.start()
+    except ProviderError as err:
+        progress.line(f"{label}: cannot cancel, {redact(err.message)}")
+        return
+    try:
+        backend = backend_for(inner.provider)
+        if backend is None:
+            progress.line(f"{label}: no batch backend for {inner.provider.config.kind!r}")
+            return
+        ctx = _Ctx(store, run_id, label, backend, progress)
+        await reconcile(ctx)
+        for row in sb.batches(store, run_id, label, open_only=True):
+            if row["remote_id"] is None:
+                continue
+            remote = await backend.cancel(row["remote_id"])
+            sb.set_state(store, row["id"], remote.state, remote.counts, note="cancelled by harness batches cancel")
+            progress.line(f"{label}: batch {remote.remote_id}: {remote.state}")
+    except (ProviderError, BatchRefused) as err:
+        progress.line(f"{label}: {redact(err.message if isinstance(err, ProviderError) else str(err))}")
+    finally:
+        await inner.provider.aclose()

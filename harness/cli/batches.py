@@ -66,17 +66,20 @@ def batches(
         with SigtermGuard():
             labels = {r["provider"] for r in sb.batches(store, run_id, open_only=True)}
             mine = [p for p in providers if p.config.display in labels]
+            judging = "judge" in {r["purpose"] for r in sb.batches(store, run_id, open_only=True)}
             if cancel:
                 asyncio.run(_cancel(store, run_id, mine, progress))
+                if judging:
+                    asyncio.run(_cancel_judge(store, run_id, _make_judge(store, run_id, judge_config, scorers, None),
+                                              progress))
             # A judge batch (judge: {batch: true}) is collected, and the replies waiting for it judged or
-            # their questions submitted, even when no reply batch is open.
-            if mine or (not cancel and (pending_count(store, run_id) or "judge" in {r["purpose"] for r in
-                                                                                   sb.batches(store, run_id, open_only=True)})):
+            # their questions submitted (not after a cancel), even when no reply batch is open.
+            if mine or judging or pending_count(store, run_id):
                 cache = ResponseCache(results_dir / "cache.db") if use_cache else None
                 judge = _make_judge(store, run_id, judge_config, scorers, None)
                 asyncio.run(execute_run(store, run_id, mine, scorers, show_progress=progress, cost_fn=reply_cost,
                                         cache=cache, judge=judge, lease=lease,
-                                        batch=BatchOptions(submit=False, live=False)))
+                                        batch=BatchOptions(submit=False, live=False, judge_submit=not cancel)))
     finally:
         lease.release()
     pending = store.conn.execute("SELECT COUNT(*) FROM samples s LEFT JOIN replies p ON p.sample_id = s.id"
@@ -124,6 +127,13 @@ async def _cancel(store, run_id: str, providers, show_progress: bool) -> None:
                 progress.line(f"{label}: {redact(err.message if isinstance(err, ProviderError) else str(err))}")
             finally:
                 await provider.aclose()
+
+
+async def _cancel_judge(store, run_id: str, judge, show_progress: bool) -> None:
+    from harness.batch.judge import cancel_judge_batches
+
+    with RunProgress(enabled=show_progress) as progress:
+        await cancel_judge_batches(store, run_id, judge, progress)
 
 
 def _listing(store, run_id: str) -> None:
