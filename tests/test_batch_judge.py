@@ -227,3 +227,21 @@ def test_cancel_cancels_the_judge_batch_and_leaves_the_replies_waiting(tmp_path,
         st.complete()
         assert cli("batches", run_id, "-r", str(results), env=ENV).returncode == 0
     assert stored(results) == live
+
+
+def test_wait_runs_replies_and_judge_batch_in_one_process(tmp_path, cli):
+    """--batch --wait: the reply batch, then the judge batch, polled until both ended (the loopback ends a
+    batch on its second retrieve): one process, exit 0, the live verdicts."""
+    live, live_usage = live_run(tmp_path, cli)
+    results = tmp_path / "r"
+    with LoopbackServer(api_key=KEY) as srv:
+        srv.responder = responder()
+        st = state(srv)
+        st.complete_after = 2
+        done = cli("run", write_eval(tmp_path, srv, batch=True), "--batch", "--wait", "--poll-interval", "0",
+                   "-r", str(results), "--no-progress", env=ENV)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert st.creates == 2 and not [r for r in srv.requests if is_judge_request(r)
+                                        and not r.headers.get("x-loopback-batch")]
+    assert stored(results) == live
+    assert usage(results)["calls"] == live_usage["calls"]
