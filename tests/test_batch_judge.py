@@ -245,3 +245,33 @@ def test_wait_runs_replies_and_judge_batch_in_one_process(tmp_path, cli):
                                         and not r.headers.get("x-loopback-batch")]
     assert stored(results) == live
     assert usage(results)["calls"] == live_usage["calls"]
+
+
+def test_an_anthropic_judge_through_message_batches_gives_the_live_verdicts(tmp_path, cli):
+    from harness.testing.loopback.batches.anthropic import state_of
+
+    def claude(srv):
+        return {"model": "anthropic/claude-haiku-4-5", "base_url": srv.url, "api_key_env": "BJ_KEY", "stream": False,
+                "retry": {"max_attempts": 1}}
+
+    with LoopbackServer(api_key=KEY) as srv:
+        srv.responder = responder()
+        path = write_eval(tmp_path, srv, batch=False, judge=claude(srv))
+        assert cli("run", path, "-r", str(tmp_path / "live"), "--no-progress", env=ENV).returncode == 0
+    live, live_usage = stored(tmp_path / "live"), usage(tmp_path / "live")
+    results = tmp_path / "r"
+    with LoopbackServer(api_key=KEY) as srv:
+        srv.responder = responder()
+        path = write_eval(tmp_path, srv, batch=True, judge={**claude(srv), "batch": True})
+        assert cli("run", path, "--batch", "-r", str(results), "--no-progress", env=ENV).returncode == 4
+        state(srv).complete()
+        assert cli("batches", "-r", str(results), env=ENV).returncode == 4
+        [judge_batch] = state_of(srv).batches.values()
+        assert all(r["params"]["output_config"]["format"]["type"] == "json_schema" for r in judge_batch["requests"])
+        state_of(srv).end(srv)
+        done = cli("batches", "-r", str(results), env=ENV)
+        assert done.returncode == 0, done.stderr[-3000:]
+    assert stored(results) == live
+    got = usage(results)
+    assert (got["calls"], got["verdicts"]) == (live_usage["calls"], live_usage["verdicts"])
+    assert got["cost_usd"] == pytest.approx(live_usage["cost_usd"] * 0.5) and got["cost_usd"] > 0
