@@ -122,6 +122,7 @@ async def _judge_and_submit(ctx: _Ctx, answers: BatchAnswers, held: HeldCache, r
     judged: list[tuple[int, list[Score]]] = []
     done = 0
     for sample_id, prompt, reply in list(sj.pending_replies(store, run_id)):
+        await asyncio.sleep(0)   # a replay awaits nothing real: let Ctrl-C/SIGTERM and the writer in
         answers.begin(sample_id, sj.answers(store, run_id, sample_id))
         scores = await rescore(prompt, reply)
         missing = answers.end()
