@@ -275,3 +275,17 @@ def test_an_anthropic_judge_through_message_batches_gives_the_live_verdicts(tmp_
     got = usage(results)
     assert (got["calls"], got["verdicts"]) == (live_usage["calls"], live_usage["verdicts"])
     assert got["cost_usd"] == pytest.approx(live_usage["cost_usd"] * 0.5) and got["cost_usd"] > 0
+
+
+@pytest.mark.parametrize("part", ["judges", "simulator"])
+def test_two_judges_and_the_simulator_are_refused_batch(tmp_path, cli, part):
+    entry = {"model": "openai/gpt-4o", "api_key_env": "BJ_KEY", "batch": True}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(SUITE), encoding="utf-8")
+    spec = {"name": "bj", "suites": ["s.yaml"], "scorers": ["teen_safety"],
+            "providers": [{"model": "openai/gpt-4o-mini", "api_key_env": "BJ_KEY"}],
+            part: [entry, {**entry, "model": "openai/gpt-4o-mini"}] if part == "judges" else entry}
+    path = tmp_path / "e.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    done = cli("run", str(path), "-r", str(tmp_path / "r"), "--no-progress", env=ENV)
+    assert done.returncode == 2 and "run live: remove it" in done.stderr and part in done.stderr, done.stderr[-2000:]
+    assert not (tmp_path / "r" / "harness.db").exists()
