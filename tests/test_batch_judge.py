@@ -289,3 +289,32 @@ def test_two_judges_and_the_simulator_are_refused_batch(tmp_path, cli, part):
     done = cli("run", str(path), "-r", str(tmp_path / "r"), "--no-progress", env=ENV)
     assert done.returncode == 2 and "run live: remove it" in done.stderr and part in done.stderr, done.stderr[-2000:]
     assert not (tmp_path / "r" / "harness.db").exists()
+
+
+def test_an_expired_judge_batch_is_asked_again_and_stray_result_lines_are_ignored(tmp_path, cli):
+    live, live_usage = live_run(tmp_path, cli)
+    results = tmp_path / "r"
+    with LoopbackServer(api_key=KEY) as srv:
+        srv.responder = responder()
+        st = state(srv)
+        assert cli("run", write_eval(tmp_path, srv, batch=True), "--batch", "-r", str(results), "--no-progress",
+                   env=ENV).returncode == 4
+        st.complete()
+        assert cli("batches", "-r", str(results), env=ENV).returncode == 4
+        first = db_of(results).execute("SELECT remote_id FROM batches WHERE purpose = 'judge'").fetchone()[0]
+        st.duplicate, st.unknown_ids, st.reorder = True, ["j1_" + "0" * 40], True
+        st.expire(first, finished=2)
+        expired = cli("batches", "-r", str(results), env=ENV)
+        assert expired.returncode == 4 and st.creates == 3, expired.stderr[-3000:]   # the 2 unanswered, again
+        assert "2 replies judged" in expired.stdout + expired.stderr
+        assert "ignored 1 duplicate, 1 unknown id" in expired.stdout + expired.stderr
+        assert len(st.batches[list(st.batches)[-1]].lines) == 2
+        judged = [k for k in stored(results) if k[1].startswith("judge:")]
+        assert judged and len({k[0] for k in judged}) == 2
+        st.duplicate, st.unknown_ids = False, []
+        st.complete()
+        assert cli("batches", "-r", str(results), env=ENV).returncode == 0
+        inside = [r for r in srv.requests if is_judge_request(r) and r.headers.get("x-loopback-batch")]
+        assert len(inside) == len(SUITE["prompts"])                            # each answered question once
+    assert stored(results) == live
+    assert usage(results)["calls"] == live_usage["calls"]
