@@ -145,15 +145,32 @@ class EvalSpec(BaseModel):
     def _judges_entries(cls, value: Any) -> Any:
         return [_provider_entry(v) for v in value] if isinstance(value, list) else value
 
-    @field_validator("judge", "judges", "simulator")
+    @field_validator("judges", "simulator")
     @classmethod
     def _no_batch_judge(cls, value: Any) -> Any:
-        # The judge and the simulated user answer live, on each reply as it is stored (a second batch for
-        # the judge questions is not built yet): say so rather than accept a setting that does nothing.
+        # The simulated user answers live (each turn depends on the last), and so do two judges (their
+        # verdicts are combined per reply): say so rather than accept a setting that does nothing.
         if any(getattr(v, "batch", False) for v in (value if isinstance(value, list) else [value])):
-            raise ValueError("batch: true is for providers; the judge and the simulator run live (a judge "
-                             "batch is not supported yet): remove it")
+            raise ValueError("batch: true is for providers and a single `judge:`; the simulator and the two "
+                             "judges of `judges:` run live: remove it")
         return value
+
+    @model_validator(mode="after")
+    def _judge_batch_possible(self) -> "EvalSpec":
+        # `judge: {batch: true}`: the judge's questions go through its provider's batch API (harness/batch/
+        # judge.py). A kind with no batch API (local Llama, openai-compatible) or Llama Guard cannot.
+        if self.judge is not None and self.judge.batch:
+            from harness.batch.base import backend_kinds
+            from harness.scoring.llamaguard import judge_format_for
+
+            if self.judge.kind not in backend_kinds():
+                raise ValueError(f"judge.batch: the judge's provider kind {self.judge.kind!r} has no batch API "
+                                 f"(batch APIs: {', '.join(sorted(backend_kinds()))}): remove batch: true, it "
+                                 "runs live")
+            if judge_format_for(self.judge.model, self.judge_format) != "chat":
+                raise ValueError("judge.batch: a Llama Guard judge is asked its own way, not through a batch "
+                                 "API: remove batch: true, it runs live")
+        return self
 
     def judge_entries(self) -> list[tuple[ProviderConfig, str | None]]:
         """(judge, its judge_format) for each judge of the eval: `judge:` or the two of `judges:`."""

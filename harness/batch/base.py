@@ -143,6 +143,12 @@ def supports_batch(provider: Provider) -> bool:
     return provider.config.kind in _BACKENDS and bool(getattr(provider, "batch_capable", True))
 
 
+def backend_kinds() -> frozenset[str]:
+    """The provider kinds that have a batch backend (an eval file's `batch: true` is checked against them)."""
+    _load()
+    return frozenset(_BACKENDS)
+
+
 def _load() -> None:
     """Import the backend modules that exist (each registers itself)."""
     import importlib

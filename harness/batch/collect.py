@@ -6,7 +6,8 @@ Why it is shaped like this:
   counted (shown, and kept with the batch), never stored twice.
 * A reply is finished exactly as the live path finishes one (harness/providers/base.py: bounded,
   redacted, surrogates escaped), checked against the requested model with --strict-model, scored on
-  arrival with the live scorers (and the live judge), costed at the batch price, and put in the response
+  arrival with the live scorers (and the live judge, unless the judge goes through batches too:
+  harness/batch/judge.py), costed at the batch price, and put in the response
   cache under the live key. Replies and their items' marks are committed in one transaction
   (harness/store/batches.py): a crash while collecting neither loses nor doubles a result.
 * Requests that never ran (expired, cancelled) and the items of a failed batch are left without a result;

@@ -58,6 +58,7 @@ class BatchOptions:
     live: bool = True           # then send live what a batch cannot carry
     wait: bool = False
     poll_s: float = 60.0
+    judge_submit: bool = True   # put waiting judge questions into judge batches (False: after a cancel)
 
 
 def batch_wanted(store: Store, run_id: str, provider: Provider, options: BatchOptions | None) -> bool:

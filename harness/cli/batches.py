@@ -32,6 +32,7 @@ from harness.runner.execute import SigtermGuard, sample_params, served_model_che
 from harness.runner.progress import RunProgress
 from harness.store import LeaseHeld
 from harness.store import batches as sb
+from harness.store.judge_batches import pending_count
 
 EXIT_INCOMPLETE = 4
 EXIT_LOCKED = 7
@@ -65,25 +66,37 @@ def batches(
         with SigtermGuard():
             labels = {r["provider"] for r in sb.batches(store, run_id, open_only=True)}
             mine = [p for p in providers if p.config.display in labels]
+            judging = "judge" in {r["purpose"] for r in sb.batches(store, run_id, open_only=True)}
             if cancel:
                 asyncio.run(_cancel(store, run_id, mine, progress))
-            if mine:
+                if judging:
+                    asyncio.run(_cancel_judge(store, run_id, _make_judge(store, run_id, judge_config, scorers, None),
+                                              progress))
+            # A judge batch (judge: {batch: true}) is collected, and the replies waiting for it judged or
+            # their questions submitted (not after a cancel), even when no reply batch is open.
+            if mine or judging or pending_count(store, run_id):
                 cache = ResponseCache(results_dir / "cache.db") if use_cache else None
                 judge = _make_judge(store, run_id, judge_config, scorers, None)
                 asyncio.run(execute_run(store, run_id, mine, scorers, show_progress=progress, cost_fn=reply_cost,
                                         cache=cache, judge=judge, lease=lease,
-                                        batch=BatchOptions(submit=False, live=False)))
+                                        batch=BatchOptions(submit=False, live=False, judge_submit=not cancel)))
     finally:
         lease.release()
     pending = store.conn.execute("SELECT COUNT(*) FROM samples s LEFT JOIN replies p ON p.sample_id = s.id"
                                  " WHERE s.run_id = ? AND p.sample_id IS NULL", (run_id,)).fetchone()[0]
-    store.finish_run(run_id, "finished" if not pending else "incomplete")
+    judging = pending_count(store, run_id)
+    store.finish_run(run_id, "finished" if not pending and not judging else "incomplete")
     _listing(store, run_id)
+    if judging:
+        typer.echo(f"{judging} replies wait for the judge batch's verdicts (their rule verdicts are the signals' "
+                   f"alone until then); check again later with: harness batches {run_id}", err=True)
     if pending:
         waiting = sum(sb.in_open_batches(store, run_id, p.config.display) for p in providers)
         typer.echo(f"{pending} samples have no reply yet ({waiting} in open batches); "
                    + (f"check again later with: harness batches {run_id}; " if waiting else "")
                    + f"submit or send the rest with: harness run --resume {run_id} --results {results_dir}", err=True)
+        raise typer.Exit(EXIT_INCOMPLETE)
+    if judging:
         raise typer.Exit(EXIT_INCOMPLETE)
     typer.echo(f"every sample of run {run_id} has a reply; see it with: harness compare {run_id}", err=True)
 
@@ -114,6 +127,13 @@ async def _cancel(store, run_id: str, providers, show_progress: bool) -> None:
                 progress.line(f"{label}: {redact(err.message if isinstance(err, ProviderError) else str(err))}")
             finally:
                 await provider.aclose()
+
+
+async def _cancel_judge(store, run_id: str, judge, show_progress: bool) -> None:
+    from harness.batch.judge import cancel_judge_batches
+
+    with RunProgress(enabled=show_progress) as progress:
+        await cancel_judge_batches(store, run_id, judge, progress)
 
 
 def _listing(store, run_id: str) -> None:

@@ -451,7 +451,7 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
         state["lease"] = store.acquire_lease(run_id)
     cache = ResponseCache(results_dir / "cache.db", ttl_s=cache_ttl_days * 86400) if use_cache else None
     judge = _make_judge(store, run_id, judge_config, scorers, eval_file)
-    if workers > 1 and any(p.config.batch for p in providers):
+    if workers > 1 and (any(p.config.batch for p in providers) or getattr(judge_config, "batch", False)):
         raise InputError.single("--workers", "worker processes do not share batches (batch: true); drop --workers")
     if workers > 1:
         summary = asyncio.run(guarded(run_workers(
@@ -473,14 +473,19 @@ def _run(state: dict, eval_file, provider, limit, results_dir, resume, retry_err
     for line in served_lines(report.served_models, {p["label"]: p["model"] for p in report.providers}):
         typer.echo(redact(line), err=True)   # said where the run's own messages go, not only in the table
     show_report(store, report)
-    if not summary.complete:
-        pending = sum(p.pending for p in summary.providers)
+    if pending := sum(p.pending for p in summary.providers):
         typer.echo(f"{pending} samples have no reply yet; resume with: harness run --resume {run_id}", err=True)
     if waiting := open_summary(store, run_id, results_dir):
         typer.echo(terminal_text(waiting), err=True)
     thresholds = json.loads(store.run(run_id)["spec_json"]).get("thresholds") or {}
     errors = common_errors(store, run_id)
     code, lines = run_verdict(report, thresholds, max_error_rate, errors, store.run(run_id)["eval_path"])
+    if summary.judge_pending and code in (EXIT_OK, EXIT_ERROR_RATE, EXIT_INCOMPLETE):
+        # Replies waiting for a judge batch: their verdicts are the signals' alone until it is collected.
+        head = [] if code == EXIT_INCOMPLETE else [f"INCOMPLETE: {summary.judge_pending} replies wait for the judge"]
+        code, lines = EXIT_INCOMPLETE, head + lines + [
+            f"  {summary.judge_pending} replies wait for the judge batch's verdicts (rule verdicts are the signals' "
+            f"alone until then); collect it with: harness batches {run_id}"]
     if not code:   # errors within bounds: still say what they were (the banner does when they are not)
         for e in errors.values():
             typer.echo(terminal_text(f"{e.provider}: {e.line()}"), err=True)

@@ -115,21 +115,22 @@ class RunSummary:
     run_id: str
     providers: list[ProviderResult] = field(default_factory=list)
     cache_hits: int = 0
+    judge_pending: int = 0   # replies whose judge verdicts wait for a judge batch (harness/batch/judge.py)
 
     @property
     def complete(self) -> bool:
-        return all(p.pending == 0 for p in self.providers)
+        return all(p.pending == 0 for p in self.providers) and not self.judge_pending
 
 
 async def _run_provider(store: Store, run_id: str, provider: Provider, scorers: list[str],
                         progress: RunProgress, retry_errors: bool, cost_fn,
                         cache: ResponseCache | None, judged: JudgedScorers | None, writer: ReplyWriter,
                         lease: Lease | None = None, shard: tuple[int, int] | None = None,
-                        strict_model: bool = False, simulate=None) -> ProviderResult:
+                        strict_model: bool = False, simulate=None, defer=None) -> ProviderResult:
     label = provider.config.display
     try:
         return await _send_all(store, run_id, provider, scorers, progress, retry_errors, cost_fn, cache, judged,
-                               writer, lease, shard, strict_model, simulate)
+                               writer, lease, shard, strict_model, simulate, defer)
     except asyncio.CancelledError:
         # Ctrl-C or SIGTERM: what was received is committed and stays; the provider must not be left
         # saying `running`.
@@ -142,7 +143,9 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
                     progress: RunProgress, retry_errors: bool, cost_fn,
                     cache: ResponseCache | None, judged: JudgedScorers | None, writer: ReplyWriter,
                     lease: Lease | None, shard: tuple[int, int] | None,
-                    strict_model: bool = False, simulate=None) -> ProviderResult:
+                    strict_model: bool = False, simulate=None, defer=None) -> ProviderResult:
+    """`defer(prompt, reply)`, when given, scores single replies (a judge batch: harness/batch/judge.py);
+    conversations are judged live, turn by turn."""
     label = provider.config.display
     result = ProviderResult(label)
     total = store.count_pending(run_id, label, include_errors=retry_errors, shard=shard)
@@ -244,7 +247,7 @@ async def _send_all(store: Store, run_id: str, provider: Provider, scorers: list
         reply = await send(sample.prompt.messages, sample.repeat)
         if reply is None:
             return
-        scores = await score(sample.prompt, reply)
+        scores = await (defer or score)(sample.prompt, reply)
         writer.add(sample.id, reply, scores, cost_fn(provider, reply))
         result.errors += reply.outcome is Outcome.ERROR
         progress.advance(label, error=reply.outcome is Outcome.ERROR)
@@ -371,6 +374,7 @@ async def _execute(store: Store, run_id: str, providers: list[Provider], scorers
                    lease: Lease | None, shard: tuple[int, int] | None, strict_model: bool = False,
                    simulator: Provider | None = None, batch=None) -> RunSummary:
     from harness.batch.engine import batch_wanted, run_batched
+    from harness.batch.judge import judge_batch_wanted, pending_scores, run_judge_batches
 
     summary = RunSummary(run_id)
     writer = ReplyWriter(store, cache)
@@ -378,20 +382,36 @@ async def _execute(store: Store, run_id: str, providers: list[Provider], scorers
         judge = counted(judge) if judge is not None else None   # its calls, tokens, cost and verdicts counted
         judged = await _start_judge(judge, progress, scorers) if judge is not None else None
         simulate = await _start_simulator(simulator, cache, writer, progress) if simulator is not None else None
+        # A judge batch: replies are stored judge-pending and judged after the providers' work.
+        deferred = judged is not None and shard is None and judge_batch_wanted(judge)
+
+        async def defer(prompt: Prompt, reply: Reply) -> list[Score]:
+            return pending_scores(scorers, prompt, reply)
+
         try:
             def live(p: Provider):
                 return _run_provider(store, run_id, p, scorers, progress, retry_errors, cost_fn, cache, judged,
-                                     writer, lease, shard, strict_model, simulate)
+                                     writer, lease, shard, strict_model, simulate, defer if deferred else None)
 
             def one(p: Provider):
                 if shard is not None or not batch_wanted(store, run_id, p, batch):
                     return live(p)
                 return run_batched(store, run_id, p, options=batch, retry_errors=retry_errors, progress=progress,
-                                   score=lambda prompt, reply: score_and_judge(scorers, judged, prompt, reply),
+                                   score=defer if deferred else
+                                   (lambda prompt, reply: score_and_judge(scorers, judged, prompt, reply)),
                                    cost_fn=cost_fn, cache=cache, strict_model=strict_model, send_live=live,
                                    result=ProviderResult(p.config.display))
 
             results = await asyncio.gather(*(one(p) for p in providers))
+            if deferred:
+                writer.flush()
+                summary.judge_pending = await run_judge_batches(
+                    store, run_id, judge, lambda prompt, reply: score_and_judge(scorers, judged, prompt, reply),
+                    progress, batch)
+            elif judge is not None and shard is None and judge_batch_wanted(judge):   # the judge did not start
+                from harness.store.judge_batches import pending_count
+
+                summary.judge_pending = pending_count(store, run_id)
         finally:
             if judged is not None:
                 await (judge.aclose() if hasattr(judge, "aclose") else judge.provider.aclose())
