@@ -110,6 +110,9 @@ def test_replies_then_judge_batch_give_the_live_verdicts(tmp_path, cli):
         assert not [k for k in pending if k[1].startswith("judge:")]
         assert not [(k, v) for k, v in pending.items() if v[0] == 1 and not k[1].startswith("signal:")]
         assert db_of(results).execute("SELECT status FROM runs").fetchone()[0] == "incomplete"
+        # the table says its safety verdicts are not final while the judge batch is out
+        table = cli("compare", "-r", str(results))
+        assert f"NOT FINAL: {len(SUITE['prompts'])} replies wait for the judge batch" in table.stdout, table.stdout
         items = judge_items(results)
         assert items and all(i["result"] is None for i in items)
         assert all(len(i["custom_id"]) <= 64 and i["custom_id"].startswith(f"j{i['sample_id']}_") for i in items)
@@ -122,6 +125,7 @@ def test_replies_then_judge_batch_give_the_live_verdicts(tmp_path, cli):
         st.complete()
         final = cli("batches", "-r", str(results), env=ENV)
         assert final.returncode == 0, final.stderr[-3000:]
+        assert "NOT FINAL" not in cli("compare", "-r", str(results)).stdout
         inside = [r for r in srv.requests if is_judge_request(r) and r.headers.get("x-loopback-batch")]
         assert len(inside) == len(items)                                   # each question asked once
         resumed = cli("run", "--resume", db_of(results).execute("SELECT id FROM runs").fetchone()[0],

@@ -10,6 +10,7 @@ from harness.report.safety import (MEASURES, SAFETY, RuleCounts, SafetyCounts, c
 from harness.report.safety import judged as run_judged
 from harness.stats import median, percentile, wilson
 from harness.scoring.judge import agreement
+from harness.store.judge_batches import PENDING_LABEL as JUDGE_PENDING
 from harness.store.judge_usage import judge_usage
 from harness.store.view import RunSource
 from harness.types import REASONING_EXHAUSTED
@@ -133,6 +134,9 @@ class RunReport:
     weak_rules: dict[str, float] = field(default_factory=dict)
     # Judge calls, tokens, cost and unusable verdicts, one row per judge model (store/judge_usage.py).
     judge_usage: list[dict] = field(default_factory=list)
+    # Replies whose judge verdicts wait for a judge batch (harness/batch/judge.py): their rule verdicts are
+    # the signals' alone until it is collected, so the safety measures are not final.
+    judge_pending: int = 0
     # The names the run's safety summaries are stored under: teen_safety, and the run's scorers that
     # declare per-rule verdicts (harness/scoring/traits.py).
     safety_scorers: frozenset[str] = frozenset([SAFETY])
@@ -200,6 +204,7 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
     judge_rows: dict[tuple[int, str], int | None] = {}
     signal_rows: dict[tuple[int, str], int | None] = {}
     scores = store.scores(run["id"])
+    judge_pending = 0
     for s in scores:
         name = s["scorer"]   # read once: a sqlite3.Row lookup by name, for each of 300,000+ scores
         if name == primary and primary not in safety_scorers:
@@ -210,6 +215,8 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
             judge_rows[(s["sample_id"], name[6:])] = s["passed"]
         elif name.startswith("signal:"):
             signal_rows[(s["sample_id"], name[7:])] = s["passed"]
+        elif name == "judge" and s["label"] == JUDGE_PENDING:
+            judge_pending += 1
     states = sample_states(scores, safety_scorers)
     has_safety = bool(safety_scorers & set(scorers)) or bool(states)
     several_suites = len(store.run_suites(run["id"])) > 1
@@ -322,6 +329,7 @@ def summarise(store: RunSource, run_id: str | None = None, group_by: str = "cate
     judge_model = (spec.get("judge") or {}).get("model")
     return RunReport(
         run_id=run["id"], eval_name=run["eval_name"], status=run["status"], cached_replies=cached, primary_scorer=primary, group_by=group_by,
+        judge_pending=judge_pending,
         groups=ordered,
         rules=dict(sorted(rules.items(), key=lambda kv: _rule_order(kv[0]))),
         rule_severity=severity,

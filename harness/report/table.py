@@ -183,6 +183,9 @@ def header_lines(report: RunReport) -> list[str]:
                      "over replies it could judge; errors and pending samples are excluded and counted separately")
     elif not report.primary_scorer:
         lines.append("no scorers")
+    if report.judge_pending:
+        lines.append(f"NOT FINAL: {report.judge_pending} replies wait for the judge batch; until it is collected "
+                     f"(harness batches {report.run_id}) their rule verdicts are the text signals' alone")
     if report.has_safety:
         lines += safety_header_lines(report)
         lines += report.calibration
@@ -331,7 +334,7 @@ def csv_text(report: RunReport, pairs: list | None = None) -> str:
 def json_text(report: RunReport) -> str:
     return json.dumps({
         "run_id": report.run_id, "eval": report.eval_name, "status": report.status, "group_by": report.group_by,
-        "cached_replies": report.cached_replies,
+        "cached_replies": report.cached_replies, "judge_pending": report.judge_pending,
         "primary_scorer": report.primary_scorer, "suites": report.suites,
         "providers": [{k: v for k, v in p.items() if k != "config_json"} for p in report.providers],
         "groups": [g.as_dict() for g in report.groups],
