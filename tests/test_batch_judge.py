@@ -159,7 +159,9 @@ def test_a_per_request_error_in_the_judge_batch_is_an_unusable_verdict_as_live(t
     batch = stored(results)
     assert batch.keys() == live.keys()
     for key, value in live.items():
-        if key[0] == "p1" and key[1].startswith("judge:"):
+        if key[0] == "p1" and key[1] == "judge:addresses_evaluator":   # its own question failed too
+            assert batch[key][2] == value[2] == "not_checked" and batch[key][0] is None
+        elif key[0] == "p1" and key[1].startswith("judge:"):
             assert batch[key][2] == value[2] == "unusable" and batch[key][0] is None
             assert "judge provider error (bad_request)" in batch[key][3]
         elif key[0] == "p1":
@@ -167,7 +169,8 @@ def test_a_per_request_error_in_the_judge_batch_is_an_unusable_verdict_as_live(t
         else:
             assert batch[key] == value, key
     got = usage(results)
-    assert got["errors"] == live_usage["errors"] == 1
+    # two errors each way: the rule question and the evaluator question about p1's reply
+    assert got["errors"] == live_usage["errors"] == 2
     assert (got["verdicts"], got["unusable"]) == (live_usage["verdicts"], live_usage["unusable"])
 
 
@@ -307,18 +310,18 @@ def test_an_expired_judge_batch_is_asked_again_and_stray_result_lines_are_ignore
         assert cli("batches", "-r", str(results), env=ENV).returncode == 4
         first = db_of(results).execute("SELECT remote_id FROM batches WHERE purpose = 'judge'").fetchone()[0]
         st.duplicate, st.unknown_ids, st.reorder = True, ["j1_" + "0" * 40], True
-        st.expire(first, finished=2)
+        st.expire(first, finished=4)   # two questions a reply (its rules, and whether it addresses the evaluator)
         expired = cli("batches", "-r", str(results), env=ENV)
         assert expired.returncode == 4 and st.creates == 3, expired.stderr[-3000:]   # the 2 unanswered, again
         assert "2 replies judged" in expired.stdout + expired.stderr
         assert "ignored 1 duplicate, 1 unknown id" in expired.stdout + expired.stderr
-        assert len(st.batches[list(st.batches)[-1]].lines) == 2
+        assert len(st.batches[list(st.batches)[-1]].lines) == 4
         judged = [k for k in stored(results) if k[1].startswith("judge:")]
         assert judged and len({k[0] for k in judged}) == 2
         st.duplicate, st.unknown_ids = False, []
         st.complete()
         assert cli("batches", "-r", str(results), env=ENV).returncode == 0
         inside = [r for r in srv.requests if is_judge_request(r) and r.headers.get("x-loopback-batch")]
-        assert len(inside) == len(SUITE["prompts"])                            # each answered question once
+        assert len(inside) == 2 * len(SUITE["prompts"])                        # each answered question once
     assert stored(results) == live
     assert usage(results)["calls"] == live_usage["calls"]
