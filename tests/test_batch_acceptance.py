@@ -69,6 +69,8 @@ def test_shipped_teen_safety_eval_batched_on_three_providers_exactly_once(tmp_pa
         assert not _replies(db)
         assert (oa.creates, an.creates_accepted, ge.creates) == (1, 1, 1)
         assert not _live(srv)
+        body = next(iter(oa.batches.values())).lines[0]["body"]
+        assert body["reasoning_effort"] == "none" and body["temperature"] == 0   # as the live adapter sends
 
         # The 24 hours pass with half of each provider's requests done: those are stored, the rest pending
         # again and resubmitted by the resume (a second batch each).

@@ -287,36 +287,6 @@ def test_a_live_run_first_serves_a_later_batch_from_the_cache(tmp_path, cli):
         assert state(srv).creates == 0 and len(_live_chat(srv)) == N * REPEATS
 
 
-def test_teen_safety_eval_batched_exactly_once_across_exit_and_resume(tmp_path, cli):
-    """The shipped evals/teen_safety.yaml, its OpenAI provider pointed at the loopback."""
-    spec = yaml.safe_load((REPO / "evals" / "teen_safety.yaml").read_text(encoding="utf-8"))
-    spec["suites"] = [str(REPO / s) for s in spec["suites"]]
-    with LoopbackServer(api_key=KEY) as srv:
-        spec["providers"] = [{**p, "base_url": srv.openai_base_url, "api_key_env": "BATCH_KEY"}
-                             for p in spec["providers"] if p["model"].startswith("openai/")]
-        path = tmp_path / "teen_safety.yaml"
-        path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
-        done = cli("run", str(path), "--batch", "-r", str(tmp_path / "r"), "--no-progress", env=ENV, timeout=300)
-        assert done.returncode == 4, done.stderr[-3000:]
-        db = _db(tmp_path)
-        planned = db.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
-        st = state(srv)
-        assert planned > 100 and st.creates == 1 and not _replies(db, "gpt-5.4-mini")
-        st.expire(finished=planned // 2)
-        st.reorder = st.duplicate = True
-        resumed = cli("run", "--resume", _run_id(db), "-r", str(tmp_path / "r"), "--no-progress", env=ENV, timeout=300)
-        assert resumed.returncode == 4 and st.creates == 2, resumed.stderr[-3000:]
-        assert len(_replies(db, "gpt-5.4-mini")) == planned // 2
-        st.complete()
-        final = cli("run", "--resume", _run_id(db), "-r", str(tmp_path / "r"), "--no-progress", env=ENV, timeout=300)
-        replies = _replies(db, "gpt-5.4-mini")
-        assert len(replies) == planned == len({r["sid"] for r in replies})
-        assert len(_inner(srv)) == planned and not _live_chat(srv)
-        body = next(iter(st.batches.values())).lines[0]["body"]
-        assert body["reasoning_effort"] == "none" and body["temperature"] == 0   # as the live adapter sends
-        assert final.returncode == 0, final.stderr[-3000:]
-
-
 def test_the_judge_runs_live_on_batch_replies_as_they_are_stored(tmp_path, cli):
     from harness.testing.judge_script import is_judge_request, judge_answer
 
