@@ -42,16 +42,22 @@ class InputError(Exception):
         return cls([Problem(file=str(file), message=message, **kw)])
 
 
-def read_text(path: Path) -> str:
-    """Read a user file as UTF-8, with a clear problem for the usual failures."""
+def open_binary(path: Path):
+    """A user file opened for reading bytes, with a clear problem for the usual failures."""
     try:
-        data = path.read_bytes()
+        return path.open("rb")
     except FileNotFoundError:
         raise InputError.single(path, "file not found; check the path") from None
     except IsADirectoryError:
         raise InputError.single(path, "is a directory, expected a file") from None
     except PermissionError:
         raise InputError.single(path, "cannot be read (permission denied)") from None
+
+
+def read_text(path: Path) -> str:
+    """Read a user file as UTF-8, with a clear problem for the usual failures."""
+    with open_binary(path) as f:
+        data = f.read()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -132,6 +132,18 @@ async def reconcile(ctx: BatchContext) -> None:
                 "at the provider, then resume")
 
 
+async def cancel_open(ctx, backend: BatchBackend) -> None:
+    """`harness batches cancel`: reconcile interrupted submissions, then cancel every open batch at the
+    provider (replies and judge batches alike); what was done is collected later, the rest goes pending."""
+    await reconcile(ctx)
+    for row in sb.batches(ctx.store, ctx.run_id, ctx.label, open_only=True):
+        if row["remote_id"] is None:
+            continue
+        remote = await backend.cancel(row["remote_id"])
+        sb.set_state(ctx.store, row["id"], remote.state, remote.counts, note="cancelled by harness batches cancel")
+        ctx.line(f"{ctx.label}: batch {remote.remote_id}: {remote.state}")
+
+
 async def submit_pending(ctx: BatchContext, retry_errors: bool, repeat_cost) -> int:
     """Every pending sample a batch can carry, into new batches (cache hits served at once). Returns
     how many requests were submitted."""

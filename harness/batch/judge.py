@@ -28,7 +28,7 @@ from typing import Any
 
 from harness.batch.base import BatchBackend, BatchRequest, backend_for
 from harness.batch.collect import describe, finish_reply
-from harness.batch.engine import FAULT_ENV, MAX_ROUNDS, BatchRefused, reconcile
+from harness.batch.engine import FAULT_ENV, MAX_ROUNDS, BatchRefused, cancel_open, reconcile
 from harness.batch.judge_answers import BatchAnswers, HeldCache, Question
 from harness.providers.errors import ProviderError
 from harness.redact import redact
@@ -253,14 +253,7 @@ async def cancel_judge_batches(store: Store, run_id: str, judge: Any, progress) 
         if backend is None:
             progress.line(f"{label}: no batch backend for {inner.provider.config.kind!r}")
             return
-        ctx = _Ctx(store, run_id, label, backend, progress)
-        await reconcile(ctx)
-        for row in sb.batches(store, run_id, label, open_only=True):
-            if row["remote_id"] is None:
-                continue
-            remote = await backend.cancel(row["remote_id"])
-            sb.set_state(store, row["id"], remote.state, remote.counts, note="cancelled by harness batches cancel")
-            progress.line(f"{label}: batch {remote.remote_id}: {remote.state}")
+        await cancel_open(_Ctx(store, run_id, label, backend, progress), backend)
     except (ProviderError, BatchRefused) as err:
         progress.line(f"{label}: {redact(err.message if isinstance(err, ProviderError) else str(err))}")
     finally:

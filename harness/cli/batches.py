@@ -20,7 +20,7 @@ import typer
 
 from harness.batch.base import backend_for
 from harness.batch.collect import counts_text
-from harness.batch.engine import BatchContext, BatchOptions, BatchRefused, reconcile
+from harness.batch.engine import BatchContext, BatchOptions, BatchRefused, cancel_open
 from harness.cli.common import ResultsOption
 from harness.problems import InputError
 from harness.providers.errors import ProviderError
@@ -118,11 +118,7 @@ async def _cancel(store, run_id: str, providers, show_progress: bool) -> None:
                 ctx = BatchContext(store, run_id, provider, backend, identity=provider.identity(), score=None,
                                    cost_fn=reply_cost, cache=None, progress=progress, strict_model=False,
                                    served_model_check=served_model_check, sample_params=sample_params)
-                await reconcile(ctx)
-                for row in sb.batches(store, run_id, label, open_only=True):
-                    remote = await backend.cancel(row["remote_id"])
-                    sb.set_state(store, row["id"], remote.state, remote.counts, note="cancelled by harness batches cancel")
-                    progress.line(f"{label}: batch {remote.remote_id}: {remote.state}")
+                await cancel_open(ctx, backend)
             except (ProviderError, BatchRefused) as err:
                 progress.line(f"{label}: {redact(err.message if isinstance(err, ProviderError) else str(err))}")
             finally:

@@ -51,7 +51,7 @@ import typer
 from harness.atomic import atomic_open, sigterm_held, sigterm_raises
 from harness.cli.score_workers import (MIN_CHUNK, InProcess, _write, default_jobs,  # noqa: F401 - MIN_CHUNK
                                        score_all, score_in_workers, start_workers)              # re-exported
-from harness.problems import InputError, Problem, read_text
+from harness.problems import InputError, Problem, open_binary, read_text
 from harness.cli.score_conversation import exported_turns, recorded_conversation, score_conversation_row
 from harness.report.escape import csv_cell
 from harness.scoring import UnknownScorer, get_scorer
@@ -111,14 +111,7 @@ def _check_utf8(path: Path) -> bool:
     a directory, not readable, not UTF-8 with the byte and its line), reading a block at a time."""
     import codecs
 
-    try:
-        f = path.open("rb")
-    except FileNotFoundError:
-        raise InputError.single(path, "file not found; check the path") from None
-    except IsADirectoryError:
-        raise InputError.single(path, "is a directory, expected a file") from None
-    except PermissionError:
-        raise InputError.single(path, "cannot be read (permission denied)") from None
+    f = open_binary(path)
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     offset = 0
     text = False
