@@ -83,6 +83,14 @@ def live_run(tmp_path, cli, errors=()) -> tuple[dict, sqlite3.Row]:
     return stored(tmp_path / "live"), usage(tmp_path / "live")
 
 
+def replies_collected(tmp_path, srv, cli, results) -> None:
+    """Submit the replies' batch, let it end, collect it: the judge batch is then out (exit 4 both times)."""
+    assert cli("run", write_eval(tmp_path, srv, batch=True), "--batch", "-r", str(results), "--no-progress",
+               env=ENV).returncode == 4
+    state(srv).complete()
+    assert cli("batches", "-r", str(results), env=ENV).returncode == 4
+
+
 def judge_items(results) -> list[sqlite3.Row]:
     return db_of(results).execute("SELECT bi.*, s.prompt_id FROM batch_items bi JOIN batches b ON b.id = bi.batch_id"
                                   " JOIN samples s ON s.id = bi.sample_id WHERE b.purpose = 'judge'").fetchall()
@@ -147,10 +155,7 @@ def test_a_per_request_error_in_the_judge_batch_is_an_unusable_verdict_as_live(t
     with LoopbackServer(api_key=KEY) as srv:
         srv.responder = responder()
         st = state(srv)
-        assert cli("run", write_eval(tmp_path, srv, batch=True), "--batch", "-r", str(results), "--no-progress",
-                   env=ENV).returncode == 4
-        st.complete()
-        assert cli("batches", "-r", str(results), env=ENV).returncode == 4
+        replies_collected(tmp_path, srv, cli, results)
         st.error_ids = {i["custom_id"] for i in judge_items(results) if i["prompt_id"] == "p1"}
         assert st.error_ids
         st.complete()
@@ -217,10 +222,7 @@ def test_cancel_cancels_the_judge_batch_and_leaves_the_replies_waiting(tmp_path,
     with LoopbackServer(api_key=KEY) as srv:
         srv.responder = responder()
         st = state(srv)
-        assert cli("run", write_eval(tmp_path, srv, batch=True), "--batch", "-r", str(results), "--no-progress",
-                   env=ENV).returncode == 4
-        st.complete()
-        assert cli("batches", "-r", str(results), env=ENV).returncode == 4
+        replies_collected(tmp_path, srv, cli, results)
         run_id = db_of(results).execute("SELECT id FROM runs").fetchone()[0]
         cancelled = cli("batches", "cancel", run_id, "-r", str(results), env=ENV)
         assert cancelled.returncode == 4, cancelled.stderr[-3000:]
@@ -304,10 +306,7 @@ def test_an_expired_judge_batch_is_asked_again_and_stray_result_lines_are_ignore
     with LoopbackServer(api_key=KEY) as srv:
         srv.responder = responder()
         st = state(srv)
-        assert cli("run", write_eval(tmp_path, srv, batch=True), "--batch", "-r", str(results), "--no-progress",
-                   env=ENV).returncode == 4
-        st.complete()
-        assert cli("batches", "-r", str(results), env=ENV).returncode == 4
+        replies_collected(tmp_path, srv, cli, results)
         first = db_of(results).execute("SELECT remote_id FROM batches WHERE purpose = 'judge'").fetchone()[0]
         st.duplicate, st.unknown_ids, st.reorder = True, ["j1_" + "0" * 40], True
         st.expire(first, finished=4)   # two questions a reply (its rules, and whether it addresses the evaluator)
